@@ -1,0 +1,1 @@
+"""Data: records, decoding, pace sampling, transforms, datasets, datamodules."""

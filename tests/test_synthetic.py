@@ -1,0 +1,318 @@
+"""Tests of the synthetic motion benchmark (pacepred.data.synthetic)."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pacepred.data import synthetic as syn
+from pacepred.data.synthetic import CLASSES, SyntheticConfig, ensure, generate, render_video
+
+TINY = SyntheticConfig(num_train_per_class=2, num_test_per_class=1, num_frames=24, size=32, seed=3)
+NAME_RE = re.compile(r"^v_(?P<cls>[A-Za-z]+)_g(?P<g>\d{2,})_c(?P<c>\d{2,})\.mp4$")
+
+
+def _rng(*key: int) -> np.random.Generator:
+    return np.random.default_rng(list(key))
+
+
+def _track(video: np.ndarray, thresh: float = 30.0) -> np.ndarray:
+    """Object centre per frame (T, 2) as (x, y), unwrapped on the torus.
+
+    Foreground = pixels far from the temporal median (the static scene); the centre is the
+    circular mean of the foreground along each axis, so wrap-around does not break it.
+    """
+    v = video.astype(np.float32)
+    size = v.shape[1]
+    fg = (np.abs(v - np.median(v, axis=0)).max(-1) > thresh).astype(np.float64)
+    phase = np.exp(2j * np.pi * (np.arange(size) + 0.5) / size)
+    coords = []
+    for axis in (1, 2):  # sum over rows -> profile along x; over columns -> along y
+        z = (fg.sum(axis=axis) * phase).sum(1)
+        coords.append(np.unwrap(np.angle(z)) * size / (2 * np.pi))
+    return np.stack(coords, 1)
+
+
+def _foreground_fraction(video: np.ndarray, thresh: float = 30.0) -> float:
+    v = video.astype(np.float32)
+    return float((np.abs(v - np.median(v, axis=0)).max(-1) > thresh).mean())
+
+
+def _lag_energy(video: np.ndarray, lag: int) -> float:
+    v = video.astype(np.float32)
+    return float(np.abs(v[lag:] - v[:-lag]).mean())
+
+
+def _mtimes(root: Path) -> dict[str, int]:
+    return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
+
+
+# ------------------------------------------------------------------------------ render_video
+
+
+def test_class_names():
+    assert 10 <= len(CLASSES) <= 12
+    assert len(set(CLASSES)) == len(CLASSES)
+    for name in CLASSES:
+        assert re.fullmatch(r"[A-Z][A-Za-z]+", name), name
+
+
+def test_render_deterministic_shape_dtype():
+    a = render_video("OrbitClockwise", _rng(1, 2), 20, 48)
+    b = render_video("OrbitClockwise", _rng(1, 2), 20, 48)
+    c = render_video("OrbitClockwise", _rng(1, 3), 20, 48)
+    assert a.shape == (20, 48, 48, 3) and a.dtype == np.uint8
+    np.testing.assert_array_equal(a, b)
+    assert np.abs(a.astype(int) - c.astype(int)).mean() > 5
+    with pytest.raises(ValueError):
+        render_video("Jump", _rng(0), 8, 32)
+
+
+def test_same_generator_state_differs_only_in_motion():
+    """Appearance draws precede motion draws: frame 0 is identical across classes."""
+    frames0 = [render_video(c, _rng(11), 8, 32)[0] for c in CLASSES]
+    for f in frames0[1:]:
+        np.testing.assert_array_equal(f, frames0[0])
+
+
+@pytest.mark.parametrize(
+    "cls, direction",
+    [("MoveRight", (1, 0)), ("MoveLeft", (-1, 0)), ("MoveUp", (0, -1)), ("MoveDown", (0, 1))],
+)
+def test_translation_direction_and_speed(cls, direction):
+    for seed in range(4):
+        track = _track(render_video(cls, _rng(7, seed), 64, 64))
+        t = np.arange(len(track))
+        vx, vy = np.polyfit(t, track[:, 0], 1)[0], np.polyfit(t, track[:, 1], 1)[0]
+        along = vx * direction[0] + vy * direction[1]
+        across = vx * direction[1] - vy * direction[0]
+        assert 0.6 < along < 1.0, (seed, vx, vy)  # 0.8 px/frame +-10 % at size 64
+        assert abs(across) < 0.1, (seed, vx, vy)
+
+
+@pytest.mark.parametrize("cls, sign", [("OrbitClockwise", 1), ("OrbitCounterClockwise", -1)])
+def test_orbit_direction_in_pixels(cls, sign):
+    for seed in range(4):
+        track = _track(render_video(cls, _rng(8, seed), 64, 64))
+        x, y = (track - track.mean(0)).T
+        # shoelace area of the (closed) track; with the y axis down, clockwise on screen is > 0
+        area = 0.5 * np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y)
+        assert sign * area > 50, (seed, area)
+
+
+def test_static_has_no_object_motion_and_movers_do():
+    for seed in range(4):
+        static = render_video("Static", _rng(9, seed), 48, 64)
+        assert _foreground_fraction(static) < 0.05
+        for cls in ("MoveRight", "OrbitClockwise", "ZigZag", "Oscillate"):
+            moving = render_video(cls, _rng(9, seed), 48, 64)
+            assert _foreground_fraction(moving) > _foreground_fraction(static) + 0.02, (cls, seed)
+
+
+def test_frame_difference_energy_of_static_does_not_grow_with_gap():
+    """Jitter and noise are i.i.d. per frame: for Static the lag-k difference energy is flat
+    (no pace shortcut), while real motion makes it grow."""
+    static = [render_video("Static", _rng(10, seed), 64, 64) for seed in range(8)]
+    ratio = sum(_lag_energy(v, 4) for v in static) / sum(_lag_energy(v, 1) for v in static)
+    assert abs(ratio - 1) < 0.06, ratio
+    moving = [render_video("MoveLeft", _rng(10, seed), 64, 64) for seed in range(8)]
+    ratio = sum(_lag_energy(v, 4) for v in moving) / sum(_lag_energy(v, 1) for v in moving)
+    assert ratio > 1.2, ratio
+
+
+def test_trajectory_speeds_equal_across_classes_and_no_aliasing_at_pace_4():
+    size, frames = 64, 200
+    translation_like = ["MoveRight", "MoveLeft", "MoveUp", "MoveDown", "OrbitClockwise",
+                        "OrbitCounterClockwise", "ZigZag"]  # fmt: skip
+    lo, hi = 0.8 * 0.9 - 1e-6, 0.8 * 1.1 + 1e-6
+    for seed in range(20):
+        for cls in CLASSES:
+            tr = syn._trajectory(cls, _rng(12, seed), frames, size)
+            assert lo <= tr["speed"] <= hi
+            dx = np.diff(tr["x"])
+            dy = np.diff(tr["y"])
+            dx = (dx + size / 2) % size - size / 2
+            dy = (dy + size / 2) % size - size / 2
+            step = np.hypot(dx, dy)
+            if cls in translation_like:  # constant speed (ZigZag: except at the turning points)
+                assert math.isclose(np.median(step), tr["speed"], rel_tol=0.01), cls
+                assert step.max() <= tr["speed"] * 1.001, cls
+            elif cls == "Oscillate":
+                assert math.isclose(np.sqrt(np.mean(step**2)), tr["speed"], rel_tol=0.1)
+                assert step.max() * 4 < 0.5 * np.ptp(np.hypot(tr["x"] - tr["x"][0], tr["y"] - tr["y"][0]))
+            elif cls in ("Expand", "Contract"):
+                assert np.allclose(np.abs(np.diff(tr["radial"])), tr["speed"])
+                assert np.sign(np.diff(tr["radial"])[0]) == (1 if cls == "Expand" else -1)
+                # radial texture period >= 9 px: 4 steps stay below half a period
+                assert 4 * tr["speed"] < 9.0 / 2
+            elif cls == "Spin":
+                omega = abs(np.diff(tr["theta"])[0])
+                assert math.isclose(omega * syn._spin_reference_radius(size), tr["speed"], rel_tol=1e-6)
+                assert 4 * omega < math.pi / 5  # at most 5 sectors: below half an angular period
+            else:
+                assert step.max() == 0 and np.all(tr["radial"] == 0)
+            if cls.startswith("Orbit"):
+                # orbit radius >= 0.18 * size: the angle per frame at pace 4 is below a quarter turn
+                assert 4 * tr["speed"] / (0.18 * size) < math.pi / 4
+
+
+def test_first_frame_appearance_does_not_identify_the_class():
+    """Nearest-class-mean on frame-0 colour statistics stays near chance (1/12)."""
+    per_class = 12
+    feats, labels = [], []
+    for ci, cls in enumerate(CLASSES):
+        for i in range(per_class):
+            f0 = render_video(cls, _rng(13, ci, i), 2, 32)[0].reshape(-1, 3).astype(np.float64)
+            feats.append(np.concatenate([f0.mean(0), f0.std(0)]))
+            labels.append(ci)
+    x, y = np.array(feats), np.array(labels)
+    x = (x - x.mean(0)) / x.std(0)
+    correct = 0
+    for i in range(len(x)):  # leave-one-out
+        keep = np.arange(len(x)) != i
+        means = np.stack([x[keep & (y == c)].mean(0) for c in range(len(CLASSES))])
+        correct += int(np.argmin(((means - x[i]) ** 2).sum(1)) == y[i])
+    assert correct / len(x) < 0.2  # chance 0.083; a class-dependent appearance would be far above
+
+
+# ------------------------------------------------------------------------------ generate
+
+
+def _read_lists(root: Path):
+    lists = root / "ucfTrainTestlist"
+    class_ind = [line.split() for line in (lists / "classInd.txt").read_text().splitlines()]
+    train = [line.split() for line in (lists / "trainlist01.txt").read_text().splitlines()]
+    test = [line.split() for line in (lists / "testlist01.txt").read_text().splitlines()]
+    return class_ind, train, test
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("synth") / "tiny"
+    assert generate(root, TINY, workers=2) == root
+    return root
+
+
+def test_generate_layout_and_split_files(tiny):
+    class_ind, train, test = _read_lists(tiny)
+    assert [int(i) for i, _ in class_ind] == list(range(1, len(CLASSES) + 1))
+    assert [name for _, name in class_ind] == list(CLASSES)
+    assert len(train) == 2 * len(CLASSES) and len(test) == len(CLASSES)
+    train_groups, test_groups = set(), set()
+    for entry in train:
+        assert len(entry) == 2
+        rel, label = entry
+        cls, fname = rel.split("/")
+        assert CLASSES[int(label) - 1] == cls  # 1-based labels
+        m = NAME_RE.match(fname)
+        assert m and m["cls"] == cls
+        train_groups.add((cls, int(m["g"])))
+    for entry in test:
+        assert len(entry) == 1  # no label, as UCF101
+        cls, fname = entry[0].split("/")
+        m = NAME_RE.match(fname)
+        assert m and m["cls"] == cls and cls in CLASSES
+        test_groups.add((cls, int(m["g"])))
+    assert not {g for _, g in train_groups} & {g for _, g in test_groups}
+    files = sorted(p.relative_to(tiny / "UCF-101").as_posix() for p in (tiny / "UCF-101").rglob("*.mp4"))
+    assert files == sorted([e[0] for e in train] + [e[0] for e in test])
+    meta = json.loads((tiny / "synthetic.json").read_text())
+    assert meta["complete"] is True and list(meta)[-1] == "complete"
+    assert meta["config"] == syn.asdict(TINY) and meta["classes"] == list(CLASSES)
+
+
+def test_every_file_decodes_with_decord(tiny):
+    decord = pytest.importorskip("decord")
+    for path in sorted((tiny / "UCF-101").rglob("*.mp4")):
+        reader = decord.VideoReader(str(path))
+        assert len(reader) == TINY.num_frames, path
+        frames = reader.get_batch(list(range(len(reader)))).asnumpy()
+        assert frames.shape == (TINY.num_frames, TINY.size, TINY.size, 3)
+        assert abs(reader.get_avg_fps() - TINY.fps) < 1e-6
+
+
+def test_decoded_matches_rendered_and_codec_adds_no_pace_cue(tiny):
+    decord = pytest.importorskip("decord")
+    ci = CLASSES.index("Static")
+    decoded = []
+    for index, (group, clip) in enumerate([(1, 1), (1, 2)]):
+        path = tiny / "UCF-101" / "Static" / syn.video_name("Static", group, clip)
+        video = decord.VideoReader(str(path)).get_batch(list(range(TINY.num_frames))).asnumpy()
+        rendered = render_video("Static", syn.video_rng(TINY.seed, "train", ci, index), TINY.num_frames, TINY.size)
+        assert np.abs(video.astype(np.float32) - rendered).mean() < 10  # lossy, but the same video
+        decoded.append(video)
+    # intra-only coding: no codec state shared between frames, so no lag-dependent similarity
+    ratio = sum(_lag_energy(v, 4) for v in decoded) / sum(_lag_energy(v, 1) for v in decoded)
+    assert abs(ratio - 1) < 0.08, ratio
+
+
+def test_generate_is_cached(tiny, capsys):
+    before = _mtimes(tiny)
+    assert generate(tiny, TINY, workers=2) == tiny
+    assert ensure(tiny, TINY) == tiny
+    assert "reusing" in capsys.readouterr().out
+    assert _mtimes(tiny) == before
+
+
+def test_generation_independent_of_worker_count(tiny, tmp_path):
+    root = generate(tmp_path / "one_worker", TINY, workers=1)
+    for rel in ("MoveUp/v_MoveUp_g01_c02.mp4", "Spin/v_Spin_g02_c01.mp4"):
+        assert (root / "UCF-101" / rel).read_bytes() == (tiny / "UCF-101" / rel).read_bytes()
+
+
+def test_regenerates_on_new_seed_and_incomplete_marker(tmp_path):
+    root = tmp_path / "data"
+    generate(root, TINY, workers=2)
+    probe = root / "UCF-101" / "Expand" / syn.video_name("Expand", 1, 1)
+    first = probe.read_bytes()
+
+    other = SyntheticConfig(**{**syn.asdict(TINY), "seed": TINY.seed + 1})
+    generate(root, other, workers=2)
+    assert json.loads((root / "synthetic.json").read_text())["config"]["seed"] == TINY.seed + 1
+    assert probe.read_bytes() != first
+
+    marker = root / "synthetic.json"
+    meta = json.loads(marker.read_text())
+    meta["complete"] = False
+    marker.write_text(json.dumps(meta))
+    old_mtime = probe.stat().st_mtime_ns
+    generate(root, other, workers=2)
+    assert json.loads(marker.read_text())["complete"] is True
+    assert probe.stat().st_mtime_ns != old_mtime  # rewritten
+    assert not list(tmp_path.glob(".data.tmp-*"))  # no temporary folders left behind
+
+
+def test_refuses_to_replace_a_foreign_folder(tmp_path):
+    root = tmp_path / "mine"
+    root.mkdir()
+    (root / "notes.txt").write_text("keep me")
+    with pytest.raises(FileExistsError):
+        generate(root, TINY, workers=1)
+    assert (root / "notes.txt").read_text() == "keep me"
+
+
+def test_ensure_accepts_a_mapping_and_cli_prints_summary(tmp_path, capsys):
+    root = tmp_path / "cli"
+    assert syn.main(["--root", str(root), "--train-per-class", "1", "--test-per-class", "1",
+                     "--size", "32", "--frames", "16", "--workers", "1"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert f"{len(CLASSES)} train + {len(CLASSES)} test videos" in out and "MiB" in out
+    cfg = {"num_train_per_class": 1, "num_test_per_class": 1, "num_frames": 16, "size": 32}
+    before = _mtimes(root)
+    ensure(root, cfg, workers=1)
+    assert "reusing" in capsys.readouterr().out
+    assert _mtimes(root) == before
+
+
+def test_config_validation():
+    with pytest.raises(ValueError):
+        SyntheticConfig(size=33)
+    with pytest.raises(ValueError):
+        SyntheticConfig(num_frames=1)
+    with pytest.raises(TypeError):
+        SyntheticConfig.from_any({"sizes": 64})

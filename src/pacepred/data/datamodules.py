@@ -1,0 +1,134 @@
+"""LightningDataModule for pace pre-training.
+
+Workers decode and crop uint8 clips; after the batch reaches the training device,
+:meth:`PaceDataModule.on_after_batch_transfer` applies colour jitter, normalisation and the
+input representation there, and flattens the views. The batch the LightningModule sees::
+
+    video      float (N, C, T, H, W)   N = B * V clips, T = clip_len
+    pace_label int64 (N,)
+    label      int64 (N,)
+    video_idx  int64 (N,)              the clip's video (global index in the split)
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any, Sequence
+
+import pytorch_lightning as pl
+import torch
+from torch.utils.data import DataLoader
+
+from pacepred.data.datasets import PaceClipDataset, SeededShardSampler
+from pacepred.data.pace import BOUNDARY_POLICIES
+from pacepred.data.transforms import ClipBatchTransform
+
+
+class PaceDataModule(pl.LightningDataModule):
+    """Pace clips of a dataset ``source`` (anything with ``records(stage)``, e.g. UCF101Split).
+
+    Args:
+        source: gives (records, class names) for 'train' and 'test'.
+        paces: the pace set, slowest first (label = index).
+        clip_len: frames the network sees per clip.
+        input_mode: 'rgb' or 'residual' (decodes clip_len + 1 frames and feeds differences).
+        num_views: clips per video (2 for the contrastive losses, at two different paces).
+        boundary: 'fit' or 'loop' (see :mod:`pacepred.data.pace`).
+        decode_size: (height, width) the decoder resizes to, or None.
+        crop_size: side of the square crop.
+        flip: random horizontal flip in training (off for direction-defined classes).
+        batch_transform: the on-device :class:`ClipBatchTransform`.
+        batch_size: videos per batch and per process (a batch holds batch_size * num_views clips).
+        train_repeat: passes over the train list per epoch (the official recipe repeats it 10 times).
+        seed: run seed for the sampler and the on-device jitter.
+    """
+
+    def __init__(
+        self,
+        source: Any,
+        paces: Sequence[Fraction],
+        clip_len: int,
+        input_mode: str,
+        num_views: int,
+        boundary: str,
+        decode_size: Sequence[int] | None,
+        crop_size: int,
+        flip: bool,
+        batch_transform: ClipBatchTransform,
+        batch_size: int,
+        train_repeat: int = 1,
+        num_workers: int = 0,
+        pin_memory: bool = False,
+        persistent_workers: bool = False,
+        prefetch_factor: int | None = None,
+        seed: int = 0,
+    ):
+        super().__init__()
+        if boundary not in BOUNDARY_POLICIES:
+            raise ValueError(f"data.boundary={boundary!r}: expected one of {BOUNDARY_POLICIES}")
+        if input_mode != batch_transform.input_mode:
+            raise ValueError(f"input_mode {input_mode!r} differs from the batch transform's {batch_transform.input_mode!r}")
+        if decode_size is not None and min(decode_size) < crop_size:
+            raise ValueError(f"data.crop_size={crop_size} is larger than data.decode_size={list(decode_size)}")
+        self.source = source
+        self.paces = list(paces)
+        self.clip_len = clip_len
+        self.num_views = num_views
+        self.boundary = boundary
+        self.decode_size = tuple(decode_size) if decode_size is not None else None
+        self.crop_size = crop_size
+        self.flip = flip
+        self.batch_transform = batch_transform
+        self.batch_size = batch_size
+        self.train_repeat = train_repeat
+        self.loader_options = {
+            "num_workers": num_workers,
+            "pin_memory": pin_memory,
+            "persistent_workers": persistent_workers and num_workers > 0,
+            "prefetch_factor": prefetch_factor if num_workers > 0 else None,
+        }
+        self.seed = seed
+        self.num_samples = clip_len + (1 if input_mode == "residual" else 0)
+        self.datasets: dict[str, PaceClipDataset] = {}
+        self.classes: list[str] = []
+
+    def _dataset(self, stage: str, train: bool, num_views: int) -> PaceClipDataset:
+        records, self.classes = self.source.records(stage)
+        return PaceClipDataset(
+            records, self.paces, self.num_samples, num_views, self.boundary,
+            self.decode_size, self.crop_size, train=train, flip=self.flip,
+        )
+
+    def setup(self, stage: str | None = None) -> None:
+        if "train" not in self.datasets:
+            self.datasets["train"] = self._dataset("train", train=True, num_views=self.num_views)
+            self.datasets["val"] = self._dataset("test", train=False, num_views=1)
+
+    def _loader(self, name: str, shuffle: bool, repeat: int = 1) -> DataLoader:
+        trainer = self.trainer
+        rank, world = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
+        dataset = self.datasets[name]
+        sampler = SeededShardSampler(len(dataset), self.seed, shuffle, rank, world, repeat)
+        return DataLoader(dataset, batch_size=self.batch_size, sampler=sampler, drop_last=shuffle, **self.loader_options)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", shuffle=True, repeat=self.train_repeat)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val", shuffle=False)
+
+    def on_after_batch_transfer(self, batch: dict[str, torch.Tensor], dataloader_idx: int) -> dict[str, torch.Tensor]:
+        """uint8 (B, V, T, C, H, W) -> float (B*V, C, T, H, W), labels flattened to (B*V,)."""
+        trainer = self.trainer
+        training = trainer is not None and trainer.training
+        generator = None
+        if training:
+            generator = torch.Generator(device=batch["video"].device)
+            generator.manual_seed(self.seed * 1_000_003 + trainer.global_step * 101 + trainer.global_rank)
+        views = batch["video"].shape[1]
+        return {
+            "video": self.batch_transform(batch["video"], train=training, generator=generator),
+            "pace_label": batch["pace_label"].reshape(-1),
+            "label": batch["label"].repeat_interleave(views),
+            "video_idx": batch["video_idx"].repeat_interleave(views),
+        }

@@ -1,0 +1,127 @@
+"""Map-style pace-clip dataset and the seeded sampler that drives its randomness.
+
+Randomness is an argument: the sampler yields ``(index, seed)`` keys, and every random choice
+of a sample (paces, starts, crop, flip) comes from ``numpy.random.default_rng(seed)``. The seed
+is derived from (run seed, epoch, index), so a sample is the same whatever the number of
+workers, the rank layout or an interruption and resume at an epoch boundary.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Iterator, Sequence
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, Sampler
+
+from pacepred.data.decoding import read_clip
+from pacepred.data.pace import draw_pace_labels, sample_pace_clip
+from pacepred.data.records import VideoRecord
+from pacepred.data.transforms import crop_and_flip
+
+
+def sample_seed(run_seed: int, epoch: int, index: int) -> int:
+    """A 63-bit seed for one sample of one epoch (``-1`` epoch = evaluation)."""
+    return int(np.random.SeedSequence([run_seed, epoch + 1, index]).generate_state(2, np.uint64)[0] >> 1)
+
+
+class PaceClipDataset(Dataset):
+    """Clips of videos at random paces.
+
+    ``dataset[(index, seed)]`` (or ``dataset[index]``, seed derived from the index) returns::
+
+        video      uint8 (V, T, C, H, W)   V views, T = num_samples frames, H = W = crop_size
+        pace_label int64 (V,)              index of each view's pace, slowest first; views differ
+        label      int64 ()                class label of the video (not used by pre-training)
+        video_idx  int64 ()                index of the video in this dataset
+    """
+
+    def __init__(
+        self,
+        records: Sequence[VideoRecord],
+        paces: Sequence[Fraction],
+        num_samples: int,
+        num_views: int,
+        boundary: str,
+        decode_size: tuple[int, int] | None,
+        crop_size: int,
+        train: bool,
+        flip: bool,
+        decode_threads: int = 1,
+    ):
+        if num_views > len(paces):
+            raise ValueError(f"{num_views} views need as many different paces; the pace set has {len(paces)}")
+        self.records = list(records)
+        self.paces = list(paces)
+        self.num_samples = num_samples
+        self.num_views = num_views
+        self.boundary = boundary
+        self.decode_size = tuple(decode_size) if decode_size is not None else None
+        self.crop_size = crop_size
+        self.train = train
+        self.flip = flip
+        self.decode_threads = decode_threads
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, key: int | tuple[int, int]) -> dict[str, torch.Tensor]:
+        index, seed = key if isinstance(key, tuple) else (key, sample_seed(0, -1, key))
+        rng = np.random.default_rng(seed)
+        record = self.records[index]
+        pace_labels = draw_pace_labels(len(self.paces), self.num_views, rng)
+
+        def choose(num_frames: int) -> np.ndarray:
+            return np.concatenate([
+                sample_pace_clip(num_frames, self.num_samples, self.paces[label], self.boundary, rng)
+                for label in pace_labels
+            ])
+
+        frames = read_clip(record.path, choose, self.decode_size, self.decode_threads)
+        views = [
+            crop_and_flip(view, self.crop_size, rng if self.train else None, self.flip)
+            for view in np.split(frames, self.num_views)
+        ]
+        return {
+            "video": torch.stack(views),
+            "pace_label": torch.from_numpy(pace_labels),
+            "label": torch.tensor(record.label, dtype=torch.int64),
+            "video_idx": torch.tensor(index, dtype=torch.int64),
+        }
+
+
+class SeededShardSampler(Sampler):
+    """Shuffled (or ordered) indices for one rank, yielded as ``(index, seed)`` keys.
+
+    An epoch covers the ``size`` indices ``repeat`` times. Rank ``r`` of ``world_size`` takes
+    every ``world_size``-th position of a permutation drawn from (seed, epoch); the list is padded
+    by wrapping so that every rank has the same length (as ``DistributedSampler``). Call
+    :meth:`set_epoch` before each epoch (Lightning does).
+    """
+
+    def __init__(self, size: int, seed: int, shuffle: bool, rank: int = 0, world_size: int = 1, repeat: int = 1):
+        if not 0 <= rank < world_size:
+            raise ValueError(f"rank {rank} is not in [0, {world_size})")
+        if size < 1 or repeat < 1:
+            raise ValueError(f"sampler needs size >= 1 and repeat >= 1, got size={size}, repeat={repeat}")
+        self.size, self.seed, self.shuffle, self.repeat = size, seed, shuffle, repeat
+        self.rank, self.world_size = rank, world_size
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return -(-self.size * self.repeat // self.world_size)
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        positions = self.size * self.repeat
+        if self.shuffle:
+            order = np.random.default_rng([self.seed, self.epoch]).permutation(positions)
+        else:
+            order = np.arange(positions)
+        order = np.resize(order, len(self) * self.world_size)
+        epoch = self.epoch if self.shuffle else -1
+        for position in order[self.rank :: self.world_size]:
+            yield int(position) % self.size, sample_seed(self.seed, epoch, int(position))

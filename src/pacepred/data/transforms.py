@@ -1,0 +1,190 @@
+"""Clip transforms.
+
+Two places, on purpose:
+
+- in the data-loader workers, on uint8 only: one random (or centre) crop and one horizontal
+  flip for the whole clip (:func:`crop_and_flip`), so workers decode and crop and nothing else;
+- on the training device, on the whole batch after transfer (:class:`ClipBatchTransform`):
+  colour jitter (per frame, as the paper's code, or per clip), normalisation, and the
+  ``residual`` input (differences of consecutive sampled frames).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+INPUT_MODES = ("rgb", "residual")
+JITTER_MODES = ("per_frame", "per_clip", "none")
+
+
+def crop_and_flip(
+    frames: np.ndarray, crop_size: int, rng: np.random.Generator | None, flip: bool
+) -> torch.Tensor:
+    """One crop (random when ``rng`` is given, else centre) and optional flip for all frames.
+
+    Args:
+        frames: uint8 (T, H, W, C).
+        crop_size: side of the square crop; must not exceed H or W.
+        rng: generator for the crop position and the flip; None means centre crop, no flip.
+        flip: allow a horizontal flip (with probability 1/2) when ``rng`` is given.
+
+    Returns:
+        uint8 tensor (T, C, crop_size, crop_size).
+    """
+    _, height, width, _ = frames.shape
+    if crop_size > height or crop_size > width:
+        raise ValueError(
+            f"crop_size={crop_size} is larger than the decoded frames ({height}x{width}); "
+            "lower data.crop_size or raise data.decode_size"
+        )
+    if rng is None:
+        top, left = (height - crop_size) // 2, (width - crop_size) // 2
+    else:
+        top = int(rng.integers(height - crop_size + 1))
+        left = int(rng.integers(width - crop_size + 1))
+    clip = frames[:, top : top + crop_size, left : left + crop_size]
+    if rng is not None and flip and rng.random() < 0.5:
+        clip = clip[:, :, ::-1]
+    return torch.from_numpy(np.ascontiguousarray(clip)).permute(0, 3, 1, 2)
+
+
+def _grayscale(x: Tensor) -> Tensor:
+    """ITU-R 601 luma of RGB images (..., 3, H, W) -> (..., 1, H, W)."""
+    r, g, b = x.unbind(dim=-3)
+    return (0.299 * r + 0.587 * g + 0.114 * b).unsqueeze(-3)
+
+
+def _rgb_to_hsv(x: Tensor) -> Tensor:
+    """RGB in [0, 1] (..., 3, H, W) -> HSV in [0, 1] (..., 3, H, W)."""
+    r, g, b = x.unbind(dim=-3)
+    maxc, _ = x.max(dim=-3)
+    minc, _ = x.min(dim=-3)
+    delta = maxc - minc
+    safe_delta = torch.where(delta > 0, delta, torch.ones_like(delta))
+    sat = torch.where(maxc > 0, delta / torch.where(maxc > 0, maxc, torch.ones_like(maxc)), torch.zeros_like(maxc))
+    rc, gc, bc = (maxc - r) / safe_delta, (maxc - g) / safe_delta, (maxc - b) / safe_delta
+    hue = torch.where(maxc == r, bc - gc, torch.where(maxc == g, 2.0 + rc - bc, 4.0 + gc - rc))
+    hue = torch.where(delta > 0, (hue / 6.0) % 1.0, torch.zeros_like(hue))
+    return torch.stack((hue, sat, maxc), dim=-3)
+
+
+def _hsv_to_rgb(x: Tensor) -> Tensor:
+    """HSV in [0, 1] (..., 3, H, W) -> RGB in [0, 1] (..., 3, H, W)."""
+    hue, sat, val = x.unbind(dim=-3)
+    sector = torch.floor(hue * 6.0)
+    frac = hue * 6.0 - sector
+    sector = sector.long() % 6
+    p, q, t = val * (1 - sat), val * (1 - sat * frac), val * (1 - sat * (1 - frac))
+    choices = (
+        (val, t, p), (q, val, p), (p, val, t), (p, q, val), (t, p, val), (val, p, q),
+    )
+    out = [torch.zeros_like(val) for _ in range(3)]
+    for k, channels in enumerate(choices):
+        mask = sector == k
+        for c in range(3):
+            out[c] = torch.where(mask, channels[c], out[c])
+    return torch.stack(out, dim=-3)
+
+
+def color_jitter(
+    x: Tensor,
+    factors: dict[str, Tensor],
+) -> Tensor:
+    """Brightness, contrast, saturation, hue with per-image factors, in that fixed order.
+
+    Args:
+        x: float (N, 3, H, W) in [0, 1].
+        factors: ``brightness``, ``contrast``, ``saturation`` (multiplicative, around 1) and
+            ``hue`` (shift in turns, around 0), each float (N,).
+
+    Returns:
+        float (N, 3, H, W) in [0, 1].
+    """
+    view = (-1, 1, 1, 1)
+    x = (x * factors["brightness"].view(view)).clamp(0, 1)
+    mean = _grayscale(x).mean(dim=(-3, -2, -1), keepdim=True)
+    x = ((x - mean) * factors["contrast"].view(view) + mean).clamp(0, 1)
+    gray = _grayscale(x)
+    x = ((x - gray) * factors["saturation"].view(view) + gray).clamp(0, 1)
+    hsv = _rgb_to_hsv(x)
+    hue = (hsv[:, 0] + factors["hue"].view(-1, 1, 1)) % 1.0
+    return _hsv_to_rgb(torch.stack((hue, hsv[:, 1], hsv[:, 2]), dim=1)).clamp(0, 1)
+
+
+class ClipBatchTransform(nn.Module):
+    """On-device batch transform: uint8 clips -> normalised float network input.
+
+    Input ``video`` uint8 (B, V, T, C, H, W) (V views per video); output float
+    (B*V, C, T', H, W) with T' = T for ``rgb`` and T - 1 for ``residual``.
+
+    Colour jitter (training only) follows the official code's strengths (brightness,
+    contrast, saturation 0.8, hue 0.2, applied with probability 0.8), drawn independently for
+    every frame (``per_frame``, the paper) or once per clip (``per_clip``); the order of the
+    four operations is fixed (torchvision draws a random order). The official code feeds raw
+    0-255 BGR values; pacepred feeds RGB normalised by ``mean``/``std`` (METHOD.md decision).
+    """
+
+    def __init__(
+        self,
+        input_mode: str = "rgb",
+        mean: Sequence[float] = (0.43216, 0.394666, 0.37645),
+        std: Sequence[float] = (0.22803, 0.22145, 0.216989),
+        jitter_mode: str = "per_frame",
+        jitter_prob: float = 0.8,
+        brightness: float = 0.8,
+        contrast: float = 0.8,
+        saturation: float = 0.8,
+        hue: float = 0.2,
+    ):
+        super().__init__()
+        if input_mode not in INPUT_MODES:
+            raise ValueError(f"input={input_mode!r}: expected one of {INPUT_MODES}")
+        if jitter_mode not in JITTER_MODES:
+            raise ValueError(f"jitter_mode={jitter_mode!r}: expected one of {JITTER_MODES}")
+        if not 0 <= hue <= 0.5:
+            raise ValueError(f"hue={hue}: expected a value in [0, 0.5]")
+        self.input_mode = input_mode
+        self.jitter_mode = jitter_mode
+        self.jitter_prob = jitter_prob
+        self.strengths = {"brightness": brightness, "contrast": contrast, "saturation": saturation}
+        self.hue = hue
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1, 1), persistent=False)
+
+    def _draw_factors(self, num_clips: int, num_frames: int, generator: torch.Generator, device) -> dict[str, Tensor]:
+        """Per-image factors (num_clips * num_frames,), identity where jitter is not applied."""
+        per_frame = self.jitter_mode == "per_frame"
+        shape = (num_clips, num_frames if per_frame else 1)
+
+        def uniform(low: float, high: float) -> Tensor:
+            return torch.rand(shape, generator=generator, device=device) * (high - low) + low
+
+        factors = {name: uniform(max(0.0, 1 - s), 1 + s) for name, s in self.strengths.items()}
+        factors["hue"] = uniform(-self.hue, self.hue)
+        applied = torch.rand(shape, generator=generator, device=device) < self.jitter_prob
+        identity = {"brightness": 1.0, "contrast": 1.0, "saturation": 1.0, "hue": 0.0}
+        return {
+            name: torch.where(applied, value, torch.full_like(value, identity[name]))
+            .expand(num_clips, num_frames)
+            .reshape(-1)
+            for name, value in factors.items()
+        }
+
+    def forward(self, video: Tensor, train: bool, generator: torch.Generator | None = None) -> Tensor:
+        """uint8 (B, V, T, C, H, W) -> float (B*V, C, T', H, W); jitter only when ``train``."""
+        b, v, t, c, h, w = video.shape
+        frames = video.reshape(b * v * t, c, h, w).float().div_(255.0)
+        if train and self.jitter_mode != "none":
+            if generator is None:
+                generator = torch.Generator(device=video.device).manual_seed(0)
+            factors = self._draw_factors(b * v, t, generator, video.device)
+            frames = color_jitter(frames, factors)
+        clips = frames.reshape(b * v, t, c, h, w).permute(0, 2, 1, 3, 4)
+        clips = (clips - self.mean) / self.std
+        if self.input_mode == "residual":
+            clips = clips[:, :, 1:] - clips[:, :, :-1]
+        return clips.contiguous()

@@ -1,0 +1,80 @@
+"""Shared fixtures: the real config folder, composed configs, real and generated videos."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from omegaconf import DictConfig, open_dict
+
+REPO = Path(__file__).resolve().parents[1]
+CONF_DIR = REPO / "conf"
+SHARED_VIDEOS = REPO.parent / "shared" / "videos"
+
+# A small synthetic dataset for tests: every class, few short videos.
+TINY_SYNTHETIC = [
+    "data.source.num_train_per_class=4",
+    "data.source.num_test_per_class=2",
+    "data.source.num_frames=40",
+]
+
+
+def compose_train(overrides: list[str], output_dir: Path, data_dir: Path) -> DictConfig:
+    """Compose conf/train.yaml with ``overrides`` as the command line would, outside a Hydra run."""
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose(config_name="train", overrides=overrides, return_hydra_config=True)
+    with open_dict(cfg):
+        cfg.paths.output_dir = str(output_dir)
+        cfg.paths.data_dir = str(data_dir)
+        cfg.hydra.runtime.output_dir = str(output_dir)
+    return cfg
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory) -> Path:
+    """One data folder for the session, so the tiny synthetic dataset is generated once."""
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture
+def make_cfg(tmp_path, data_dir):
+    """``make_cfg(overrides)`` -> a composed training config writing into tmp_path/run."""
+
+    def make(overrides: list[str], run_name: str = "run") -> DictConfig:
+        return compose_train(overrides, tmp_path / run_name, data_dir)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def shared_videos() -> Path:
+    if not SHARED_VIDEOS.is_dir():
+        pytest.skip(f"real fixture videos not found at {SHARED_VIDEOS}")
+    return SHARED_VIDEOS
+
+
+@pytest.fixture
+def ucf101_layout(tmp_path, shared_videos) -> Path:
+    """The real clips arranged as UCF101 (two classes, one video each in train and test)."""
+    root = tmp_path / "ucf101"
+    lists = root / "ucfTrainTestlist"
+    lists.mkdir(parents=True)
+    clips = {
+        "ApplyEyeMakeup": ["ucf101_apply_eye_makeup.avi", "kinetics_flipping_pancake.mkv"],
+        "ArmWrestling": ["kinetics_arm_wrestling.mp4", "kinetics_cleaning_pool.mp4"],
+    }
+    train, test = [], []
+    for label, (name, files) in enumerate(clips.items(), start=1):
+        (root / "UCF-101" / name).mkdir(parents=True)
+        for k, source in enumerate(files, start=1):
+            video = f"v_{name}_g0{k}_c01{Path(source).suffix}"
+            shutil.copy(shared_videos / source, root / "UCF-101" / name / video)
+            (train if k == 1 else test).append((f"{name}/{video}", label))
+    (lists / "classInd.txt").write_text("".join(f"{i} {n}\n" for i, n in enumerate(clips, start=1)))
+    (lists / "trainlist01.txt").write_text("".join(f"{p} {l}\n" for p, l in train))
+    (lists / "testlist01.txt").write_text("".join(f"{p}\n" for p, _ in test))
+    return root

@@ -1,0 +1,126 @@
+"""UCF101 reader, decoding, the pace-clip dataset and the batch transform, on the real clips."""
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import torch
+
+from pacepred.data.datasets import PaceClipDataset, SeededShardSampler, sample_seed
+from pacepred.data.decoding import VideoDecodeError, read_clip
+from pacepred.data.records import SplitFileError, UCF101Split, read_class_index
+from pacepred.data.transforms import ClipBatchTransform, color_jitter, crop_and_flip
+
+PACES = [Fraction(1), Fraction(2), Fraction(3), Fraction(4)]
+
+
+def test_ucf101_reader_reads_official_layout(ucf101_layout):
+    split = UCF101Split(ucf101_layout, split=1)
+    train, classes = split.records("train")
+    test, _ = split.records("test")
+    assert classes == ["ApplyEyeMakeup", "ArmWrestling"]
+    assert [r.label for r in train] == [0, 1] and [r.label for r in test] == [0, 1]
+    assert all(r.path.is_file() for r in train + test)
+
+
+def test_ucf101_missing_root_names_path_and_layout(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"nowhere.*ucfTrainTestlist"):
+        UCF101Split(tmp_path / "nowhere").records("train")
+
+
+def test_malformed_split_line_names_file_and_line(ucf101_layout):
+    trainlist = ucf101_layout / "ucfTrainTestlist" / "trainlist01.txt"
+    trainlist.write_text(trainlist.read_text() + "ArmWrestling/v_x.avi seven\n")
+    with pytest.raises(SplitFileError, match=r"trainlist01.txt:3: label 'seven'"):
+        UCF101Split(ucf101_layout).records("train")
+
+
+def test_class_index_with_gap_is_rejected(tmp_path):
+    (tmp_path / "classInd.txt").write_text("1 A\n3 B\n")
+    with pytest.raises(SplitFileError, match="without gaps"):
+        read_class_index(tmp_path / "classInd.txt")
+
+
+@pytest.mark.parametrize("name", ["ucf101_apply_eye_makeup.avi", "kinetics_arm_wrestling.mp4", "kinetics_flipping_pancake.mkv"])
+def test_read_clip_resizes_and_repeats_frames(shared_videos, name):
+    frames = read_clip(shared_videos / name, lambda n: np.array([5, 5, 6, 0, 5]), size=(64, 80))
+    assert frames.shape == (5, 64, 80, 3) and frames.dtype == np.uint8
+    assert np.array_equal(frames[0], frames[1]) and np.array_equal(frames[0], frames[4])
+    assert not np.array_equal(frames[0], frames[3])
+
+
+def test_read_clip_native_size(shared_videos):
+    frames = read_clip(shared_videos / "ucf101_apply_eye_makeup.avi", lambda n: np.arange(3))
+    assert frames.shape == (3, 240, 320, 3)
+
+
+def test_corrupted_video_names_file_and_reason(shared_videos):
+    with pytest.raises(VideoDecodeError, match=r"corrupted_h264.mp4.*decoding frames failed"):
+        read_clip(shared_videos / "corrupted_h264.mp4", lambda n: np.arange(n))
+
+
+def test_missing_video_is_named(tmp_path):
+    with pytest.raises(VideoDecodeError, match=r"missing.mp4: file does not exist"):
+        read_clip(tmp_path / "missing.mp4", lambda n: np.arange(2))
+
+
+def test_dataset_two_views_at_different_paces(ucf101_layout):
+    records, _ = UCF101Split(ucf101_layout).records("train")
+    ds = PaceClipDataset(records, PACES, num_samples=17, num_views=2, boundary="fit",
+                         decode_size=(64, 80), crop_size=56, train=True, flip=True)
+    item = ds[(1, 123)]
+    assert item["video"].shape == (2, 17, 3, 56, 56) and item["video"].dtype == torch.uint8
+    assert item["pace_label"].shape == (2,) and item["pace_label"][0] != item["pace_label"][1]
+    assert item["label"].item() == 1 and item["video_idx"].item() == 1
+    again = ds[(1, 123)]
+    assert torch.equal(item["video"], again["video"]), "same key -> same sample"
+    assert not torch.equal(item["video"], ds[(1, 124)]["video"])
+
+
+def test_sampler_shards_disjointly_and_reproducibly():
+    shards = [list(SeededShardSampler(10, seed=3, shuffle=True, rank=r, world_size=2)) for r in (0, 1)]
+    indices = [i for shard in shards for i, _ in shard]
+    assert sorted(indices) == list(range(10))
+    assert shards[0] == list(SeededShardSampler(10, seed=3, shuffle=True, rank=0, world_size=2))
+    sampler = SeededShardSampler(10, seed=3, shuffle=True)
+    first = list(sampler)
+    sampler.set_epoch(1)
+    assert list(sampler) != first, "each epoch reshuffles and redraws"
+    assert len(SeededShardSampler(10, 0, True, repeat=3)) == 30
+    val = list(SeededShardSampler(5, 0, shuffle=False))
+    assert val == [(i, sample_seed(0, -1, i)) for i in range(5)]
+
+
+def test_crop_and_flip():
+    frames = np.arange(2 * 8 * 10 * 3, dtype=np.uint8).reshape(2, 8, 10, 3)
+    centre = crop_and_flip(frames, 4, None, flip=True)
+    assert centre.shape == (2, 3, 4, 4)
+    assert torch.equal(centre, torch.from_numpy(frames[:, 2:6, 3:7]).permute(0, 3, 1, 2))
+    with pytest.raises(ValueError, match="crop_size=12 is larger than the decoded frames"):
+        crop_and_flip(frames, 12, None, flip=False)
+
+
+def test_color_jitter_identity_and_brightness():
+    x = torch.rand(3, 3, 8, 8)
+    ones, zeros = torch.ones(3), torch.zeros(3)
+    same = color_jitter(x, {"brightness": ones, "contrast": ones, "saturation": ones, "hue": zeros})
+    assert torch.allclose(same, x, atol=1e-5), "identity factors leave the image unchanged (HSV round trip)"
+    darker = color_jitter(x, {"brightness": ones * 0.5, "contrast": ones, "saturation": ones, "hue": zeros})
+    assert torch.allclose(darker, x * 0.5, atol=1e-5)
+
+
+def test_batch_transform_shapes_residual_and_jitter_modes():
+    video = torch.randint(0, 256, (2, 2, 5, 3, 8, 8), dtype=torch.uint8)
+    rgb = ClipBatchTransform("rgb", jitter_mode="none")(video, train=True)
+    assert rgb.shape == (4, 3, 5, 8, 8) and rgb.dtype == torch.float32
+    residual = ClipBatchTransform("residual", jitter_mode="none")(video, train=True)
+    assert residual.shape == (4, 3, 4, 8, 8)
+    assert torch.allclose(residual, rgb[:, :, 1:] - rgb[:, :, :-1], atol=1e-6)
+    # per_clip: every frame of a constant clip gets the same factors -> residual stays zero.
+    constant = video[:, :, :1].expand(-1, -1, 5, -1, -1, -1)
+    per_clip = ClipBatchTransform("residual", jitter_mode="per_clip", jitter_prob=1.0)
+    assert per_clip(constant, train=True, generator=torch.Generator().manual_seed(0)).abs().max() < 1e-5
+    per_frame = ClipBatchTransform("residual", jitter_mode="per_frame", jitter_prob=1.0)
+    assert per_frame(constant, train=True, generator=torch.Generator().manual_seed(0)).abs().max() > 0.05
+    # evaluation: no jitter
+    assert torch.equal(per_frame(video, train=False), residual)

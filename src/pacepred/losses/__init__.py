@@ -1,0 +1,1 @@
+"""Loss functions: small pure functions, computed in float32."""

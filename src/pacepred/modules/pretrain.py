@@ -1,0 +1,137 @@
+"""PacePretrainModule: a backbone, the pace head and the optional contrastive branch.
+
+L = w_pace * CE(pace_head(f), pace) + w_ctr * NT-Xent(proj_head(f)), f = backbone(video).
+The contrastive positives are clips of the same video ("context", the paper's better variant)
+or clips of the same pace ("pace"); under DDP the candidates are gathered from every rank with
+gradients. Both losses run in float32 under mixed precision.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import pytorch_lightning as pl
+import torch
+from torch import Tensor, nn
+from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionMatrix
+
+from pacepred.distributed import gather_no_grad, gather_with_grad
+from pacepred.losses.contrastive import CONTRASTIVE_MODES, nt_xent
+from pacepred.losses.pace import pace_loss
+from pacepred.models.heads import PaceHead, ProjectionHead
+from pacepred.reports import save_confusion_matrix
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The training loss became NaN or infinite."""
+
+
+class PacePretrainModule(pl.LightningModule):
+    """Pace prediction (+ contrastive) pre-training.
+
+    Args:
+        backbone: video network with ``out_dim``; (N, C, T, H, W) -> (N, out_dim).
+        paces: the pace set, slowest first; the head has ``len(paces)`` outputs.
+        optimizer: partial optimizer, called with the parameters.
+        scheduler: partial LR scheduler, called with the optimizer (stepped per epoch), or None.
+        contrastive: None, 'context' or 'pace'.
+        proj_hidden, proj_dim: projection MLP sizes.
+        temperature: NT-Xent temperature.
+        loss_weights: ``{"pace": w_pace, "contrastive": w_ctr}``.
+        head_dropout: dropout before the pace classifier.
+    """
+
+    def __init__(
+        self,
+        backbone: nn.Module,
+        paces: Sequence[Fraction],
+        optimizer: Callable[..., torch.optim.Optimizer],
+        scheduler: Callable[..., Any] | None = None,
+        contrastive: str | None = None,
+        proj_hidden: int = 512,
+        proj_dim: int = 128,
+        temperature: float = 0.1,
+        loss_weights: dict[str, float] | None = None,
+        head_dropout: float = 0.0,
+    ):
+        super().__init__()
+        if contrastive not in (None, *CONTRASTIVE_MODES):
+            raise ValueError(f"model.contrastive={contrastive!r}: expected null or one of {CONTRASTIVE_MODES}")
+        self.backbone = backbone
+        self.paces = [str(p) for p in paces]
+        self.pace_head = PaceHead(backbone.out_dim, len(paces), dropout=head_dropout)
+        self.projection = ProjectionHead(backbone.out_dim, proj_hidden, proj_dim) if contrastive else None
+        self.contrastive = contrastive
+        self.temperature = temperature
+        # Plain floats (not an OmegaConf node): checkpoints stay loadable with weights_only=True.
+        loss_weights = {"pace": 1.0, "contrastive": 1.0, **{k: float(v) for k, v in (loss_weights or {}).items()}}
+        self.loss_weights = loss_weights
+        self.optimizer_factory = optimizer
+        self.scheduler_factory = scheduler
+        num_paces = len(paces)
+        self.train_acc = MulticlassAccuracy(num_paces, average="micro")
+        self.val_acc = MulticlassAccuracy(num_paces, average="micro")
+        self.val_confusion = MulticlassConfusionMatrix(num_paces)
+        self.save_hyperparameters(ignore=["backbone", "optimizer", "scheduler", "paces"])
+        self.hparams["paces"] = self.paces
+
+    @property
+    def num_views(self) -> int:
+        """Clips per video the data must provide: 2 with a contrastive loss, else 1."""
+        return 2 if self.contrastive else 1
+
+    def forward(self, video: Tensor) -> Tensor:
+        """(N, C, T, H, W) -> pace logits (N, num_paces)."""
+        return self.pace_head(self.backbone(video))
+
+    def _contrastive_loss(self, features: Tensor, batch: dict[str, Tensor]) -> Tensor:
+        keys = batch["video_idx"] if self.contrastive == "context" else batch["pace_label"]
+        projections = self.projection(features)
+        candidates, offset = gather_with_grad(projections)
+        return nt_xent(projections, keys, candidates, gather_no_grad(keys), offset, self.temperature)
+
+    def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
+        features = self.backbone(batch["video"])
+        logits = self.pace_head(features)
+        loss_pace = pace_loss(logits, batch["pace_label"])
+        loss = self.loss_weights["pace"] * loss_pace
+        batch_size = logits.shape[0]
+        if self.contrastive:
+            loss_ctr = self._contrastive_loss(features, batch)
+            loss = loss + self.loss_weights["contrastive"] * loss_ctr
+            self.log("train/contrastive_loss", loss_ctr, batch_size=batch_size, sync_dist=True)
+        if not math.isfinite(loss.item()):
+            raise NonFiniteLossError(
+                f"training loss is {loss.item()} at epoch {self.current_epoch}, step {self.global_step} "
+                f"(pace loss {loss_pace.item()}); lower optim.lr or check the input data"
+            )
+        self.train_acc(logits.detach(), batch["pace_label"])
+        self.log("train/pace_loss", loss_pace, batch_size=batch_size, sync_dist=True)
+        self.log("train/loss", loss, prog_bar=True, batch_size=batch_size, sync_dist=True)
+        self.log("train/pace_acc", self.train_acc, prog_bar=True, on_step=False, on_epoch=True, batch_size=batch_size)
+        return loss
+
+    def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
+        logits = self(batch["video"])
+        self.val_acc(logits, batch["pace_label"])
+        self.val_confusion(logits, batch["pace_label"])
+        batch_size = logits.shape[0]
+        self.log("val/pace_loss", pace_loss(logits, batch["pace_label"]), batch_size=batch_size, sync_dist=True)
+        self.log("val/pace_acc", self.val_acc, prog_bar=True, on_step=False, on_epoch=True, batch_size=batch_size)
+
+    def on_validation_epoch_end(self) -> None:
+        matrix = self.val_confusion.compute().cpu()
+        self.val_confusion.reset()
+        if self.trainer.is_global_zero and not self.trainer.sanity_checking:
+            path = Path(self.trainer.default_root_dir) / "confusion" / f"val_pace_epoch{self.current_epoch:03d}.png"
+            save_confusion_matrix(matrix, [f"x{p}" for p in self.paces], path,
+                                  title=f"validation pace confusion, epoch {self.current_epoch}")
+
+    def configure_optimizers(self) -> Any:
+        optimizer = self.optimizer_factory(params=self.parameters())
+        if self.scheduler_factory is None:
+            return optimizer
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": self.scheduler_factory(optimizer=optimizer), "interval": "epoch"}}

@@ -1,0 +1,75 @@
+"""What a run directory keeps about its run, and where a run resumes from.
+
+Each run directory gets ``config.yaml`` (the resolved configuration) and ``run_info.json``
+(git commit, package versions, command line, host, time).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import platform
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+
+PACKAGES = (
+    "pacepred", "torch", "torchvision", "pytorch-lightning", "torchmetrics", "hydra-core",
+    "omegaconf", "decord", "av", "numpy",
+)
+
+
+def git_commit(directory: Path) -> str:
+    """HEAD commit of the repository holding ``directory`` (``+dirty`` if modified), or 'unknown'."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=directory, capture_output=True,
+                                text=True, check=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=directory,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return commit + ("+dirty" if dirty else "")
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of the packages a result depends on."""
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def write_run_info(cfg: DictConfig, output_dir: Path) -> None:
+    """Write ``config.yaml`` and ``run_info.json`` into ``output_dir``."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    job = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])
+    (output_dir / "config.yaml").write_text(OmegaConf.to_yaml(job, resolve=True))
+    info = {
+        "git_commit": git_commit(Path(__file__).resolve().parent),
+        "packages": package_versions(),
+        "python": sys.version.split()[0],
+        "command": sys.argv,
+        "host": platform.node(),
+        "started": datetime.datetime.now().isoformat(timespec="seconds"),
+    }
+    (output_dir / "run_info.json").write_text(json.dumps(info, indent=2) + "\n")
+
+
+def resolve_checkpoint(ckpt_path: str | None, output_dir: Path) -> str | None:
+    """``None`` -> fresh start; ``'last'`` -> ``<output_dir>/checkpoints/last.ckpt``; else the path.
+
+    Raises FileNotFoundError naming what was looked for.
+    """
+    if ckpt_path is None:
+        return None
+    path = output_dir / "checkpoints" / "last.ckpt" if ckpt_path == "last" else Path(ckpt_path)
+    if not path.is_file():
+        hint = " (ckpt_path=last resumes the run in hydra.run.dir=<its run directory>)" if ckpt_path == "last" else ""
+        raise FileNotFoundError(f"checkpoint {path} does not exist{hint}")
+    return str(path)

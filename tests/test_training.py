@@ -1,0 +1,89 @@
+"""One training step per backbone and model variant, and the clear failures of train()."""
+
+import math
+
+import pytest
+import torch
+from hydra.utils import instantiate
+
+from pacepred.modules.pretrain import NonFiniteLossError
+from pacepred.train import train
+
+REAL = ["data=ucf101", "debug=fast", "data.decode_size=[64,80]", "data.crop_size=56",
+        "trainer.limit_train_batches=1", "trainer.limit_val_batches=1"]
+
+
+def real(ucf101_layout):
+    return REAL + [f"data.source.root={ucf101_layout}"]
+
+
+@pytest.mark.parametrize("backbone, extra", [
+    ("c3d", ["backbone.base_width=8"]),
+    ("r3d", ["backbone.base_width=8"]),
+    ("r21d", ["backbone.base_width=8", "backbone.layers=[2,2,2,2]"]),
+    ("s3d_g", ["backbone.width_mult=0.125"]),
+])
+def test_one_training_step_per_backbone_on_real_videos(backbone, extra, ucf101_layout, make_cfg):
+    result = train(make_cfg(real(ucf101_layout) + [f"backbone={backbone}"] + extra))
+    assert math.isfinite(result["metrics"]["train/loss"])
+    assert 0.0 <= result["metrics"]["val/pace_acc"] <= 1.0
+    assert result["last_checkpoint"].endswith("last.ckpt")
+
+
+@pytest.mark.parametrize("model, overrides", [
+    ("pace_ctr_context", ["input=rgb"]),
+    ("pace_ctr_pace", ["pace_set=slow_fast", "pace=3", "trainer.precision=bf16-mixed"]),
+])
+def test_contrastive_variants_step(model, overrides, ucf101_layout, make_cfg):
+    result = train(make_cfg(real(ucf101_layout) + ["backbone=r3d_w16", f"model={model}"] + overrides))
+    assert math.isfinite(result["metrics"]["train/contrastive_loss"])
+    assert result["paces"] == (["1/2", "1", "2"] if "pace=3" in overrides else ["1", "2", "3", "4"])
+
+
+def test_run_directory_keeps_config_commit_versions_and_confusion_png(ucf101_layout, make_cfg, tmp_path):
+    cfg = make_cfg(real(ucf101_layout) + ["backbone=r3d_w16", "logger=csv"])
+    train(cfg)
+    run = tmp_path / "run"
+    info = (run / "run_info.json").read_text()
+    assert '"git_commit"' in info and '"torch"' in info
+    assert "r3d" in (run / "config.yaml").read_text().lower()
+    assert (run / "confusion" / "val_pace_epoch000.png").stat().st_size > 1000
+    assert (run / "csv" / "metrics.csv").is_file()
+
+
+@pytest.mark.parametrize("override, message", [
+    ("backbone=resnet", "Could not find 'backbone/resnet'"),
+    ("pace_set=medium", "Could not find 'pace_set/medium'"),
+])
+def test_unknown_group_option_names_value_and_choices(override, message, make_cfg):
+    with pytest.raises(Exception, match=message):
+        make_cfg([override])
+
+
+def test_clip_larger_than_frames_is_named(ucf101_layout, make_cfg):
+    # Hydra wraps constructor errors in an InstantiationException that keeps the message.
+    with pytest.raises(Exception, match=r"data.crop_size=112 is larger than data.decode_size=\[64, 80\]"):
+        train(make_cfg(real(ucf101_layout) + ["data.crop_size=112"]))
+
+
+def test_duplicate_explicit_paces_are_named(make_cfg):
+    cfg = make_cfg(["pace_set=explicit", "pace_set.paces=[1,2,2]"])
+    with pytest.raises(Exception, match="duplicate paces: \\['2'\\]"):
+        instantiate(cfg.pace_set)
+
+
+def test_missing_dataset_root_is_named(make_cfg, tmp_path):
+    cfg = make_cfg(["data=ucf101", f"data.source.root={tmp_path / 'no_ucf'}", "debug=fast"])
+    with pytest.raises(FileNotFoundError, match=r"no_ucf does not have the expected layout"):
+        train(cfg)
+
+
+def test_nan_loss_stops_with_a_clear_message(ucf101_layout, make_cfg):
+    cfg = make_cfg(real(ucf101_layout) + ["backbone=r3d_w16", "optim.lr=1e30", "trainer.max_epochs=3"])
+    with pytest.raises(NonFiniteLossError, match=r"training loss is (nan|inf).*lower optim.lr"):
+        train(cfg)
+
+
+def test_missing_resume_checkpoint_is_named(ucf101_layout, make_cfg):
+    with pytest.raises(FileNotFoundError, match=r"checkpoints/last.ckpt does not exist"):
+        train(make_cfg(real(ucf101_layout) + ["ckpt_path=last"]))

@@ -87,3 +87,30 @@ def test_nan_loss_stops_with_a_clear_message(ucf101_layout, make_cfg):
 def test_missing_resume_checkpoint_is_named(ucf101_layout, make_cfg):
     with pytest.raises(FileNotFoundError, match=r"checkpoints/last.ckpt does not exist"):
         train(make_cfg(real(ucf101_layout) + ["ckpt_path=last"]))
+
+
+def _add_broken_train_video(root):
+    import shutil
+
+    from conftest import SHARED_VIDEOS
+
+    broken = root / "UCF-101" / "ApplyEyeMakeup" / "v_ApplyEyeMakeup_g03_c01.mp4"
+    shutil.copy(SHARED_VIDEOS / "corrupted_h264.mp4", broken)
+    trainlist = root / "ucfTrainTestlist" / "trainlist01.txt"
+    trainlist.write_text(trainlist.read_text() + "ApplyEyeMakeup/v_ApplyEyeMakeup_g03_c01.mp4 1\n")
+    return broken
+
+
+def test_bad_video_raise_names_the_file(ucf101_layout, make_cfg):
+    _add_broken_train_video(ucf101_layout)
+    cfg = make_cfg(real(ucf101_layout) + ["backbone=r3d_w16", "data.batch_size=3", "data.on_bad_video=raise"])
+    with pytest.raises(Exception, match=r"v_ApplyEyeMakeup_g03_c01.mp4: decoding frames failed"):
+        train(cfg)
+
+
+def test_bad_video_skip_counts_and_lists_it(ucf101_layout, make_cfg, tmp_path):
+    broken = _add_broken_train_video(ucf101_layout)
+    cfg = make_cfg(real(ucf101_layout) + ["backbone=r3d_w16", "data.batch_size=3", "data.on_bad_video=skip"])
+    result = train(cfg)
+    assert result["metrics"]["data/skipped_videos"] == 1.0
+    assert (tmp_path / "run" / "skipped_videos.txt").read_text() == f"{broken}\n"

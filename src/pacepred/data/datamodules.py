@@ -8,6 +8,7 @@ input representation there, and flattens the views. The batch the LightningModul
     pace_label int64 (N,)
     label      int64 (N,)
     video_idx  int64 (N,)              the clip's video (global index in the split)
+    skipped_idx int64 (B,)             per video: the broken video it replaced, else -1
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ class PaceDataModule(pl.LightningDataModule):
         batch_size: videos per batch and per process (a batch holds batch_size * num_views clips).
         train_repeat: passes over the train list per epoch (the official recipe repeats it 10 times).
         seed: run seed for the sampler and the on-device jitter.
+        on_bad_video: 'raise' (stop, naming the file) or 'skip' (replace it and count it; see
+            :class:`pacepred.data.reporting.BadVideoReport`).
     """
 
     def __init__(
@@ -62,6 +65,7 @@ class PaceDataModule(pl.LightningDataModule):
         persistent_workers: bool = False,
         prefetch_factor: int | None = None,
         seed: int = 0,
+        on_bad_video: str = "raise",
     ):
         super().__init__()
         if boundary not in BOUNDARY_POLICIES:
@@ -88,6 +92,7 @@ class PaceDataModule(pl.LightningDataModule):
             "prefetch_factor": prefetch_factor if num_workers > 0 else None,
         }
         self.seed = seed
+        self.on_bad_video = on_bad_video
         self.num_samples = clip_len + (1 if input_mode == "residual" else 0)
         self.datasets: dict[str, PaceClipDataset] = {}
         self.classes: list[str] = []
@@ -96,7 +101,7 @@ class PaceDataModule(pl.LightningDataModule):
         records, self.classes = self.source.records(stage)
         return PaceClipDataset(
             records, self.paces, self.num_samples, num_views, self.boundary,
-            self.decode_size, self.crop_size, train=train, flip=self.flip,
+            self.decode_size, self.crop_size, train=train, flip=self.flip, on_bad_video=self.on_bad_video,
         )
 
     def setup(self, stage: str | None = None) -> None:
@@ -131,4 +136,5 @@ class PaceDataModule(pl.LightningDataModule):
             "pace_label": batch["pace_label"].reshape(-1),
             "label": batch["label"].repeat_interleave(views),
             "video_idx": batch["video_idx"].repeat_interleave(views),
+            "skipped_idx": batch["skipped_idx"],
         }

@@ -8,6 +8,7 @@ workers, the rank layout or an interruption and resume at an epoch boundary.
 
 from __future__ import annotations
 
+import logging
 from fractions import Fraction
 from typing import Iterator, Sequence
 
@@ -15,10 +16,14 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
-from pacepred.data.decoding import read_clip
+from pacepred.data.decoding import VideoDecodeError, read_clip
 from pacepred.data.pace import draw_pace_labels, sample_pace_clip
 from pacepred.data.records import VideoRecord
 from pacepred.data.transforms import crop_and_flip
+
+log = logging.getLogger(__name__)
+BAD_VIDEO_POLICIES = ("raise", "skip")
+MAX_CONSECUTIVE_BAD = 20
 
 
 def sample_seed(run_seed: int, epoch: int, index: int) -> int:
@@ -35,6 +40,11 @@ class PaceClipDataset(Dataset):
         pace_label int64 (V,)              index of each view's pace, slowest first; views differ
         label      int64 ()                class label of the video (not used by pre-training)
         video_idx  int64 ()                index of the video in this dataset
+        skipped_idx int64 ()               the video that could not be decoded and was replaced
+                                           by this one (``on_bad_video='skip'``), else -1
+
+    ``on_bad_video='raise'`` stops at the first broken video with its file name and the
+    decoder's reason; ``'skip'`` logs the file once per process and draws another video.
     """
 
     def __init__(
@@ -49,7 +59,10 @@ class PaceClipDataset(Dataset):
         train: bool,
         flip: bool,
         decode_threads: int = 1,
+        on_bad_video: str = "raise",
     ):
+        if on_bad_video not in BAD_VIDEO_POLICIES:
+            raise ValueError(f"data.on_bad_video={on_bad_video!r}: expected one of {BAD_VIDEO_POLICIES}")
         if num_views > len(paces):
             raise ValueError(f"{num_views} views need as many different paces; the pace set has {len(paces)}")
         self.records = list(records)
@@ -62,6 +75,8 @@ class PaceClipDataset(Dataset):
         self.train = train
         self.flip = flip
         self.decode_threads = decode_threads
+        self.on_bad_video = on_bad_video
+        self._reported: set[int] = set()
 
     def __len__(self) -> int:
         return len(self.records)
@@ -69,6 +84,26 @@ class PaceClipDataset(Dataset):
     def __getitem__(self, key: int | tuple[int, int]) -> dict[str, torch.Tensor]:
         index, seed = key if isinstance(key, tuple) else (key, sample_seed(0, -1, key))
         rng = np.random.default_rng(seed)
+        skipped_idx, last_error = -1, None
+        for _ in range(MAX_CONSECUTIVE_BAD):
+            try:
+                sample = self._load(index, rng)
+            except VideoDecodeError as err:
+                if self.on_bad_video == "raise":
+                    raise
+                last_error = err
+                if index not in self._reported:
+                    self._reported.add(index)
+                    log.warning("skipping broken video (data.on_bad_video=skip): %s", err)
+                skipped_idx = index if skipped_idx < 0 else skipped_idx
+                index = int(rng.integers(len(self.records)))
+                continue
+            sample["skipped_idx"] = torch.tensor(skipped_idx, dtype=torch.int64)
+            return sample
+        raise RuntimeError(f"{MAX_CONSECUTIVE_BAD} videos in a row could not be decoded (last: {last_error}); check the dataset")
+
+    def _load(self, index: int, rng: np.random.Generator) -> dict[str, torch.Tensor]:
+        """Decode, crop and label one sample of video ``index``; raises VideoDecodeError."""
         record = self.records[index]
         pace_labels = draw_pace_labels(len(self.paces), self.num_views, rng)
 

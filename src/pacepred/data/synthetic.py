@@ -722,9 +722,10 @@ def _lock(root: Path):
 
 
 def _pool_context():
+    # Never fork: the caller is often a multi-threaded training process (torch, Lightning,
+    # submitit), and forking it can deadlock the children on a lock held by another thread.
     methods = multiprocessing.get_all_start_methods()
-    # fork: the children need not re-import the package (spawn would import pacepred and torch)
-    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
 def _render_all(out: Path, config: SyntheticConfig, workers: int) -> tuple[list, int]:

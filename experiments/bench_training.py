@@ -1,0 +1,220 @@
+"""Training throughput: pacepred's Lightning step against a plain PyTorch loop, and the full pipeline.
+
+For each backbone, side by side in one process:
+
+- ``plain``: a hand-written loop (forward, float32 cross-entropy, backward, SGD step) on fixed
+  tensors already on the device: the floor the framework is measured against;
+- ``framework``: ``Trainer.fit`` of ``PacePretrainModule`` on the same tensors (Lightning loop,
+  metrics and logging included; no decoding);
+- ``pipeline``: ``Trainer.fit`` on real decoding of the generated videos (workers, on-device
+  augmentation), and on CUDA the share of the time the GPU waits for data.
+
+Usage::
+
+    python experiments/bench_training.py --device cpu              # CPU rows (narrow models)
+    python experiments/bench_training.py --device cuda --workers 16 # the GPU rows (paper models)
+
+Prints a Markdown table and saves it (with a JSON copy) under ``experiments/results/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import platform
+import resource
+import time
+from pathlib import Path
+
+import pytorch_lightning as pl
+import torch
+from hydra import compose, initialize_config_dir
+from hydra.utils import instantiate
+from omegaconf import open_dict
+
+from pacepred.losses.pace import pace_loss
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def compose_cfg(overrides: list[str], data_dir: Path, out_dir: Path):
+    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
+        cfg = compose(config_name="train", overrides=overrides)
+    with open_dict(cfg):
+        cfg.paths.output_dir = str(out_dir)
+        cfg.paths.data_dir = str(data_dir)
+    return cfg
+
+
+def build_module(cfg):
+    paces = instantiate(cfg.pace_set)
+    return instantiate(cfg.model, backbone=instantiate(cfg.backbone), paces=paces,
+                       optimizer=instantiate(cfg.optim), scheduler=None), paces
+
+
+class StepTimer(pl.Callback):
+    """Wall time of training steps after ``warmup``, and the time spent waiting between steps."""
+
+    def __init__(self, warmup: int):
+        self.warmup, self.start, self.end, self.wait, self.steps = warmup, None, None, 0.0, 0
+        self._last_end = None
+
+    def _sync(self, module):
+        if module.device.type == "cuda":
+            torch.cuda.synchronize()
+
+    def on_train_batch_start(self, trainer, module, batch, batch_idx):
+        self._sync(module)
+        now = time.perf_counter()
+        if batch_idx == self.warmup:
+            self.start = now
+        elif batch_idx > self.warmup and self._last_end is not None:
+            self.wait += now - self._last_end
+
+    def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx):
+        self._sync(module)
+        self._last_end = self.end = time.perf_counter()
+        if batch_idx >= self.warmup:
+            self.steps += 1
+
+
+def peak_memory_mb(device: str) -> float:
+    if device == "cuda":
+        return torch.cuda.max_memory_allocated() / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def fixed_batch(cfg, num_paces: int, device: str) -> dict[str, torch.Tensor]:
+    b = cfg.data.batch_size
+    size = cfg.data.crop_size
+    return {
+        "video": torch.randn(b, 3, cfg.data.clip_len, size, size, device=device),
+        "pace_label": torch.randint(0, num_paces, (b,), device=device),
+        "video_idx": torch.arange(b, device=device),
+        "label": torch.zeros(b, dtype=torch.int64, device=device),
+    }
+
+
+def time_plain(cfg, device: str, steps: int, warmup: int) -> float:
+    """Seconds per step of a plain loop with the same model, batch, optimizer and precision."""
+    module, paces = build_module(cfg)
+    model = torch.nn.Sequential(module.backbone, module.pace_head).to(device)
+    if cfg.model.channels_last or (cfg.model.channels_last is None and device == "cuda"):
+        model.to(memory_format=torch.channels_last_3d)
+    optimizer = instantiate(cfg.optim)(params=model.parameters())
+    batch = fixed_batch(cfg, len(paces), device)
+    video = batch["video"]
+    if device == "cuda" and (cfg.model.channels_last is None or cfg.model.channels_last):
+        video = video.contiguous(memory_format=torch.channels_last_3d)
+    dtype = torch.bfloat16 if "bf16" in str(cfg.trainer.precision) else None
+    start = None
+    for step in range(warmup + steps):
+        if step == warmup:
+            torch.cuda.synchronize() if device == "cuda" else None
+            start = time.perf_counter()
+        with torch.autocast(device_type=device, dtype=dtype, enabled=dtype is not None):
+            loss = pace_loss(model(video), batch["pace_label"])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return (time.perf_counter() - start) / steps
+
+
+def time_framework(cfg, device: str, steps: int, warmup: int, datamodule=None) -> tuple[float, float, int]:
+    """Seconds per step of Trainer.fit (fixed tensors, or ``datamodule``) and the data-wait share."""
+    module, paces = build_module(cfg)
+    timer = StepTimer(warmup)
+    trainer = pl.Trainer(
+        accelerator="gpu" if device == "cuda" else "cpu", devices=1, precision=cfg.trainer.precision,
+        max_epochs=1, limit_train_batches=warmup + steps, limit_val_batches=0, logger=False,
+        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+        benchmark=device == "cuda", use_distributed_sampler=False, callbacks=[timer],
+        default_root_dir=cfg.paths.output_dir,
+    )
+    if datamodule is None:
+        batch = fixed_batch(cfg, len(paces), "cpu")
+        loader = torch.utils.data.DataLoader([batch] * (warmup + steps), batch_size=None)
+        trainer.fit(module, train_dataloaders=loader)
+    else:
+        trainer.fit(module, datamodule=datamodule)
+    per_step = (timer.end - timer.start) / timer.steps
+    return per_step, timer.wait / (timer.end - timer.start), timer.steps
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--backbones", nargs="+", default=None)
+    parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3, help="alternate plain/framework runs this many times")
+    parser.add_argument("--data-dir", default=str(REPO / "data"))
+    parser.add_argument("--out", default=str(REPO / "experiments" / "results"))
+    args = parser.parse_args()
+    cuda = args.device == "cuda"
+    backbones = args.backbones or (["r21d", "r3d", "c3d", "s3d_g"] if cuda else ["r3d_w16"])
+    steps = args.steps or (30 if cuda else 10)
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    work = out_dir / "_bench_tmp"
+
+    variants = [("fp32", ["trainer.precision=32-true", "model.channels_last=false"])]
+    if cuda:
+        variants.append(("bf16+channels_last", ["trainer.precision=bf16-mixed", "model.channels_last=true"]))
+    size = [] if cuda else ["data.batch_size=16"]
+    if cuda:
+        size = ["data=synthetic", "data.decode_size=[128,171]", "data.crop_size=112", "data.batch_size=32", "input=rgb"]
+
+    rows = []
+    for backbone in backbones:
+        for name, variant in variants:
+            overrides = [f"backbone={backbone}", "model=pace", *size, *variant]
+            if backbone == "s3d_g" and cuda:
+                overrides += ["data.clip_len=64", "data.decode_size=[256,256]", "data.crop_size=224", "data.batch_size=8",
+                              "model.activation_checkpointing=true"]
+            cfg = compose_cfg(overrides, Path(args.data_dir), work)
+            if cuda:
+                torch.cuda.reset_peak_memory_stats()
+            plain, framework = [], []
+            for _ in range(args.repeats):  # alternate, so machine noise hits both alike
+                plain.append(time_plain(cfg, args.device, steps, args.warmup))
+                framework.append(time_framework(cfg, args.device, steps, args.warmup)[0])
+            plain_s, framework_s = min(plain), min(framework)
+            cfg_pipe = compose_cfg(overrides + [f"data.num_workers={args.workers}", "data.persistent_workers=true",
+                                                f"data.pin_memory={str(cuda).lower()}"], Path(args.data_dir), work)
+            paces = instantiate(cfg_pipe.pace_set)
+            datamodule = instantiate(cfg_pipe.data, paces=paces, num_views=1)
+            pipe_s, wait, _ = time_framework(cfg_pipe, args.device, steps, args.warmup, datamodule)
+            clips = cfg.data.batch_size
+            rows.append({
+                "backbone": backbone, "precision": name, "batch": clips,
+                "clip": f"{cfg.data.clip_len}x{cfg.data.crop_size}x{cfg.data.crop_size}",
+                "plain_clips_s": clips / plain_s, "framework_clips_s": clips / framework_s,
+                "framework_over_plain_time": framework_s / plain_s,
+                "pipeline_clips_s": clips / pipe_s, "data_wait_share": wait,
+                "peak_memory_mb": peak_memory_mb(args.device),
+            })
+            print(json.dumps(rows[-1]), flush=True)
+
+    device_name = torch.cuda.get_device_name() if cuda else f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
+    header = (f"Training throughput, {args.device} ({device_name}), {datetime.date.today()}, torch {torch.__version__}; "
+              f"{steps} timed steps after {args.warmup} warm-up, best of {args.repeats} alternated runs for plain/framework; "
+              f"pipeline with {args.workers} workers.\n\n")
+    table = ("| backbone | precision | clip | batch | plain loop clips/s | framework clips/s | framework/plain time | "
+             "full pipeline clips/s | data wait | peak memory MB |\n|---|---|---|---|---|---|---|---|---|---|\n")
+    for r in rows:
+        table += (f"| {r['backbone']} | {r['precision']} | {r['clip']} | {r['batch']} | {r['plain_clips_s']:.1f} | "
+                  f"{r['framework_clips_s']:.1f} | {r['framework_over_plain_time']:.3f} | {r['pipeline_clips_s']:.1f} | "
+                  f"{r['data_wait_share']:.1%} | {r['peak_memory_mb']:.0f} |\n")
+    print("\n" + header + table)
+    stem = f"training_throughput_{args.device}"
+    (out_dir / f"{stem}.md").write_text(header + table)
+    (out_dir / f"{stem}.json").write_text(json.dumps({"device": device_name, "rows": rows}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -78,12 +78,25 @@ def test_two_process_ddp_on_cpu(tmp_path):
     assert (run_dir / "checkpoints" / "last.ckpt").is_file()
 
 
-def test_multirun_sweep_one_directory_per_job(tmp_path):
+def test_multirun_sweep_one_directory_per_job_and_its_summary(tmp_path):
     sweep_dir = tmp_path / "sweep"
     finish(cli(SMALL + ["-m", "pace=3,4", "debug=fast", f"hydra.sweep.dir={sweep_dir}"], tmp_path))
     jobs = sorted(p for p in sweep_dir.iterdir() if p.is_dir() and p.name.isdigit())
     assert [p.name for p in jobs] == ["0", "1"]
     assert [len(json.loads((j / "metrics.json").read_text())["paces"]) for j in jobs] == [3, 4]
+    summary = subprocess.run([sys.executable, "-m", "pacepred.sweeps", str(sweep_dir)], capture_output=True, text=True)
+    assert summary.returncode == 0, summary.stderr
+    table = (sweep_dir / "summary.md").read_text().splitlines()
+    assert "| job | pace |" in table[2] and table[4].startswith("| 0 | 3 |") and table[5].startswith("| 1 | 4 |")
+    assert (sweep_dir / "summary.png").stat().st_size > 1000
+
+
+def test_pace_sweep_experiment_through_the_submitit_local_launcher(tmp_path):
+    sweep_dir = tmp_path / "submitit"
+    finish(cli(SMALL + ["-m", "experiment=pace_sweep", "hydra/launcher=submitit_local", "debug=fast",
+                        f"hydra.sweep.dir={sweep_dir}"], tmp_path))
+    paces = [len(json.loads((sweep_dir / j / "metrics.json").read_text())["paces"]) for j in ("0", "1", "2")]
+    assert paces == [3, 4, 5]
 
 
 def test_paper_r21d_command_runs_in_debug_mode(tmp_path):

@@ -1,0 +1,244 @@
+"""Video index: frame count, fps and size of every video of a dataset source, cached as JSON.
+
+    python -m pacepred.data.index data=ucf101 data.source.root=/datasets/ucf101
+    python -m pacepred.data.index data=kinetics400 data.source.root=/datasets/k400 \\
+        +index.workers=16 +index.decode=false +index.cache_dir=/scratch/index
+
+probes every video of both stages of ``data.source`` once, in ``workers`` processes, writes
+the cache and prints a summary: videos per split and class, the length distribution, and the
+unreadable files with their reasons. Options (``+index.<name>=...``): ``workers`` (default 4),
+``decode`` (default true: decode every frame, so ``num_frames`` counts decodable frames and
+broken streams are caught; false: count packets only, much faster), ``cache_dir`` (default:
+the data root if writable, else ``~/.cache/pacepred/index``), ``short_span`` (default 61).
+
+Cache: one JSON file per data root, ``<root>/pacepred_index.json`` (or
+``<cache_dir>/<root name>-<hash of root>.json``)::
+
+    {"version": 1, "root": "/datasets/ucf101",
+     "videos": {"UCF-101/ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01.avi":
+                    {"size": 294566, "mtime_ns": ..., "decoded": true,
+                     "info": {"num_frames": 164, "fps": 25.0, "width": 320, "height": 240}},
+                "UCF-101/.../broken.avi": {"size": 0, "mtime_ns": ..., "decoded": true,
+                                           "error": "file is empty (0 bytes)"}}}
+
+Keys are paths relative to the root. An entry is reused while the file's size and mtime are
+unchanged (for a frame folder: its number of entries and mtime) and, when ``decode`` is
+asked for, it was decoded; only new or changed files are probed again. A missing file is
+reported as unreadable and never cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import statistics
+import tempfile
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import hydra
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+
+from pacepred.data.decoding import VideoDecodeError, VideoInfo, probe_video
+from pacepred.data.records import STAGES, VideoRecord
+
+CACHE_VERSION = 1
+CACHE_NAME = "pacepred_index.json"
+#: Frames spanned by a 16-frame clip at pace 4: (16 - 1) * 4 + 1.
+SHORT_SPAN = 61
+
+__all__ = [
+    "SourceIndex", "VideoIndex", "VideoInfo", "build_index", "cache_path_for", "format_summary", "index_source",
+    "load_index",
+]
+
+
+@dataclass
+class VideoIndex:
+    """The index of a set of videos.
+
+    Attributes:
+        videos: path -> :class:`VideoInfo` of every readable video.
+        unreadable: path -> reason of every video that is missing or cannot be decoded.
+        probed: the paths probed by this call (the others came from the cache).
+        cache_path: the JSON file the index lives in.
+    """
+
+    videos: dict[Path, VideoInfo]
+    unreadable: dict[Path, str]
+    probed: list[Path]
+    cache_path: Path
+
+
+def _writable_dir(path: Path) -> bool:
+    return path.is_dir() and os.access(path, os.W_OK)
+
+
+def cache_path_for(root: Path | str, cache_dir: Path | str | None = None) -> Path:
+    """The cache file of data root ``root``: ``<root>/pacepred_index.json`` when ``root`` is
+    writable and no ``cache_dir`` is given, else ``<cache_dir or ~/.cache/pacepred/index>/
+    <root name>-<8 hex digits of the root's path>.json``."""
+    root = Path(root).resolve()
+    if cache_dir is None and _writable_dir(root):
+        return root / CACHE_NAME
+    folder = Path(cache_dir) if cache_dir is not None else Path.home() / ".cache" / "pacepred" / "index"
+    digest = hashlib.sha1(str(root).encode()).hexdigest()[:8]
+    return folder / f"{root.name}-{digest}.json"
+
+
+def _signature(path: Path) -> tuple[int, int]:
+    """(size, mtime_ns) of a file; (number of entries, mtime_ns) of a frame folder."""
+    stat = path.stat()
+    size = len(os.listdir(path)) if path.is_dir() else stat.st_size
+    return size, stat.st_mtime_ns
+
+
+def _probe(job: tuple[Path, bool]) -> tuple[Path, VideoInfo | None, str | None]:
+    """Worker: (path, info or None, error reason or None)."""
+    path, decode = job
+    try:
+        return path, probe_video(path, decode=decode), None
+    except VideoDecodeError as err:
+        return path, None, err.reason
+
+
+def _read_cache(cache_path: Path) -> dict[str, Any]:
+    try:
+        cache = json.loads(cache_path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return cache.get("videos", {}) if cache.get("version") == CACHE_VERSION else {}
+
+
+def _write_cache(cache_path: Path, root: Path, entries: dict[str, Any]) -> None:
+    """Write atomically (a temporary file renamed over the cache), so readers never see half."""
+    cache_path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps({"version": CACHE_VERSION, "root": str(root), "videos": entries}, indent=1, sort_keys=True)
+    handle, temporary = tempfile.mkstemp(dir=cache_path.parent, prefix=cache_path.name, suffix=".tmp")
+    with os.fdopen(handle, "w") as stream:
+        stream.write(text + "\n")
+    os.replace(temporary, cache_path)
+
+
+def _key(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root))
+    except ValueError:
+        return str(path.resolve())
+
+
+def build_index(paths: Sequence[Path | str], root: Path | str, cache_dir: Path | str | None = None,
+                workers: int = 4, decode: bool = True) -> VideoIndex:
+    """Index ``paths`` (videos or frame folders under data root ``root``), probing in
+    ``workers`` processes only what the cache lacks or what changed, and update the cache.
+
+    Entries of other files in the cache are kept, so indexing one stage keeps the other's.
+    Missing and undecodable videos are listed in ``unreadable`` with the reason, not raised.
+    """
+    root = Path(root).resolve()
+    cache_path = cache_path_for(root, cache_dir)
+    entries = _read_cache(cache_path)
+    unreadable: dict[Path, str] = {}
+    signatures: dict[Path, tuple[int, int]] = {}
+    jobs = []
+    for path in dict.fromkeys(Path(p) for p in paths):
+        if not path.exists():
+            unreadable[path] = "file does not exist"
+            continue
+        signatures[path] = _signature(path)
+        entry = entries.get(_key(path, root))
+        fresh = entry is not None and (entry["size"], entry["mtime_ns"]) == signatures[path]
+        if not fresh or (decode and not entry["decoded"]):
+            jobs.append((path, decode))
+    if workers > 1 and len(jobs) > 1:
+        with multiprocessing.get_context("spawn").Pool(min(workers, len(jobs))) as pool:
+            results = pool.map(_probe, jobs, chunksize=max(1, len(jobs) // (8 * workers)))
+    else:
+        results = [_probe(job) for job in jobs]
+    for path, info, error in results:
+        size, mtime_ns = signatures[path]
+        entry = {"size": size, "mtime_ns": mtime_ns, "decoded": decode}
+        entry.update({"info": asdict(info)} if info is not None else {"error": error})
+        entries[_key(path, root)] = entry
+    if results:
+        _write_cache(cache_path, root, entries)
+    videos = {}
+    for path in signatures:
+        entry = entries[_key(path, root)]
+        if "error" in entry:
+            unreadable[path] = entry["error"]
+        else:
+            videos[path] = VideoInfo(**entry["info"])
+    return VideoIndex(videos=videos, unreadable=unreadable, probed=[path for path, _ in jobs], cache_path=cache_path)
+
+
+def load_index(paths: Sequence[Path | str], root: Path | str, cache_dir: Path | str | None = None,
+               workers: int = 4, decode: bool = True) -> dict[Path, VideoInfo]:
+    """path -> :class:`VideoInfo` of the readable videos among ``paths`` (built or updated as
+    :func:`build_index` does; unreadable videos are absent from the result)."""
+    return build_index(paths, root, cache_dir, workers, decode).videos
+
+
+@dataclass
+class SourceIndex:
+    """The index of a source's videos with its records and class names per stage."""
+
+    records: dict[str, list[VideoRecord]]
+    classes: list[str]
+    index: VideoIndex
+
+
+def index_source(source: Any, cache_dir: Path | str | None = None, workers: int = 4,
+                 decode: bool = True) -> SourceIndex:
+    """Index the videos of both stages of ``source`` (an object with ``records(stage)`` and
+    ``root``), caching beside ``source.root`` (see :func:`cache_path_for`)."""
+    records, classes = {}, []
+    for stage in STAGES:
+        records[stage], classes = source.records(stage)
+    paths = [record.path for stage in STAGES for record in records[stage]]
+    return SourceIndex(records, classes, build_index(paths, source.root, cache_dir, workers, decode))
+
+
+def format_summary(result: SourceIndex, short_span: int = SHORT_SPAN) -> str:
+    """A plain-text report: videos per split and class, length distribution (min / median /
+    max frames and how many are shorter than ``short_span`` frames), unreadable files."""
+    index = result.index
+    lines = [f"video index {index.cache_path} ({len(index.probed)} probed now, the rest cached)", ""]
+    counts = {stage: Counter(r.label for r in result.records[stage]) for stage in STAGES}
+    width = max([len(name) for name in result.classes] + [5])
+    lines.append(f"{'class':<{width}}  {'train':>6}  {'test':>6}")
+    for label, name in enumerate(result.classes):
+        lines.append(f"{name:<{width}}  {counts['train'][label]:>6}  {counts['test'][label]:>6}")
+    lines.append(f"{'total':<{width}}  {len(result.records['train']):>6}  {len(result.records['test']):>6}")
+    lines.append("")
+    for stage in STAGES:
+        lengths = [index.videos[r.path].num_frames for r in result.records[stage] if r.path in index.videos]
+        if lengths:
+            short = sum(n < short_span for n in lengths)
+            lines.append(
+                f"{stage}: {len(lengths)} readable videos, frames min {min(lengths)} / median "
+                f"{statistics.median(lengths):g} / max {max(lengths)}; {short} shorter than {short_span} frames"
+            )
+        else:
+            lines.append(f"{stage}: no readable videos")
+    lines.append("")
+    lines.append(f"unreadable: {len(index.unreadable)}")
+    lines.extend(f"  {path}: {reason}" for path, reason in sorted(index.unreadable.items()))
+    return "\n".join(lines)
+
+
+@hydra.main(version_base="1.3", config_path="../../../conf", config_name="train")
+def main(cfg: DictConfig) -> None:
+    """Index ``cfg.data.source``; options under ``index`` (see the module docstring)."""
+    options = dict(cfg.get("index") or {})
+    short_span = options.pop("short_span", SHORT_SPAN)
+    print(format_summary(index_source(instantiate(cfg.data.source), **options), short_span))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,208 @@
+"""Decoder backends on the real clips: same indices -> same pixels whichever backend reads
+them, frame counts, and a named VideoDecodeError for every kind of broken input."""
+
+from __future__ import annotations
+
+import shutil
+
+import av
+import decord
+import numpy as np
+import pytest
+
+from fixtures_layouts import AVI, CORRUPTED, EXTRACTED_FRAMES, MKV, MP4_ARM, MP4_POOL, frame_folders  # noqa: F401
+from pacepred.data.decoding import VideoDecodeError, probe_video, read_clip
+
+CLIPS = [AVI, MP4_ARM, MKV]
+# Mean absolute difference (0-255 scale) allowed between backends. Measured on these clips:
+# PyAV vs decord 0 at native size and 0.15-0.40 resized (same swscale filter, different ffmpeg
+# versions); JPEG frames (quality 95) vs decord 0.8-1.3 native and 1.1-1.8 resized.
+PYAV_RESIZED_TOLERANCE = 1.0
+FRAMES_TOLERANCE = 2.5
+
+
+def unordered(num_frames: int) -> np.ndarray:
+    """Repeated, unordered indices reaching the last frame and past the first keyframes
+    (the MP4/MKV clips have keyframes at 187, 230, 268 and 150, 300)."""
+    return np.array([num_frames - 1, 3, 3, min(200, num_frames - 2), 0, 41, num_frames - 1, 151])
+
+
+def mean_abs(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(a.astype(np.int16) - b.astype(np.int16)).mean())
+
+
+# ----------------------------------------------------------------------- backend agreement
+
+
+@pytest.mark.parametrize("name", CLIPS)
+def test_pyav_equals_decord_at_native_size(shared_videos, name):
+    decord_frames = read_clip(shared_videos / name, unordered)
+    pyav_frames = read_clip(shared_videos / name, unordered, backend="pyav")
+    assert pyav_frames.shape == decord_frames.shape and pyav_frames.dtype == np.uint8
+    assert np.array_equal(pyav_frames, decord_frames)
+    assert np.array_equal(pyav_frames[1], pyav_frames[2]) and not np.array_equal(pyav_frames[0], pyav_frames[1])
+
+
+@pytest.mark.parametrize("size", [(128, 171), (300, 400)], ids=["down", "up"])
+@pytest.mark.parametrize("name", CLIPS)
+def test_pyav_matches_decord_when_resizing(shared_videos, name, size):
+    """(300, 400) is larger than every clip: decoders scale up as well as down."""
+    decord_frames = read_clip(shared_videos / name, unordered, size=size)
+    pyav_frames = read_clip(shared_videos / name, unordered, size=size, backend="pyav")
+    assert decord_frames.shape == pyav_frames.shape == (8, *size, 3)
+    assert mean_abs(decord_frames, pyav_frames) < PYAV_RESIZED_TOLERANCE
+
+
+@pytest.mark.parametrize("size", [None, (128, 171), (64, 80)])
+@pytest.mark.parametrize("name", CLIPS)
+def test_frame_folder_matches_decord(shared_videos, frame_folders, name, size):
+    def choose(num_frames):
+        assert num_frames == EXTRACTED_FRAMES
+        return np.array([40, 3, 3, EXTRACTED_FRAMES - 1, 0])
+
+    from_video = read_clip(shared_videos / name, choose_indices=lambda n: choose(EXTRACTED_FRAMES), size=size)
+    from_frames = read_clip(frame_folders[name], choose, size=size)  # a folder: frames backend
+    assert from_frames.shape == from_video.shape and from_frames.dtype == np.uint8
+    assert mean_abs(from_frames, from_video) < FRAMES_TOLERANCE
+    assert np.array_equal(from_frames, read_clip(frame_folders[name], choose, size=size, backend="frames"))
+
+
+def test_decord_last_frame_is_the_last_frame(shared_videos):
+    """decord alone returns the frame before the last one for the xvid AVI's last frame in
+    2-7% of reads; the backend takes that frame from PyAV."""
+    path = shared_videos / AVI
+    expected = read_clip(path, lambda n: np.array([100, n - 1]), backend="pyav")
+    for _ in range(40):
+        assert np.array_equal(read_clip(path, lambda n: np.array([100, n - 1])), expected)
+
+
+def write_open_gop_avi(path, num_frames=60):
+    """MPEG-4 part 2 AVI with B-frames and a keyframe every 12 frames: B-frames that follow a
+    keyframe in the file are shown before it (open GOPs)."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mpeg4", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
+        stream.codec_context.gop_size, stream.codec_context.max_b_frames = 12, 2
+        for i in range(num_frames):
+            image = np.zeros((64, 96, 3), np.uint8)
+            image[:, (3 * i) % 88:(3 * i) % 88 + 8] = 255
+            image[(i * 2) % 58:(i * 2) % 58 + 6] = (5 * i) % 255
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        container.mux(stream.encode())
+
+
+def test_pyav_seeks_to_keyframes_of_open_gops(tmp_path):
+    path = tmp_path / "open_gop.avi"
+    write_open_gop_avi(path)
+    with av.open(str(path)) as container:
+        sequential = np.stack([frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)])
+    with av.open(str(path)) as container:
+        keyframes = [p.is_keyframe for p in container.demux(video=0) if p.size > 0]
+    assert len(sequential) == 60 and sum(keyframes) >= 4
+    for index in range(60):
+        assert np.array_equal(read_clip(path, lambda n: np.array([index]), backend="pyav")[0], sequential[index]), index
+
+
+# ----------------------------------------------------------------------------- frame counts
+
+
+@pytest.mark.parametrize("name, frames, fps, width, height", [
+    (AVI, 164, 25.0, 320, 240), (MP4_ARM, 280, 28.0, 340, 256), (MP4_POOL, 300, 30.0, 340, 256),
+    (MKV, 310, 30.0, 426, 240)])
+def test_container_count_equals_decodable_frames(shared_videos, name, frames, fps, width, height):
+    path = shared_videos / name
+    decoded = probe_video(path, decode=True)
+    assert (decoded.num_frames, decoded.fps, decoded.width, decoded.height) == (frames, fps, width, height)
+    assert probe_video(path, decode=False) == decoded
+    assert len(decord.VideoReader(str(path))) == frames
+
+
+def test_corrupted_video_claims_more_frames_than_decode(shared_videos):
+    path = shared_videos / CORRUPTED
+    assert probe_video(path, decode=False).num_frames == 50 == len(decord.VideoReader(str(path)))
+    with pytest.raises(VideoDecodeError, match=r"corrupted_h264.mp4: decoding failed after 28 frames"):
+        probe_video(path, decode=True)
+
+
+def test_frame_folder_probe(frame_folders):
+    info = probe_video(frame_folders[MP4_ARM])
+    assert (info.num_frames, info.fps, info.width, info.height) == (EXTRACTED_FRAMES, None, 340, 256)
+
+
+# ----------------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize("backend", ["decord", "pyav"])
+def test_broken_files_are_named(tmp_path, shared_videos, backend):
+    (tmp_path / "empty.mp4").write_bytes(b"")
+    (tmp_path / "text.mp4").write_text("this is not a video\n")
+    cases = {
+        "empty.mp4": r"empty.mp4: file is empty \(0 bytes\)",
+        "text.mp4": r"text.mp4: cannot open as a video \(.*\)",
+        "missing.mp4": r"missing.mp4: file does not exist",
+    }
+    for name, message in cases.items():
+        with pytest.raises(VideoDecodeError, match=message):
+            read_clip(tmp_path / name, lambda n: np.arange(2), backend=backend)
+    with pytest.raises(VideoDecodeError, match=r"corrupted_h264.mp4: decoding frames failed \(.+\)"):
+        read_clip(shared_videos / CORRUPTED, lambda n: np.array([0, 40]), backend=backend)
+
+
+def test_corrupted_video_head_still_decodes(shared_videos):
+    frames = read_clip(shared_videos / CORRUPTED, lambda n: np.array([27, 0]), size=(72, 128), backend="pyav")
+    assert frames.shape == (2, 72, 128, 3)
+
+
+def test_frame_folder_errors(tmp_path, frame_folders):
+    folder = shutil.copytree(frame_folders[AVI], tmp_path / "video")
+    (folder / "frame000005.jpg").unlink()
+    assert read_clip(folder, lambda n: np.array([3, 5])).shape[0] == 2
+    with pytest.raises(VideoDecodeError, match=r"video: frame file frame000005.jpg is missing \(the folder holds 63"):
+        read_clip(folder, lambda n: np.array([0, 4]))
+    (folder / "frame000007.jpg").write_bytes(b"not a jpeg")
+    with pytest.raises(VideoDecodeError, match=r"frame file frame000007.jpg cannot be decoded"):
+        read_clip(folder, lambda n: np.array([6]))
+    (tmp_path / "no_frames").mkdir()
+    with pytest.raises(VideoDecodeError, match=r"no_frames: no frame files frame000001.jpg"):
+        read_clip(tmp_path / "no_frames", lambda n: np.array([0]))
+
+
+def test_wrong_arguments(shared_videos):
+    path = shared_videos / AVI
+    with pytest.raises(VideoDecodeError, match="frames backend reads a folder"):
+        read_clip(path, lambda n: np.array([0]), backend="frames")
+    with pytest.raises(ValueError, match="decoder backend 'opencv'"):
+        read_clip(path, lambda n: np.array([0]), backend="opencv")
+    for backend in ("decord", "pyav"):
+        with pytest.raises(IndexError, match=r"ucf101_apply_eye_makeup.avi: frame indices must lie in \[0, 164\)"):
+            read_clip(path, lambda n: np.array([0, n]), backend=backend)
+
+
+class _SeekIgnored:
+    """A PyAV container whose seek does nothing: decoding starts at frame 0, before the
+    keyframe the reader asked for (as a demuxer with a coarse index may do)."""
+
+    def __init__(self, container):
+        self._container = container
+
+    def __getattr__(self, name):
+        return getattr(self._container, name)
+
+    def seek(self, *args, **kwargs):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._container.close()
+
+
+def test_pyav_skips_frames_before_the_keyframe_when_a_seek_lands_early(shared_videos, monkeypatch):
+    import pacepred.data.decoding as decoding
+
+    path = shared_videos / MP4_ARM
+    expected = read_clip(path, lambda n: np.array([200, 190]), backend="pyav")
+    opened = decoding._open_pyav
+    monkeypatch.setattr(decoding, "_open_pyav", lambda p: _SeekIgnored(opened(p)))
+    assert np.array_equal(read_clip(path, lambda n: np.array([200, 190]), backend="pyav"), expected)

@@ -44,6 +44,8 @@ class PaceDataModule(pl.LightningDataModule):
         seed: run seed for the sampler and the on-device jitter.
         on_bad_video: 'raise' (stop, naming the file) or 'skip' (replace it and count it; see
             :class:`pacepred.data.reporting.BadVideoReport`).
+        decoder: 'decord' (default) or 'pyav' for video files; frame folders are always read
+            by the JPEG 'frames' backend.
     """
 
     def __init__(
@@ -66,6 +68,7 @@ class PaceDataModule(pl.LightningDataModule):
         prefetch_factor: int | None = None,
         seed: int = 0,
         on_bad_video: str = "raise",
+        decoder: str = "decord",
     ):
         super().__init__()
         if boundary not in BOUNDARY_POLICIES:
@@ -93,6 +96,7 @@ class PaceDataModule(pl.LightningDataModule):
         }
         self.seed = seed
         self.on_bad_video = on_bad_video
+        self.decoder = decoder
         self.num_samples = clip_len + (1 if input_mode == "residual" else 0)
         self.datasets: dict[str, PaceClipDataset] = {}
         self.classes: list[str] = []
@@ -102,6 +106,7 @@ class PaceDataModule(pl.LightningDataModule):
         return PaceClipDataset(
             records, self.paces, self.num_samples, num_views, self.boundary,
             self.decode_size, self.crop_size, train=train, flip=self.flip, on_bad_video=self.on_bad_video,
+            decoder=self.decoder,
         )
 
     def setup(self, stage: str | None = None) -> None:
@@ -131,6 +136,7 @@ class PaceDataModule(pl.LightningDataModule):
             generator = torch.Generator(device=batch["video"].device)
             generator.manual_seed(self.seed * 1_000_003 + trainer.global_step * 101 + trainer.global_rank)
         views = batch["video"].shape[1]
+        self.batch_transform.to(batch["video"].device)  # its mean/std buffers follow the batch
         return {
             "video": self.batch_transform(batch["video"], train=training, generator=generator),
             "pace_label": batch["pace_label"].reshape(-1),

@@ -60,6 +60,7 @@ class PaceClipDataset(Dataset):
         flip: bool,
         decode_threads: int = 1,
         on_bad_video: str = "raise",
+        decoder: str = "decord",
     ):
         if on_bad_video not in BAD_VIDEO_POLICIES:
             raise ValueError(f"data.on_bad_video={on_bad_video!r}: expected one of {BAD_VIDEO_POLICIES}")
@@ -76,6 +77,7 @@ class PaceClipDataset(Dataset):
         self.flip = flip
         self.decode_threads = decode_threads
         self.on_bad_video = on_bad_video
+        self.decoder = decoder
         self._reported: set[int] = set()
 
     def __len__(self) -> int:
@@ -113,7 +115,7 @@ class PaceClipDataset(Dataset):
                 for label in pace_labels
             ])
 
-        frames = read_clip(record.path, choose, self.decode_size, self.decode_threads)
+        frames = read_clip(record.path, choose, self.decode_size, self.decode_threads, self.decoder)
         views = [
             crop_and_flip(view, self.crop_size, rng if self.train else None, self.flip)
             for view in np.split(frames, self.num_views)

@@ -2,12 +2,14 @@
 PYTHON ?= python3
 STAMP := .make/installed-$(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
 ARGS ?=
+# Checkpoint to evaluate: latest (the newest pre-training run's last.ckpt under logs/), a path, or null (random init).
+CKPT ?= latest
 
 .DEFAULT_GOAL := help
-.PHONY: help install train test test-fast sweep clean
+.PHONY: help install train test test-fast sweep clean eval-retrieval eval-finetune eval-linear eval-knn
 
 help: ## Show this help
-	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-15s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m pip install -e '.[dev]'
@@ -26,6 +28,18 @@ test-fast: $(STAMP) ## Unit, component and config tests only (skips tests marked
 
 sweep: $(STAMP) ## Sweep the number of paces (3, 4, 5) on the default data, one run directory per job
 	$(PYTHON) -m pacepred.train -m pace=3,4,5 $(ARGS)
+
+eval-retrieval: $(STAMP) ## Retrieval of CKPT (default: newest pre-training run; null: random init), protocols vcop and gap
+	$(PYTHON) -m pacepred.eval task=retrieval ckpt=$(CKPT) $(ARGS)
+
+eval-finetune: $(STAMP) ## Fine-tune the whole network from CKPT; clip- and video-level top-1 on 10 clips per test video
+	$(PYTHON) -m pacepred.eval task=finetune ckpt=$(CKPT) $(ARGS)
+
+eval-linear: $(STAMP) ## Linear probe on the frozen backbone of CKPT (cached gap features, L-BFGS)
+	$(PYTHON) -m pacepred.eval task=linear ckpt=$(CKPT) $(ARGS)
+
+eval-knn: $(STAMP) ## Weighted kNN (k=20, temperature 0.07) on the frozen backbone of CKPT
+	$(PYTHON) -m pacepred.eval task=knn ckpt=$(CKPT) $(ARGS)
 
 clean: ## Remove run outputs, generated data and caches
 	rm -rf logs outputs multirun .pytest_cache .make

@@ -22,11 +22,11 @@ TINY_SYNTHETIC = [
 ]
 
 
-def compose_train(overrides: list[str], output_dir: Path, data_dir: Path) -> DictConfig:
-    """Compose conf/train.yaml with ``overrides`` as the command line would, outside a Hydra run."""
+def compose_train(overrides: list[str], output_dir: Path, data_dir: Path, config_name: str = "train") -> DictConfig:
+    """Compose conf/<config_name>.yaml with ``overrides`` as the command line would, outside a Hydra run."""
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose(config_name="train", overrides=overrides, return_hydra_config=True)
+        cfg = compose(config_name=config_name, overrides=overrides, return_hydra_config=True)
     with open_dict(cfg):
         cfg.paths.output_dir = str(output_dir)
         cfg.paths.data_dir = str(data_dir)

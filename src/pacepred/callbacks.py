@@ -9,6 +9,10 @@ import numpy as np
 import pytorch_lightning as pl
 import torch
 
+from pacepred.evaluation.clips import MultiClipDataset, frames_per_clip
+from pacepred.evaluation.features import pool_clips
+from pacepred.evaluation.knn import knn_scores
+
 
 class RNGStateCallback(pl.Callback):
     """Save Python, NumPy and torch RNG states in every checkpoint and restore them on resume.
@@ -36,3 +40,85 @@ class RNGStateCallback(pl.Callback):
         torch.set_rng_state(states["torch"])
         if states["cuda"] and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(states["cuda"])
+
+
+class KNNMonitor(pl.Callback):
+    """Online monitor of pre-training: weighted-kNN top-1 of a small fixed subset, logged as ``monitor/knn_top1``.
+
+    At the start of fitting it decodes once, and keeps in memory, the first ``train_per_class``
+    train videos and the first ``test_per_class`` test videos of every class (``num_clips``
+    protocol clips each, centre crop, uint8). Every ``every_n_epochs`` epochs (and after the last
+    one) it runs the backbone in eval mode on them, takes the ``gap`` features and classifies the
+    test videos by weighted kNN among the train videos (see :mod:`pacepred.evaluation.knn`).
+
+    Args:
+        source: dataset source with ``records(stage)`` (the pre-training data's).
+        clip_len, input_mode, decode_size, crop_size: the pre-training clip settings.
+        batch_transform: the pre-training :class:`ClipBatchTransform` (used without jitter).
+        every_n_epochs, train_per_class, test_per_class, num_clips, k, temperature, batch_size (clips).
+    """
+
+    def __init__(
+        self, source: Any, clip_len: int, input_mode: str, decode_size: Any, crop_size: int, batch_transform: Any,
+        every_n_epochs: int = 1, train_per_class: int = 10, test_per_class: int = 5, num_clips: int = 1,
+        k: int = 20, temperature: float = 0.07, batch_size: int = 32,
+    ):
+        if every_n_epochs < 1:
+            raise ValueError(f"every_n_epochs={every_n_epochs}: expected >= 1")
+        self.source = source
+        self.span = frames_per_clip(clip_len, input_mode)
+        self.decode_size, self.crop_size = decode_size, crop_size
+        self.batch_transform = batch_transform
+        self.every_n_epochs = every_n_epochs
+        self.per_class = {"train": train_per_class, "test": test_per_class}
+        self.num_clips, self.k, self.temperature, self.batch_size = num_clips, k, temperature, batch_size
+        self.clips: dict[str, torch.Tensor] = {}
+        self.labels: dict[str, torch.Tensor] = {}
+        self.num_classes = 0
+
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        if stage != "fit" or self.clips:
+            return
+        for stage_name, per_class in self.per_class.items():
+            records, classes = self.source.records(stage_name)
+            taken: dict[int, int] = {}
+            subset = []
+            for record in records:
+                if taken.get(record.label, 0) < per_class:
+                    taken[record.label] = taken.get(record.label, 0) + 1
+                    subset.append(record)
+            dataset = MultiClipDataset(subset, self.num_clips, self.span, self.decode_size, self.crop_size)
+            items = [dataset[i] for i in range(len(dataset))]
+            self.clips[stage_name] = torch.stack([item["video"] for item in items])   # (N, K, S, C, H, W) uint8
+            self.labels[stage_name] = torch.stack([item["label"] for item in items])  # (N,)
+            self.num_classes = len(classes)
+
+    @torch.no_grad()
+    def _features(self, backbone: torch.nn.Module, clips: torch.Tensor, device: torch.device) -> torch.Tensor:
+        """uint8 (N, K, S, C, H, W) -> gap features (N, D), L2-normalised per clip, mean over clips."""
+        self.batch_transform.to(device)
+        out = []
+        videos_per_batch = max(1, self.batch_size // self.num_clips)
+        for chunk in clips.split(videos_per_batch):
+            maps = backbone.forward_features(self.batch_transform(chunk.to(device), train=False))
+            out.append(pool_clips(maps, "gap").view(chunk.shape[0], self.num_clips, -1).mean(dim=1).float().cpu())
+        return torch.cat(out)
+
+    def knn_top1(self, backbone: torch.nn.Module, device: torch.device) -> float:
+        """kNN top-1 of the cached test subset among the cached train subset."""
+        was_training = backbone.training
+        backbone.eval()
+        try:
+            train, test = (self._features(backbone, self.clips[s], device) for s in ("train", "test"))
+        finally:
+            backbone.train(was_training)
+        scores = knn_scores(test, train, self.labels["train"], self.num_classes, self.k, self.temperature)
+        return (scores.argmax(dim=1) == self.labels["test"]).float().mean().item()
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        epoch = trainer.current_epoch
+        last = trainer.max_epochs is not None and epoch + 1 >= trainer.max_epochs
+        if (epoch + 1) % self.every_n_epochs and not last:
+            return
+        value = self.knn_top1(pl_module.backbone, pl_module.device)
+        pl_module.log("monitor/knn_top1", value, on_step=False, on_epoch=True, batch_size=1)

@@ -1,0 +1,125 @@
+"""Downstream evaluation entry point.
+
+    python -m pacepred.eval task=retrieval                  # newest pre-training run's last.ckpt
+    python -m pacepred.eval task=finetune ckpt=path/to/last.ckpt
+    python -m pacepred.eval task=linear ckpt=null input=residual   # random-initialisation baseline
+    python -m pacepred.eval -m task=finetune data=ucf101 data.source.split=1,2,3 ckpt=...   # + mean/std
+
+``main`` only composes the configuration (``conf/eval.yaml``); :func:`evaluate` does the work
+and is what tests call.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import hydra
+import pytorch_lightning as pl
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+from pacepred.evaluation.checkpoints import (
+    CheckpointMismatchError, file_sha256, load_backbone_checkpoint, resolve_checkpoint, run_config_path,
+)
+from pacepred.evaluation.clips import frames_per_clip
+from pacepred.evaluation.features import short_hash
+from pacepred.evaluation.reports import Report
+from pacepred.evaluation.tasks import EvalSetup, run_finetune, run_knn, run_linear, run_retrieval
+from pacepred.run_info import write_run_info
+
+TASKS = ("retrieval", "finetune", "linear", "knn")
+# Data settings that should match between pre-training and evaluation (a note is printed if not).
+MATCHED_DATA = ("clip_len", "crop_size", "decode_size")
+
+
+def _adopt_run_config(cfg: DictConfig, run_cfg: DictConfig | None) -> None:
+    """Take the backbone and (with ``input=auto``) the input of the checkpoint's run; note differences."""
+    with open_dict(cfg):
+        if run_cfg is not None:
+            cfg.backbone = run_cfg.backbone
+        if cfg.input == "auto":
+            cfg.input = run_cfg.input if run_cfg is not None else "rgb"
+            print(f"input={cfg.input} ({'from the run config' if run_cfg is not None else 'no run config: rgb'})")
+    if run_cfg is None:
+        return
+    if run_cfg.input != cfg.input:
+        print(f"note: the checkpoint was pre-trained with input={run_cfg.input}, evaluated with input={cfg.input}")
+    for key in MATCHED_DATA:
+        if OmegaConf.select(run_cfg, f"data.{key}") != OmegaConf.select(cfg, f"data.{key}"):
+            print(f"note: data.{key} is {OmegaConf.select(cfg, f'data.{key}')} here, "
+                  f"{OmegaConf.select(run_cfg, f'data.{key}')} in pre-training")
+
+
+def evaluate(cfg: DictConfig) -> dict[str, Any]:
+    """Run the downstream task ``cfg.task.name`` as ``cfg`` says; returns the report as a dict."""
+    task = cfg.task.name
+    if task not in TASKS:
+        raise ValueError(f"task.name={task!r}: expected one of {TASKS}")
+    pl.seed_everything(cfg.seed, workers=True)
+    output_dir = Path(cfg.paths.output_dir)
+    checkpoint = resolve_checkpoint(cfg.ckpt, cfg.paths.log_dir)
+    run_cfg_file = run_config_path(checkpoint) if checkpoint is not None else None
+    _adopt_run_config(cfg, OmegaConf.load(run_cfg_file) if run_cfg_file is not None else None)
+    with open_dict(cfg):
+        cfg.ckpt = str(checkpoint) if checkpoint is not None else None  # config.yaml records the file used
+    write_run_info(cfg, output_dir)
+    print(f"backbone {cfg.backbone._target_} from {run_cfg_file or 'the eval config (backbone=...)'}")
+
+    backbone = instantiate(cfg.backbone)
+    info: dict[str, Any] = {"checkpoint": str(checkpoint) if checkpoint else "none (random initialisation)",
+                            "backbone": OmegaConf.to_container(cfg.backbone, resolve=True), "input": cfg.input,
+                            "backbone_from": str(run_cfg_file) if run_cfg_file else "conf/backbone (eval config)"}
+    if checkpoint is not None:
+        digest = file_sha256(checkpoint)
+        ignored = load_backbone_checkpoint(backbone, checkpoint, cfg.ckpt_channels)
+        print(f"loaded {type(backbone).__name__} from {checkpoint} (sha256 {digest[:16]}; "
+              f"{len(ignored)} head keys ignored)")
+        info.update({"checkpoint_sha256": digest, "ignored_keys": ignored})
+        model_key = f"sha256-{digest[:16]}"
+    else:
+        model_key = f"random-{short_hash({'backbone': info['backbone'], 'seed': cfg.seed, 'torch': torch.__version__})}"
+        print(f"random initialisation of {type(backbone).__name__} (seed {cfg.seed})")
+
+    source = instantiate(cfg.data.source)
+    train_records, class_names = source.records("train")
+    test_records, _ = source.records("test")
+    device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if cfg.device == "auto" else cfg.device)
+    report = Report(task, class_names, info=info)
+    setup = EvalSetup(
+        backbone=backbone, model_key=model_key, class_names=class_names, train_records=train_records,
+        test_records=test_records, batch_transform=instantiate(cfg.data.batch_transform),
+        span=frames_per_clip(cfg.data.clip_len, cfg.input), decode_size=cfg.data.decode_size,
+        crop_size=cfg.data.crop_size, num_workers=cfg.data.num_workers,
+        cache_dir=Path(cfg.paths.feature_cache) if cfg.paths.feature_cache else None, device=device,
+        output_dir=output_dir, report=report, seed=cfg.seed,
+    )
+    t = cfg.task
+    if task == "retrieval":
+        run_retrieval(setup, t.protocols, t.ks, t.num_clips, t.batch_size, t.sheet_rows, t.sheet_neighbours)
+    elif task == "linear":
+        run_linear(setup, t.protocol, t.num_clips, t.batch_size, t.weight_decay, t.max_iter)
+    elif task == "knn":
+        run_knn(setup, t.protocol, t.num_clips, t.batch_size, t.k, t.temperature)
+    else:
+        loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values() if c is not None]
+        trainer = instantiate(cfg.trainer, logger=loggers or False, enable_checkpointing=False)
+        run_finetune(setup, trainer, instantiate(cfg.optim), instantiate(cfg.scheduler) if cfg.get("scheduler") else None,
+                     t.dropout, cfg.data.flip, t.batch_size, t.test_batch_size, t.num_clips)
+    report.write(output_dir)
+    print(f"results: {output_dir / 'metrics.md'} (figures in {output_dir / 'figures'})")
+    return {"task": task, "metrics": report.metrics, "info": report.info, "output_dir": str(output_dir)}
+
+
+@hydra.main(version_base="1.3", config_path="../../conf", config_name="eval")
+def main(cfg: DictConfig) -> None:
+    """Hydra entry point; a missing file or a checkpoint that does not fit ends with its message only."""
+    try:
+        evaluate(cfg)
+    except (FileNotFoundError, CheckpointMismatchError) as err:
+        raise SystemExit(f"error: {err}") from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""Multi-clip evaluation data: the protocol's clip positions and a dataset of all clips of a video.
+
+Clip positions (VCOP's retrieval and test protocol, METHOD.md section 4): ``num_clips`` clips of
+``span`` consecutive frames whose centres are evenly spaced over the video,
+``centres = linspace(span / 2, num_frames - span / 2, num_clips)`` and
+``start = int(centre - span / 2)``, exactly the reference's arithmetic. ``span`` is the number of
+decoded frames per clip: ``clip_len``, plus one for the ``residual`` input (which feeds the
+differences of consecutive frames). A video shorter than ``span`` (the reference would slice
+from a negative start) gives clips that start at frame 0 and loop back to frame 0, as the
+pre-training sampler does for such videos, so every clip is still exactly ``span`` frames.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from pacepred.data.decoding import read_clip
+from pacepred.data.pace import clip_indices
+from pacepred.data.records import VideoRecord
+from pacepred.data.transforms import INPUT_MODES, crop_and_flip
+
+
+def frames_per_clip(clip_len: int, input_mode: str) -> int:
+    """Frames decoded per clip: ``clip_len`` for ``rgb``, ``clip_len + 1`` for ``residual``."""
+    if input_mode not in INPUT_MODES:
+        raise ValueError(f"input={input_mode!r}: expected one of {INPUT_MODES}")
+    return clip_len + (1 if input_mode == "residual" else 0)
+
+
+def clip_starts(num_frames: int, num_clips: int, span: int) -> np.ndarray:
+    """First frame of each protocol clip, int64 (num_clips,) (see the module docstring).
+
+    ``clip_starts(100, 10, 16) == [0, 9, 18, 28, 37, 46, 56, 65, 74, 84]``; a video shorter than
+    ``span`` gives ``num_clips`` zeros.
+    """
+    if num_frames < 1 or num_clips < 1 or span < 1:
+        raise ValueError(f"need num_frames, num_clips, span >= 1, got {num_frames}, {num_clips}, {span}")
+    if num_frames < span:
+        return np.zeros(num_clips, dtype=np.int64)
+    centres = np.linspace(span / 2, num_frames - span / 2, num_clips)
+    return np.array([int(c - span / 2) for c in centres], dtype=np.int64)
+
+
+def protocol_clip_indices(num_frames: int, num_clips: int, span: int) -> np.ndarray:
+    """Frame indices of every protocol clip, int64 (num_clips, span), looping in short videos."""
+    return np.stack([
+        clip_indices(int(start), span, Fraction(1), num_frames)
+        for start in clip_starts(num_frames, num_clips, span)
+    ])
+
+
+class MultiClipDataset(Dataset):
+    """All protocol clips of each video, centre-cropped, as uint8.
+
+    ``dataset[i]`` returns::
+
+        video      uint8 (K, S, C, H, W)   K = num_clips, S = span frames, H = W = crop_size
+        label      int64 ()
+        video_idx  int64 ()                i
+
+    The batch transform (:class:`pacepred.data.transforms.ClipBatchTransform`) turns a batch
+    (B, K, S, C, H, W) into network input (B*K, C, T, H, W).
+    """
+
+    def __init__(
+        self,
+        records: Sequence[VideoRecord],
+        num_clips: int,
+        span: int,
+        decode_size: Sequence[int] | None,
+        crop_size: int,
+        decode_threads: int = 1,
+    ):
+        self.records = list(records)
+        self.num_clips = num_clips
+        self.span = span
+        self.decode_size = tuple(decode_size) if decode_size is not None else None
+        self.crop_size = crop_size
+        self.decode_threads = decode_threads
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        record = self.records[index]
+
+        def choose(num_frames: int) -> np.ndarray:
+            return protocol_clip_indices(num_frames, self.num_clips, self.span).reshape(-1)
+
+        frames = read_clip(record.path, choose, self.decode_size, self.decode_threads)
+        clips = crop_and_flip(frames, self.crop_size, rng=None, flip=False)  # one centre crop for all
+        return {
+            "video": clips.reshape(self.num_clips, self.span, *clips.shape[1:]),
+            "label": torch.tensor(record.label, dtype=torch.int64),
+            "video_idx": torch.tensor(index, dtype=torch.int64),
+        }

@@ -1,0 +1,71 @@
+"""LightningDataModule for fine-tuning: random labelled clips to train, protocol clips to test.
+
+Train batches reuse the pre-training dataset with the single pace 1 (one random clip per video,
+``fit`` boundary, random crop, optional flip) and its ``label`` field; test batches are
+:class:`pacepred.evaluation.clips.MultiClipDataset` (``num_clips`` evenly spaced clips, centre
+crop). After transfer, the on-device batch transform gives the module::
+
+    video  float (B*K, C, T, H, W)   K = 1 in training, num_clips in testing
+    label  int64 (B,)                one label per video
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Sequence
+
+import pytorch_lightning as pl
+import torch
+from torch.utils.data import DataLoader
+
+from pacepred.data.datasets import PaceClipDataset, SeededShardSampler
+from pacepred.data.records import VideoRecord
+from pacepred.data.transforms import ClipBatchTransform
+from pacepred.evaluation.clips import MultiClipDataset
+
+
+class ClassifyDataModule(pl.LightningDataModule):
+    """Labelled clips of ``train_records`` and ``test_records``.
+
+    Args:
+        span: decoded frames per clip (clip_len, +1 for the residual input).
+        decode_size, crop_size: as in pre-training; flip: random horizontal flip in training.
+        num_clips: test clips per video.
+        batch_transform: jitter (training only), normalisation, input representation.
+        batch_size, test_batch_size: videos per training / test batch; num_workers: loader workers; seed: sampling and jitter.
+    """
+
+    def __init__(
+        self, train_records: Sequence[VideoRecord], test_records: Sequence[VideoRecord], span: int,
+        decode_size: Sequence[int] | None, crop_size: int, flip: bool, num_clips: int,
+        batch_transform: ClipBatchTransform, batch_size: int, test_batch_size: int, num_workers: int = 0,
+        seed: int = 0,
+    ):
+        super().__init__()
+        self.train_set = PaceClipDataset(train_records, [Fraction(1)], span, 1, "fit", decode_size, crop_size,
+                                         train=True, flip=flip)
+        self.test_set = MultiClipDataset(test_records, num_clips, span, decode_size, crop_size)
+        self.batch_transform = batch_transform
+        self.batch_size, self.test_batch_size = batch_size, test_batch_size
+        self.num_workers, self.seed = num_workers, seed
+
+    def train_dataloader(self) -> DataLoader:
+        sampler = SeededShardSampler(len(self.train_set), self.seed, shuffle=True)
+        return DataLoader(self.train_set, batch_size=self.batch_size, sampler=sampler, drop_last=False,
+                          num_workers=self.num_workers)
+
+    def test_dataloader(self) -> DataLoader:
+        return DataLoader(self.test_set, batch_size=self.test_batch_size, shuffle=False, drop_last=False,
+                          num_workers=self.num_workers)
+
+    def on_after_batch_transfer(self, batch: dict[str, torch.Tensor], dataloader_idx: int) -> dict[str, torch.Tensor]:
+        """uint8 (B, K, S, C, H, W) -> float (B*K, C, T, H, W); labels stay (B,)."""
+        trainer = self.trainer
+        training = trainer is not None and trainer.training
+        device = batch["video"].device
+        self.batch_transform.to(device)  # its mean/std buffers follow the batch (a no-op once there)
+        generator = None
+        if training:
+            generator = torch.Generator(device=device).manual_seed(self.seed * 1_000_003 + trainer.global_step)
+        return {"video": self.batch_transform(batch["video"], train=training, generator=generator),
+                "label": batch["label"]}

@@ -1,0 +1,62 @@
+"""conf/eval.yaml and its task group compose from the real conf/ folder; the monitor config too."""
+
+from pathlib import Path
+
+import pytest
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+from conftest import CONF_DIR, compose_train
+from pacepred.callbacks import KNNMonitor
+from pacepred.eval import TASKS, _adopt_run_config
+
+TASK_FILES = sorted(p.stem for p in (CONF_DIR / "task").glob("*.yaml"))
+
+
+def compose_eval(overrides: list[str], output_dir: Path, data_dir: Path, log_dir: Path) -> DictConfig:
+    """Compose conf/eval.yaml with ``overrides`` as the command line would, outside a Hydra run."""
+    cfg = compose_train(overrides, output_dir, data_dir, config_name="eval")
+    with open_dict(cfg):
+        cfg.paths.log_dir = str(log_dir)
+        cfg.paths.feature_cache = str(log_dir / "feature_cache")
+    return cfg
+
+
+def test_every_task_file_is_a_task():
+    assert TASK_FILES == sorted(TASKS)
+
+
+@pytest.mark.parametrize("task", TASK_FILES)
+def test_eval_config_composes_for_every_task(task, tmp_path):
+    cfg = compose_eval([f"task={task}", "input=residual"], tmp_path / "run", tmp_path / "data", tmp_path / "logs")
+    OmegaConf.resolve(cfg)
+    assert cfg.task.name == task and cfg.task_name == f"eval_{task}" and cfg.ckpt == "latest"
+    assert instantiate(cfg.backbone).out_dim == 128
+    assert instantiate(cfg.data.batch_transform).input_mode == "residual"
+    assert cfg.hydra.callbacks.summary._target_ == "pacepred.evaluation.summary.MultirunSummary"
+    if task == "finetune":
+        assert cfg.trainer.max_epochs == cfg.task.max_epochs == cfg.scheduler.T_max
+        trainer = instantiate(cfg.trainer, logger=False, enable_checkpointing=False)
+        assert trainer.max_epochs == cfg.task.max_epochs
+
+
+def test_checkpoint_run_config_gives_backbone_and_input(tmp_path):
+    cfg = compose_eval(["task=knn"], tmp_path / "run", tmp_path / "data", tmp_path / "logs")
+    run_cfg = OmegaConf.create({"backbone": {"_target_": "pacepred.models.c3d.C3D", "base_width": 8},
+                                "input": "residual", "data": {"clip_len": 16, "crop_size": 56, "decode_size": [64, 64]}})
+    _adopt_run_config(cfg, run_cfg)
+    assert cfg.input == "residual" and cfg.backbone.base_width == 8 and type(instantiate(cfg.backbone)).__name__ == "C3D"
+    cfg = compose_eval(["task=knn"], tmp_path / "run", tmp_path / "data", tmp_path / "logs")
+    _adopt_run_config(cfg, None)
+    assert cfg.input == "rgb"  # no run config: the paper's input
+    cfg = compose_eval(["task=knn", "input=residual"], tmp_path / "run", tmp_path / "data", tmp_path / "logs")
+    _adopt_run_config(cfg, None)
+    assert cfg.input == "residual"
+
+
+def test_monitor_callbacks_config_composes_without_touching_the_data(make_cfg):
+    cfg = make_cfg(["callbacks=monitor"])
+    default = make_cfg(["callbacks=default"], run_name="default")
+    assert set(cfg.callbacks) == set(default.callbacks) | {"knn_monitor"}  # the defaults plus the monitor
+    monitor = instantiate(cfg.callbacks.knn_monitor)
+    assert isinstance(monitor, KNNMonitor) and monitor.span == cfg.data.clip_len + 1 and not monitor.clips

@@ -1,0 +1,71 @@
+"""Integration: pre-train briefly on the tiny synthetic data with the online monitor, then run
+the four downstream tasks through ``pacepred.eval.evaluate`` (features cached and reused only
+for the same checkpoint)."""
+
+import json
+
+import pytest
+
+from conftest import TINY_SYNTHETIC
+from pacepred.eval import evaluate
+from pacepred.train import train
+from test_eval_configs import compose_eval
+
+pytestmark = pytest.mark.slow
+
+FAST = TINY_SYNTHETIC + ["data.num_workers=0"]
+# 3 clips per video instead of the protocol's 10 keeps this test short (positions are unit-tested).
+CLIPS = ["task.num_clips=3"]
+
+
+def test_pretrain_then_every_task(make_cfg, data_dir, tmp_path, capsys):
+    pretrain = make_cfg(FAST + [
+        "callbacks=monitor", "callbacks.knn_monitor.train_per_class=2", "callbacks.knn_monitor.test_per_class=1",
+        "debug=fast", "trainer.max_epochs=2",
+    ], run_name="pretrain")
+    result = train(pretrain)
+    assert 0.0 <= result["metrics"]["monitor/knn_top1"] <= 1.0  # the online monitor ran and logged
+    run_dir = tmp_path / "pretrain"
+    last, first = run_dir / "checkpoints" / "last.ckpt", run_dir / "checkpoints" / "epoch000.ckpt"
+    logs = tmp_path / "logs"
+
+    def run(task: str, *overrides: str) -> dict:
+        cfg = compose_eval(FAST + CLIPS + [f"task={task}", *overrides], tmp_path / f"eval_{task}_{len(overrides)}", data_dir, logs)
+        capsys.readouterr()
+        return evaluate(cfg)
+
+    retrieval = run("retrieval", f"ckpt={last}")
+    out = capsys.readouterr().out
+    assert "24 queries (every test video) against a gallery of 48 train videos" in out
+    assert "[retrieval | protocol vcop] top1=" in out and "[retrieval | protocol gap] top1=" in out
+    for protocol in ("vcop", "gap"):
+        assert {f"retrieval/{protocol}/{m}" for m in ("top1", "top5", "top10", "top20", "top50", "mAP")} <= set(retrieval["metrics"])
+    assert retrieval["info"]["input"] == "residual" and retrieval["info"]["test_videos"] == 24
+    output = tmp_path / "eval_retrieval_1"
+    stored = json.loads((output / "metrics.json").read_text())
+    assert stored["metrics"] == retrieval["metrics"] and len(stored["per_class"]["retrieval/vcop/top1"]) == 12
+    assert "| retrieval | vcop | top1 |" in (output / "metrics.md").read_text()
+    for figure in ("retrieval_sheet_vcop.png", "confusion_retrieval_gap.png", "embedding_vcop_test.png"):
+        assert (output / "figures" / figure).stat().st_size > 0
+
+    linear = run("linear", f"ckpt={last}")
+    assert "train features (gap) from cache" in capsys.readouterr().out
+    assert {"linear/gap/top1", "linear/gap/top5", "linear/gap/train_top1"} <= set(linear["metrics"])
+
+    knn = run("knn", f"ckpt={last}")
+    assert "test features (gap) from cache" in capsys.readouterr().out
+    assert 0.0 <= knn["metrics"]["knn/gap/top1"] <= 1.0
+
+    other = run("knn", f"ckpt={first}")  # another checkpoint file: its own features, never the cached ones
+    out = capsys.readouterr().out
+    assert "from cache" not in out and "extracting train features (gap)" in out
+    assert other["info"]["checkpoint_sha256"] != knn["info"]["checkpoint_sha256"]
+
+    finetune = run("finetune", f"ckpt={last}", "task.max_epochs=1", "+trainer.limit_train_batches=2",
+                   "data.batch_size=4", "+trainer.enable_progress_bar=false")
+    assert "tested every test video (24) on 3 clips each" in capsys.readouterr().out
+    assert {"finetune/3clip/clip_top1", "finetune/3clip/top1", "finetune/3clip/top5"} <= set(finetune["metrics"])
+    assert (tmp_path / "eval_finetune_5" / "figures" / "confusion_finetune_3clip.png").is_file()
+
+    scratch = run("knn", "ckpt=null", "input=residual")
+    assert scratch["info"]["checkpoint"] == "none (random initialisation)" and "knn/gap/top1" in scratch["metrics"]

@@ -1,0 +1,82 @@
+"""Retrieval top-k / mAP, kNN and the linear probe on hand-made features with known answers."""
+
+import math
+
+import pytest
+import torch
+
+from pacepred.evaluation.knn import knn_scores
+from pacepred.evaluation.linear import fit_linear_probe
+from pacepred.evaluation.retrieval import average_precision, rank_gallery, cosine_similarity, retrieve
+from pacepred.evaluation.scores import confusion_matrix, per_class_mean, topk_correct
+
+# Gallery (train videos): four 2-D features and their classes.
+GALLERY = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [-1.0, 0.0]])
+GALLERY_LABELS = torch.tensor([0, 1, 1, 2])
+# Queries (test videos), worked by hand:
+#   q0 = (1, .1), class 1: cosines g0 .995, g2 .774, g1 .100, g3 -.995 -> ranking [0, 2, 1, 3]:
+#        nearest is class 0 (miss at k=1), the 2nd is class 1 (hit from k=2); AP = (1/2 + 2/3) / 2
+#   q1 = (0, 1), class 2: g1 1, g2 .707, then g0 and g3 tie at 0 (lower index first) -> [1, 2, 0, 3]:
+#        first class-2 neighbour at rank 4; AP = 1/4
+#   q2 = (-1, -.2), class 2: g3 first -> hit at k=1; AP = 1
+QUERIES = torch.tensor([[1.0, 0.1], [0.0, 1.0], [-1.0, -0.2]])
+QUERY_LABELS = torch.tensor([1, 2, 2])
+
+
+def test_ranking_breaks_ties_by_lower_gallery_index():
+    ranking = rank_gallery(cosine_similarity(QUERIES, GALLERY))
+    assert ranking.tolist()[:2] == [[0, 2, 1, 3], [1, 2, 0, 3]]
+
+
+def test_topk_counts_a_hit_when_any_of_the_k_nearest_has_the_class():
+    result = retrieve(QUERIES, QUERY_LABELS, GALLERY, GALLERY_LABELS, num_classes=3, ks=(1, 2, 3, 4, 50))
+    assert result.topk == pytest.approx({1: 1 / 3, 2: 2 / 3, 3: 2 / 3, 4: 1.0, 50: 1.0})  # k > gallery: all of it
+    assert result.mean_ap == pytest.approx(((1 / 2 + 2 / 3) / 2 + 1 / 4 + 1) / 3)
+    assert (result.num_queries, result.num_gallery) == (3, 4)
+    assert math.isnan(result.per_class_top1[0]) and result.per_class_top1[1:].tolist() == [0.0, 0.5]
+    # rows: query class; columns: class of the nearest gallery video
+    assert result.confusion.tolist() == [[0, 0, 0], [1, 0, 0], [0, 1, 1]]
+
+
+def test_average_precision_is_zero_when_the_class_is_not_in_the_gallery():
+    ranking = rank_gallery(cosine_similarity(QUERIES[:1], GALLERY))
+    assert average_precision(ranking, torch.tensor([5]), GALLERY_LABELS).tolist() == [0.0]
+
+
+def test_retrieval_is_invariant_to_feature_scale():
+    a = retrieve(QUERIES, QUERY_LABELS, GALLERY, GALLERY_LABELS, 3)
+    b = retrieve(QUERIES * 7, QUERY_LABELS, GALLERY * 0.1, GALLERY_LABELS, 3)
+    assert a.topk == b.topk and torch.equal(a.ranking, b.ranking)
+
+
+def test_knn_votes_are_exp_similarity_over_temperature():
+    scores = knn_scores(QUERIES[:1], GALLERY, GALLERY_LABELS, num_classes=3, k=2, temperature=0.07)
+    sims = cosine_similarity(QUERIES[:1], GALLERY)[0]
+    expected = torch.tensor([math.exp(sims[0] / 0.07), math.exp(sims[2] / 0.07), 0.0])
+    assert torch.allclose(scores[0], expected, rtol=1e-5)
+    # k beyond the gallery uses all of it; the nearest neighbour dominates at a low temperature
+    assert knn_scores(QUERIES, GALLERY, GALLERY_LABELS, 3, k=100, temperature=0.01).argmax(dim=1).tolist() == [0, 1, 2]
+    with pytest.raises(ValueError, match="temperature"):
+        knn_scores(QUERIES, GALLERY, GALLERY_LABELS, 3, k=2, temperature=0)
+
+
+def test_linear_probe_separates_separable_classes_deterministically():
+    generator = torch.Generator().manual_seed(0)
+    centres = torch.randn(4, 16, generator=generator) * 4
+    labels = torch.arange(4).repeat_interleave(25)
+    features = centres[labels] + torch.randn(100, 16, generator=generator)
+    probe = fit_linear_probe(features, labels, num_classes=4)
+    assert topk_correct(probe.logits(features), labels, 1).all()
+    again = fit_linear_probe(features, labels, num_classes=4)
+    assert torch.equal(probe.weight, again.weight)
+
+
+def test_scores_helpers():
+    scores = torch.tensor([[0.1, 0.7, 0.2], [0.5, 0.3, 0.2]])
+    labels = torch.tensor([2, 0])
+    assert topk_correct(scores, labels, 1).tolist() == [False, True]
+    assert topk_correct(scores, labels, 2).tolist() == [True, True]
+    assert topk_correct(scores, labels, 5).tolist() == [True, True]  # k capped at the class count
+    assert confusion_matrix(labels, scores.argmax(dim=1), 3).tolist() == [[1, 0, 0], [0, 0, 0], [0, 1, 0]]
+    means = per_class_mean(torch.tensor([1.0, 0.0, 1.0]), torch.tensor([0, 0, 2]), 3)
+    assert means[0] == 0.5 and math.isnan(means[1]) and means[2] == 1.0

@@ -98,6 +98,7 @@ import math
 import multiprocessing
 import os
 import shutil
+import subprocess
 import sys
 import time
 import uuid
@@ -892,6 +893,18 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def generate_in_subprocess(root: str | Path, config: SyntheticConfig, workers: int = 2) -> None:
+    """Run the generator CLI in a fresh interpreter: its worker pool then starts without the
+    caller's heavy imports (a training process would make every worker import torch)."""
+    command = [
+        sys.executable, "-m", "pacepred.data.synthetic", "--root", str(root), "--workers", str(workers),
+        "--train-per-class", str(config.num_train_per_class), "--test-per-class", str(config.num_test_per_class),
+        "--frames", str(config.num_frames), "--size", str(config.size), "--seed", str(config.seed),
+        "--fps", str(config.fps), "--crf", str(config.crf), "--keyint", str(config.keyint),
+    ]
+    subprocess.run(command, check=True)
+
+
 class SyntheticUCF101:
     """Dataset source for the data configs: generated on first use, then read as UCF101 split 1.
 
@@ -914,7 +927,10 @@ class SyntheticUCF101:
         from pacepred.data.records import UCF101Split
 
         if self._split is None:
-            ensure(self.root, self.config, self.workers)
+            if _is_cached(self.root, _params(self.config)):
+                ensure(self.root, self.config, self.workers)
+            else:
+                generate_in_subprocess(self.root, self.config, self.workers)
             self._split = UCF101Split(self.root, split=1)
         return self._split.records(stage)
 

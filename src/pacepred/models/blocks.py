@@ -31,6 +31,24 @@ def init_weights(module: nn.Module) -> None:
             nn.init.zeros_(m.bias)
 
 
+class PooledBackbone(nn.Module):
+    """Base of every backbone: subclasses set ``out_dim`` and define ``forward_features``
+    (B, C, T, H, W) -> (B, out_dim, T', H', W'); ``forward`` global-average-pools it to (B, out_dim)."""
+
+    out_dim: int
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pool = nn.AdaptiveAvgPool3d(1)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, T, H, W) -> globally average-pooled features (B, out_dim)."""
+        return self.pool(self.forward_features(x)).flatten(1)
+
+
 class ConvBNReLU3d(nn.Sequential):
     """Conv3d (bias-free) + BatchNorm3d + ReLU: (B, Cin, T, H, W) -> (B, Cout, T', H', W')."""
 
@@ -70,7 +88,7 @@ class ResidualBlock(nn.Module):
         return self.relu(out + self.shortcut(x))
 
 
-class ResNet3D(nn.Module):
+class ResNet3D(PooledBackbone):
     """Stem + 4 residual stages (VCOP-style R3D / R(2+1)D body).
 
     Stem: conv (3,7,7) stride (1,2,2) padding (1,3,3) -> ``base_width`` channels,
@@ -100,13 +118,8 @@ class ResNet3D(nn.Module):
             in_ch = width
         self.stages = nn.Sequential(*stages)
         self.out_dim = in_ch
-        self.pool = nn.AdaptiveAvgPool3d(1)
         init_weights(self)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """(B, C, T, H, W) -> last stage map (B, out_dim, T', H', W')."""
         return self.stages(self.stem(x))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, C, T, H, W) -> globally average-pooled features (B, out_dim)."""
-        return self.pool(self.forward_features(x)).flatten(1)

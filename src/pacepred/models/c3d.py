@@ -7,10 +7,10 @@ forward -> (B, out_dim) by global average pooling.
 import torch
 from torch import nn
 
-from .blocks import ConvBNReLU3d, init_weights
+from .blocks import ConvBNReLU3d, PooledBackbone, init_weights
 
 
-class C3D(nn.Module):
+class C3D(PooledBackbone):
     """8 conv layers (3x3x3, padding 1, each + BN + ReLU) and 4 max-poolings.
 
     conv1 w, pool1 (1,2,2); conv2 2w, pool2 (2,2,2); conv3a/b 4w, pool3 (2,2,2);
@@ -37,13 +37,8 @@ class C3D(nn.Module):
             ConvBNReLU3d(8 * w, 8 * w, 3, padding=1),
         )
         self.out_dim = 8 * w
-        self.pool = nn.AdaptiveAvgPool3d(1)
         init_weights(self)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """(B, C, T, H, W) -> conv5b map (B, out_dim, T', H', W')."""
         return self.features(x)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, C, T, H, W) -> globally average-pooled features (B, out_dim)."""
-        return self.pool(self.features(x)).flatten(1)

@@ -11,7 +11,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from .blocks import ConvBNReLU3d, init_weights
+from .blocks import ConvBNReLU3d, PooledBackbone, init_weights
 
 # Inception-v1 channels per block:
 # (1x1, 3x3-reduce, 3x3, 3x3-reduce (second), 3x3 (second), pool-proj)
@@ -77,7 +77,7 @@ class InceptionBlock(nn.Module):
         return torch.cat([gate(branch(x)) for branch, gate in zip(self.branches, self.gates)], dim=1)
 
 
-class S3DG(nn.Module):
+class S3DG(PooledBackbone):
     """S3D-G backbone, (B, in_channels, T, H, W) -> (B, out_dim) (1024 at width_mult 1).
 
     Stem: SepConv 7x7x7 s2 (64), maxpool (1,3,3) s(1,2,2), conv 1x1 (64),
@@ -112,13 +112,8 @@ class S3DG(nn.Module):
                 layers.append(nn.MaxPool3d(2, 2, ceil_mode=True))
         self.features = nn.Sequential(*layers)
         self.out_dim = in_ch
-        self.pool = nn.AdaptiveAvgPool3d(1)
         init_weights(self)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """(B, C, T, H, W) -> Mixed_5c map (B, out_dim, T', H', W')."""
         return self.features(x)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, C, T, H, W) -> globally average-pooled features (B, out_dim)."""
-        return self.pool(self.features(x)).flatten(1)

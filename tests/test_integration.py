@@ -23,7 +23,9 @@ SMALL = TINY_SYNTHETIC + ["data.batch_size=4", "data.num_workers=0", "trainer.lo
 
 def cli(args: list[str], tmp: Path, **kwargs) -> subprocess.Popen:
     """Start ``python -m pacepred.train`` with data and logs under ``tmp``."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # tests/ on the path, so that a run can load test helpers such as seen_videos.SeenVideos
+    pythonpath = os.pathsep.join(filter(None, [str(REPO / "tests"), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": pythonpath}
     flags = [a for a in args if a.startswith("-")]  # e.g. -m must precede the overrides
     overrides = [a for a in args if not a.startswith("-")]
     command = [sys.executable, "-m", "pacepred.train", *flags,
@@ -68,14 +70,18 @@ def test_killed_run_resumes_and_matches_an_uninterrupted_run(tmp_path):
         assert resumed[key] == pytest.approx(full[key], rel=1e-5, abs=1e-6), key
 
 
-def test_two_process_ddp_on_cpu(tmp_path):
-    run_dir = tmp_path / "ddp"
+def test_two_process_ddp_on_cpu_each_rank_reads_different_videos(tmp_path):
+    run_dir, seen_dir = tmp_path / "ddp", tmp_path / "seen"
     output = finish(cli(SMALL + ["trainer=ddp_cpu", "model=pace_ctr_context", "trainer.max_epochs=1",
+                                 "+callbacks.seen._target_=seen_videos.SeenVideos", f"+callbacks.seen.dir={seen_dir}",
                                  f"hydra.run.dir={run_dir}"], tmp_path))
     assert "Initializing distributed: GLOBAL_RANK: 1, MEMBER: 2/2" in output
     result = json.loads((run_dir / "metrics.json").read_text())
     assert result["epochs"] == 1 and "train/contrastive_loss" in result["metrics"]
     assert (run_dir / "checkpoints" / "last.ckpt").is_file()
+    ranks = [set(json.loads((seen_dir / f"seen_rank{r}.json").read_text())) for r in (0, 1)]
+    assert ranks[0] and ranks[1] and not ranks[0] & ranks[1], "each rank must read different videos"
+    assert ranks[0] | ranks[1] == set(range(12 * 4)), "together the ranks cover the 48 train videos"
 
 
 def test_multirun_sweep_one_directory_per_job_and_its_summary(tmp_path):

@@ -9,7 +9,9 @@ with N loader workers:
 - ``decord raw``: decord decoding of the same frames (resize at decode time), nothing else: the
   ceiling of the video path;
 - ``pacepred video``: pacepred's dataset (decord, crop) + its batch transform (per-frame colour
-  jitter, normalisation) on the CPU;
+  jitter with the default ``jitter_impl=linear``, normalisation) on the CPU, in the main process
+  (on a GPU machine it runs on the GPU); one row with ``jitter_impl=sequential`` (torchvision's
+  operations, HSV hue) shows what the cheaper jitter buys;
 - ``pacepred frames``: the same on the JPEG folders (``frames`` backend);
 - ``official-style frames``: the official code's way on the same JPEG folders: each frame read
   with OpenCV, resized, converted to PIL, per-frame colour jitter with torchvision, crop, tensor.
@@ -160,7 +162,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="pacepred_bench_"))
     try:
         forms = make_videos(work)
-        transform = ClipBatchTransform("rgb", jitter_mode="per_frame")
+        transform = ClipBatchTransform("rgb", jitter_mode="per_frame", jitter_impl="linear")
+        sequential = ClipBatchTransform("rgb", jitter_mode="per_frame", jitter_impl="sequential")
 
         def pacepred(paths):
             records = [VideoRecord(p, 0) for p in paths]
@@ -169,6 +172,7 @@ def main() -> None:
         pipelines = {
             "decord raw (AVI xvid)": (DecordRawDataset(forms["avi"]), None),
             "pacepred video (AVI xvid)": (pacepred(forms["avi"]), transform),
+            "pacepred video (AVI xvid), sequential jitter": (pacepred(forms["avi"]), sequential),
             "decord raw (MP4 H.264)": (DecordRawDataset(forms["mp4"]), None),
             "pacepred video (MP4 H.264)": (pacepred(forms["mp4"]), transform),
             "pacepred frames (JPEG)": (pacepred(forms["frames"]), transform),

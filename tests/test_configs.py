@@ -9,6 +9,7 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 from conftest import CONF_DIR
+from pacepred.train import datamodule_options
 
 GROUPS = ["backbone", "pace_set", "data", "model", "optim", "scheduler", "trainer", "logger", "callbacks", "experiment", "debug"]
 
@@ -45,7 +46,7 @@ def test_config_composes_and_instantiates(group, option, make_cfg, monkeypatch):
     optim = module.configure_optimizers()
     assert optim is not None
     # The datamodule instantiates without touching the disk (sources are read in setup()).
-    datamodule = instantiate(cfg.data, paces=paces, num_views=module.num_views)
+    datamodule = instantiate(datamodule_options(cfg.data), paces=paces, num_views=module.num_views)
     assert datamodule.crop_size <= min(datamodule.decode_size)
     if group in ("trainer", "logger", "callbacks"):
         if group == "trainer" and option in ("gpu", "ddp") and not torch.cuda.is_available():
@@ -68,5 +69,12 @@ def test_paper_recipes_pin_the_official_hyper_parameters(experiment, make_cfg):
     assert cfg.scheduler.step_size == 6 and cfg.scheduler.gamma == 0.1
     assert cfg.trainer.max_epochs == 18 and cfg.data.train_repeat == 10
     assert cfg.data.boundary == "loop" and cfg.input == "rgb" and cfg.pace == 4
-    assert cfg.data.batch_transform.jitter_mode == "per_frame"
+    assert cfg.data.batch_transform.jitter_mode == "per_frame" and cfg.data.batch_transform.jitter_impl == "sequential"
     assert [str(p) for p in instantiate(cfg.pace_set)] == ["1", "2", "3", "4"]
+
+
+def test_data_root_and_split_are_the_user_facing_keys(make_cfg):
+    cfg = make_cfg(["data=ucf101", "data.root=/datasets/ucf", "data.split=2"])
+    source = instantiate(cfg.data.source)
+    assert str(source.root) == "/datasets/ucf" and source.split == 2
+    assert "root" not in datamodule_options(cfg.data) and "split" not in datamodule_options(cfg.data)

@@ -9,7 +9,7 @@ import torch
 from pacepred.data.datasets import PaceClipDataset, SeededShardSampler, sample_seed
 from pacepred.data.decoding import VideoDecodeError, read_clip
 from pacepred.data.records import SplitFileError, UCF101Split, read_class_index
-from pacepred.data.transforms import ClipBatchTransform, color_jitter, crop_and_flip
+from pacepred.data.transforms import ClipBatchTransform, color_jitter_linear, color_jitter_sequential, crop_and_flip
 
 PACES = [Fraction(1), Fraction(2), Fraction(3), Fraction(4)]
 
@@ -100,13 +100,37 @@ def test_crop_and_flip():
         crop_and_flip(frames, 12, None, flip=False)
 
 
-def test_color_jitter_identity_and_brightness():
+@pytest.mark.parametrize("jitter", [color_jitter_sequential, color_jitter_linear])
+def test_color_jitter_identity_and_brightness(jitter):
     x = torch.rand(3, 3, 8, 8)
     ones, zeros = torch.ones(3), torch.zeros(3)
-    same = color_jitter(x, {"brightness": ones, "contrast": ones, "saturation": ones, "hue": zeros})
-    assert torch.allclose(same, x, atol=1e-5), "identity factors leave the image unchanged (HSV round trip)"
-    darker = color_jitter(x, {"brightness": ones * 0.5, "contrast": ones, "saturation": ones, "hue": zeros})
+    same = jitter(x, {"brightness": ones, "contrast": ones, "saturation": ones, "hue": zeros})
+    assert torch.allclose(same, x, atol=1e-5), "identity factors leave the image unchanged"
+    darker = jitter(x, {"brightness": ones * 0.5, "contrast": ones, "saturation": ones, "hue": zeros})
     assert torch.allclose(darker, x * 0.5, atol=1e-5)
+
+
+def test_linear_jitter_equals_sequential_without_clipping_and_rotates_hue_like_hsv():
+    x = torch.rand(4, 3, 6, 6) * 0.4 + 0.3  # mid-range: no intermediate clamp is active
+    factors = {"brightness": torch.tensor([1.0, 1.1, 0.9, 1.05]), "contrast": torch.tensor([1.0, 1.2, 0.8, 0.9]),
+               "saturation": torch.tensor([1.3, 1.0, 0.7, 0.9]), "hue": torch.zeros(4)}
+    assert torch.allclose(color_jitter_linear(x, factors), color_jitter_sequential(x, factors), atol=1e-5)
+    assert torch.allclose(color_jitter_linear(x * 255, factors, scale=1 / 255), color_jitter_sequential(x, factors), atol=1e-5)
+    # hue: greys stay grey, luma is kept, and red turns towards yellow (green up) as in HSV
+    hue_only = {"brightness": torch.ones(2), "contrast": torch.ones(2), "saturation": torch.ones(2),
+                "hue": torch.tensor([0.1, 0.1])}
+    pixels = torch.tensor([[0.5, 0.5, 0.5], [0.6, 0.4, 0.4]]).view(2, 3, 1, 1)
+    linear, hsv = color_jitter_linear(pixels, hue_only), color_jitter_sequential(pixels, hue_only)
+    assert torch.allclose(linear[0], pixels[0], atol=1e-5)
+    luma = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
+    assert torch.allclose((linear * luma).sum(1)[1], (pixels * luma).sum(1)[1], atol=1e-5)
+    assert linear[1, 1] > pixels[1, 1] and hsv[1, 1] > pixels[1, 1]
+    # on random mid-range images both change colours in a similar direction and by a similar amount
+    x_hue = {**hue_only, "hue": torch.full((4,), 0.05), "brightness": torch.ones(4), "contrast": torch.ones(4),
+             "saturation": torch.ones(4)}
+    rotated, shifted = (color_jitter_linear(x, x_hue) - x).flatten(), (color_jitter_sequential(x, x_hue) - x).flatten()
+    assert torch.nn.functional.cosine_similarity(rotated, shifted, dim=0) > 0.5
+    assert 0.8 < rotated.norm() / shifted.norm() < 1.25
 
 
 def test_batch_transform_shapes_residual_and_jitter_modes():
@@ -124,3 +148,8 @@ def test_batch_transform_shapes_residual_and_jitter_modes():
     assert per_frame(constant, train=True, generator=torch.Generator().manual_seed(0)).abs().max() > 0.05
     # evaluation: no jitter
     assert torch.equal(per_frame(video, train=False), residual)
+    # the two implementations agree on everything but the jitter itself
+    sequential = ClipBatchTransform("residual", jitter_mode="per_clip", jitter_impl="sequential", jitter_prob=1.0)
+    assert sequential(constant, train=True, generator=torch.Generator().manual_seed(0)).abs().max() < 1e-5
+    with pytest.raises(ValueError, match="jitter_impl='fast'"):
+        ClipBatchTransform("rgb", jitter_impl="fast")

@@ -45,7 +45,7 @@ def test_pca_keeps_the_leading_directions():
 def test_multirun_summary_gives_mean_and_std(tmp_path):
     for job, value in enumerate([0.5, 0.6, 0.7]):
         (tmp_path / str(job) / ".hydra").mkdir(parents=True)
-        (tmp_path / str(job) / ".hydra" / "overrides.yaml").write_text(f"- task=finetune\n- data.source.split={job + 1}\n")
+        (tmp_path / str(job) / ".hydra" / "overrides.yaml").write_text(f"- task=finetune\n- data.split={job + 1}\n")
         (tmp_path / str(job) / "metrics.json").write_text(json.dumps({"metrics": {"finetune/10clip/top1": value}}))
     summary = summarize_sweep(tmp_path)
     assert summary["count"] == 3 and math.isclose(summary["mean"]["finetune/10clip/top1"], 0.6)
@@ -53,5 +53,5 @@ def test_multirun_summary_gives_mean_and_std(tmp_path):
     MultirunSummary().on_multirun_end(OmegaConf.create({"hydra": {"sweep": {"dir": str(tmp_path)}}}))
     assert json.loads((tmp_path / "summary.json").read_text())["count"] == 3
     markdown = (tmp_path / "summary.md").read_text()
-    assert "| task | protocol | metric | data.source.split=1 | data.source.split=2 | data.source.split=3 | mean | std |" in markdown
+    assert "| task | protocol | metric | data.split=1 | data.split=2 | data.split=3 | mean | std |" in markdown
     assert "| finetune | 10clip | top1 | 0.5000 | 0.6000 | 0.7000 | 0.6000 | 0.1000 |" in markdown

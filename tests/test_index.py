@@ -92,7 +92,7 @@ def test_summary_lists_splits_lengths_and_unreadable(broken_folder):
 
 
 def test_index_command(broken_folder, tmp_path):
-    command = [sys.executable, "-m", "pacepred.data.index", "data=folder", f"data.source.root={broken_folder}",
+    command = [sys.executable, "-m", "pacepred.data.index", "data=folder", f"data.root={broken_folder}",
                "data.source.test_every=2", "+index.workers=1", f"+index.cache_dir={tmp_path / 'cache'}",
                f"hydra.run.dir={tmp_path / 'run'}"]
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)

@@ -185,7 +185,7 @@ def test_data_config_builds_its_reader(config, make_cfg, tmp_path, shared_videos
         "folder": folder_layout,
         "frames": frames_layout,
     }
-    overrides = [f"data={config}", f"data.source.root={roots[config]}"]
+    overrides = [f"data={config}", f"data.root={roots[config]}"]
     if config == "frames":
         overrides += ["data.source.frames_dir=frames", "data.source.flat=false"]
     if config == "folder":

@@ -14,7 +14,7 @@ REAL = ["data=ucf101", "debug=fast", "data.decode_size=[64,80]", "data.crop_size
 
 
 def real(ucf101_layout):
-    return REAL + [f"data.source.root={ucf101_layout}"]
+    return REAL + [f"data.root={ucf101_layout}"]
 
 
 @pytest.mark.parametrize("backbone, extra", [
@@ -73,7 +73,7 @@ def test_duplicate_explicit_paces_are_named(make_cfg):
 
 
 def test_missing_dataset_root_is_named(make_cfg, tmp_path):
-    cfg = make_cfg(["data=ucf101", f"data.source.root={tmp_path / 'no_ucf'}", "debug=fast"])
+    cfg = make_cfg(["data=ucf101", f"data.root={tmp_path / 'no_ucf'}", "debug=fast"])
     with pytest.raises(FileNotFoundError, match=r"no_ucf does not have the expected layout"):
         train(cfg)
 

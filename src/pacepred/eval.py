@@ -3,7 +3,7 @@
     python -m pacepred.eval task=retrieval                  # newest pre-training run's last.ckpt
     python -m pacepred.eval task=finetune ckpt=path/to/last.ckpt
     python -m pacepred.eval task=linear ckpt=null input=residual   # random-initialisation baseline
-    python -m pacepred.eval -m task=finetune data=ucf101 data.source.split=1,2,3 ckpt=...   # + mean/std
+    python -m pacepred.eval -m task=finetune data=ucf101 data.split=1,2,3 ckpt=...   # + mean/std
 
 ``main`` only composes the configuration (``conf/eval.yaml``); :func:`evaluate` does the work
 and is what tests call.

@@ -16,9 +16,20 @@ from typing import Any
 import hydra
 import pytorch_lightning as pl
 from hydra.utils import instantiate
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from pacepred.run_info import resolve_checkpoint, write_run_info
+
+
+#: Keys of a data config that ``data.source`` reads (``data.root=...``, ``data.split=...`` on the
+#: command line) and that are not arguments of the datamodule.
+DATA_ALIASES = ("root", "split")
+
+
+def datamodule_options(data: DictConfig) -> dict[str, Any]:
+    """The data config, resolved, without :data:`DATA_ALIASES`: what instantiates the datamodule."""
+    options = OmegaConf.to_container(data, resolve=True)
+    return {key: value for key, value in options.items() if key not in DATA_ALIASES}
 
 
 def train(cfg: DictConfig) -> dict[str, Any]:
@@ -33,7 +44,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         optimizer=instantiate(cfg.optim),
         scheduler=instantiate(cfg.scheduler) if cfg.get("scheduler") else None,
     )
-    datamodule = instantiate(cfg.data, paces=paces, num_views=module.num_views)
+    datamodule = instantiate(datamodule_options(cfg.data), paces=paces, num_views=module.num_views)
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c is not None]
     loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values() if c is not None]
     trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)

@@ -1,7 +1,7 @@
 """Video index: frame count, fps and size of every video of a dataset source, cached as JSON.
 
-    python -m pacepred.data.index data=ucf101 data.source.root=/datasets/ucf101
-    python -m pacepred.data.index data=kinetics400 data.source.root=/datasets/k400 \\
+    python -m pacepred.data.index data=ucf101 data.root=/datasets/ucf101
+    python -m pacepred.data.index data=kinetics400 data.root=/datasets/k400 \\
         +index.workers=16 +index.decode=false +index.cache_dir=/scratch/index
 
 probes every video of both stages of ``data.source`` once, in ``workers`` processes, writes

@@ -1,9 +1,9 @@
 """Mean and standard deviation over the jobs of an evaluation multirun (e.g. splits 1 to 3).
 
-``python -m pacepred.eval -m task=finetune data=ucf101 data.source.split=1,2,3`` runs one job
+``python -m pacepred.eval -m task=finetune data=ucf101 data.split=1,2,3`` runs one job
 per split; when the sweep ends, :class:`MultirunSummary` (a Hydra callback set in
 ``conf/eval.yaml``) writes ``summary.json`` and ``summary.md`` into the sweep directory: every
-metric of every job (a job is named by its swept overrides, e.g. ``data.source.split=2``), their
+metric of every job (a job is named by its swept overrides, e.g. ``data.split=2``), their
 mean and sample standard deviation (n - 1). Jobs are read by :func:`pacepred.sweeps.read_jobs`.
 """
 

@@ -16,9 +16,10 @@ from pacepred.data.decoding import VideoDecodeError, probe_video, read_clip
 CLIPS = [AVI, MP4_ARM, MKV]
 # Mean absolute difference (0-255 scale) allowed between backends. Measured on these clips:
 # PyAV vs decord 0 at native size and 0.15-0.40 resized (same swscale filter, different ffmpeg
-# versions); JPEG frames (quality 95) vs decord 0.8-1.3 native and 1.1-1.8 resized.
+# versions); JPEG frames (quality 95) vs decord 0.8-1.3 native and 1.3-2.6 resized (the frames
+# backend downscales in the DCT domain first: 1.1-1.8 with a full decode + PIL resize alone).
 PYAV_RESIZED_TOLERANCE = 1.0
-FRAMES_TOLERANCE = 2.5
+FRAMES_TOLERANCE = 3.5
 
 
 def unordered(num_frames: int) -> np.ndarray:

@@ -12,7 +12,8 @@ Backends of :func:`read_clip` (``backend=``):
 ``frames``
     A folder of JPEG frames ``frame000001.jpg, frame000002.jpg, ...`` (1-based names, the
     layout of the official code and of the shared ``jpegs_256`` UCF101 frames), decoded with
-    PIL and resized with PIL's BILINEAR filter. Chosen automatically for any folder path.
+    libjpeg-turbo (simplejpeg, downscaled in the DCT domain where the target size allows) and
+    resized with PIL's BILINEAR filter. Chosen automatically for any folder path.
 
 What the backends agree on (measured on the real clips of ``shared/videos``, AVI/xvid,
 MP4/H.264 and MKV/H.264):
@@ -34,8 +35,9 @@ MP4/H.264 and MKV/H.264):
 * Resizing: decord scales with swscale's BILINEAR filter (which widens when shrinking, so it
   does not alias), not bicubic. PyAV with the same filter differs from decord by a mean
   absolute error of 0.15-0.40 (out of 255) per pixel, from the different ffmpeg versions
-  bundled with each (bicubic: 1.1-2.1). PIL's BILINEAR (also widened when shrinking) on frames
-  that went through JPEG (quality 95) differs by 1.1-1.8, mostly from the JPEG coding itself.
+  bundled with each (bicubic: 1.1-2.1). Frames that went through JPEG (quality 95), decoded at
+  a DCT scale and resized with PIL's BILINEAR (also widened when shrinking), differ by 1.3-2.6
+  (1.1-1.8 with a full-size decode, mostly from the JPEG coding itself).
 
 Every failure (missing or empty file, a file that is not a video, a broken stream, a missing
 frame file) raises :class:`VideoDecodeError` naming the file and a short reason; a wrong
@@ -339,19 +341,27 @@ def _frame_count(path: Path) -> int:
 
 
 def _load_frame(folder: Path, index: int, count: int, size: tuple[int, int] | None) -> np.ndarray:
+    """Frame ``index`` of a frame folder as uint8 (H, W, 3), resized to ``size`` (height, width).
+
+    libjpeg-turbo (simplejpeg) decodes straight to the smallest of its DCT scales (1/8 steps)
+    that is still at least ``size``, which saves most of the work when frames are larger than
+    the training size; PIL's BILINEAR resize then makes the exact size.
+    """
+    import simplejpeg
     from PIL import Image
 
     name = FRAME_NAME.format(index + 1)
     try:
-        with Image.open(folder / name) as image:
-            image = image.convert("RGB")
-            if size is not None and image.size != (size[1], size[0]):
-                image = image.resize((size[1], size[0]), Image.BILINEAR)
-            return np.asarray(image)
+        data = (folder / name).read_bytes()
+        limits = {"min_height": size[0], "min_width": size[1]} if size is not None else {}
+        frame = simplejpeg.decode_jpeg(data, colorspace="RGB", **limits)
     except FileNotFoundError as err:
         raise VideoDecodeError(folder, f"frame file {name} is missing (the folder holds {count} frame files)") from err
-    except OSError as err:  # PIL.UnidentifiedImageError and truncated files are OSErrors
+    except ValueError as err:  # simplejpeg: not a JPEG, truncated or corrupt data
         raise VideoDecodeError(folder, f"frame file {name} cannot be decoded ({_first_line(err)})") from err
+    if size is not None and frame.shape[:2] != tuple(size):
+        frame = np.asarray(Image.fromarray(frame).resize((size[1], size[0]), Image.BILINEAR))
+    return frame
 
 
 def _read_frame_folder(path: Path, choose_indices, size) -> np.ndarray:

@@ -6,7 +6,7 @@ ARGS ?=
 CKPT ?= latest
 
 .DEFAULT_GOAL := help
-.PHONY: help install train test test-fast sweep clean eval-retrieval eval-finetune eval-linear eval-knn
+.PHONY: help install train test test-fast sweep clean eval-retrieval eval-finetune eval-linear eval-knn proof ablations
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-15s %s\n", $$1, $$2}'
@@ -40,6 +40,12 @@ eval-linear: $(STAMP) ## Linear probe on the frozen backbone of CKPT (cached gap
 
 eval-knn: $(STAMP) ## Weighted kNN (k=20, temperature 0.07) on the frozen backbone of CKPT
 	$(PYTHON) -m pacepred.eval task=knn ckpt=$(CKPT) $(ARGS)
+
+proof: $(STAMP) ## Evidence benchmark: random init vs pace vs pace+contrastive vs supervised, 3 seeds (experiments/proof); ARGS="--seeds 0 ..."
+	$(PYTHON) experiments/proof/run.py $(ARGS)
+
+ablations: $(STAMP) ## The proof's ablations (pace count, boundary, jitter, contrastive temperature/weight); ARGS=<one name>
+	PYTHON=$(PYTHON) bash experiments/proof/ablations.sh $(ARGS)
 
 clean: ## Remove run outputs, generated data and caches
 	rm -rf logs outputs multirun .pytest_cache .make

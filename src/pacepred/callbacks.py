@@ -12,6 +12,7 @@ import torch
 from pacepred.evaluation.clips import MultiClipDataset, frames_per_clip
 from pacepred.evaluation.features import pool_clips
 from pacepred.evaluation.knn import knn_scores
+from pacepred.evaluation.retrieval import retrieve
 
 
 class RNGStateCallback(pl.Callback):
@@ -43,7 +44,8 @@ class RNGStateCallback(pl.Callback):
 
 
 class KNNMonitor(pl.Callback):
-    """Online monitor of pre-training: weighted-kNN top-1 of a small fixed subset, logged as ``monitor/knn_top1``.
+    """Online monitor of pre-training on a small fixed subset: weighted-kNN top-1 and retrieval
+    top-1/top-5 (``gap`` features), logged as ``monitor/knn_top1``, ``monitor/retrieval_top1``, ``monitor/retrieval_top5``.
 
     At the start of fitting it decodes once, and keeps in memory, the first ``train_per_class``
     train videos and the first ``test_per_class`` test videos of every class (``num_clips``
@@ -104,8 +106,8 @@ class KNNMonitor(pl.Callback):
             out.append(pool_clips(maps, "gap").view(chunk.shape[0], self.num_clips, -1).mean(dim=1).float().cpu())
         return torch.cat(out)
 
-    def knn_top1(self, backbone: torch.nn.Module, device: torch.device) -> float:
-        """kNN top-1 of the cached test subset among the cached train subset."""
+    def measure(self, backbone: torch.nn.Module, device: torch.device) -> dict[str, float]:
+        """kNN top-1 and retrieval top-1/top-5 of the cached test subset among the cached train subset."""
         was_training = backbone.training
         backbone.eval()
         try:
@@ -113,12 +115,17 @@ class KNNMonitor(pl.Callback):
         finally:
             backbone.train(was_training)
         scores = knn_scores(test, train, self.labels["train"], self.num_classes, self.k, self.temperature)
-        return (scores.argmax(dim=1) == self.labels["test"]).float().mean().item()
+        retrieval = retrieve(test, self.labels["test"], train, self.labels["train"], self.num_classes, ks=(1, 5))
+        return {
+            "monitor/knn_top1": (scores.argmax(dim=1) == self.labels["test"]).float().mean().item(),
+            "monitor/retrieval_top1": retrieval.topk[1],
+            "monitor/retrieval_top5": retrieval.topk[5],
+        }
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         epoch = trainer.current_epoch
         last = trainer.max_epochs is not None and epoch + 1 >= trainer.max_epochs
         if (epoch + 1) % self.every_n_epochs and not last:
             return
-        value = self.knn_top1(pl_module.backbone, pl_module.device)
-        pl_module.log("monitor/knn_top1", value, on_step=False, on_epoch=True, batch_size=1)
+        for name, value in self.measure(pl_module.backbone, pl_module.device).items():
+            pl_module.log(name, value, on_step=False, on_epoch=True, batch_size=1)

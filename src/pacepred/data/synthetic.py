@@ -140,6 +140,8 @@ CLASSES: tuple[str, ...] = (
 
 #: Typical object speed in px/frame at size 64 (scaled linearly with the frame size).
 BASE_SPEED = 0.8
+#: Classes that move at ``slow_speed_percent`` % of BASE_SPEED (one of each direction pair, see rule 1).
+SLOW_CLASSES: tuple[str, ...] = ("MoveLeft", "MoveUp", "OrbitCounterClockwise", "Oscillate", "Contract")
 #: Maximum relative per-video deviation from the typical speed.
 SPEED_SPREAD = 0.10
 #: Clips per group (UCF101 has 4-7); the last group of a split may be smaller.
@@ -162,6 +164,7 @@ class SyntheticConfig:
     fps: int = 25
     crf: int = 23  # libx264 constant rate factor
     keyint: int = 1  # GOP length; 1 = intra-only (no codec state shared between frames, see rule 4)
+    slow_speed_percent: int = 100  # speed of SLOW_CLASSES in % of BASE_SPEED (100: every class alike)
 
     def __post_init__(self) -> None:
         if self.num_train_per_class < 1 or self.num_test_per_class < 0:
@@ -178,6 +181,12 @@ class SyntheticConfig:
             raise ValueError(f"crf must be in [0, 51], got {self.crf}")
         if self.keyint < 1:
             raise ValueError(f"keyint must be >= 1, got {self.keyint}")
+        if not 10 <= self.slow_speed_percent <= 100:
+            raise ValueError(f"slow_speed_percent must be in [10, 100], got {self.slow_speed_percent}")
+
+    def speed_factor(self, class_name: str) -> float:
+        """The class's typical speed relative to BASE_SPEED."""
+        return self.slow_speed_percent / 100 if class_name in SLOW_CLASSES else 1.0
 
     @classmethod
     def from_any(cls, config: "SyntheticConfig | Mapping | None") -> "SyntheticConfig":
@@ -447,15 +456,16 @@ def _object_texture(obj: dict, r: np.ndarray, phi: np.ndarray, radial_shift: np.
     raise ValueError(kind)
 
 
-def _trajectory(class_name: str, rng: np.random.Generator, num_frames: int, size: int) -> dict:
+def _trajectory(class_name: str, rng: np.random.Generator, num_frames: int, size: int, speed_factor: float) -> dict:
     """Per-frame object centre (x, y), orientation and radial texture shift for one class.
 
     The object position at frame 0 is uniform on the torus and the orientation uniform for every
-    class; the class only determines how these evolve. ``speed`` is the per-video typical speed.
+    class; the class only determines how these evolve. ``speed`` is the per-video typical speed,
+    ``speed_factor`` times BASE_SPEED (+- SPEED_SPREAD).
     """
     t = np.arange(num_frames, dtype=np.float64)
     scale = size / 64.0
-    speed = BASE_SPEED * scale * rng.uniform(1 - SPEED_SPREAD, 1 + SPEED_SPREAD)
+    speed = BASE_SPEED * speed_factor * scale * rng.uniform(1 - SPEED_SPREAD, 1 + SPEED_SPREAD)
     x0, y0 = rng.uniform(0, size, size=2)
     theta0 = rng.uniform(0, 2 * math.pi)
     x = np.full_like(t, x0)
@@ -528,8 +538,10 @@ def render_video(
     rng: np.random.Generator,
     num_frames: int,
     size: int,
+    speed_factor: float = 1.0,
 ) -> np.ndarray:
-    """Render one video of ``class_name``: uint8 array (T, H, W, 3), RGB, H = W = ``size``.
+    """Render one video of ``class_name``: uint8 array (T, H, W, 3), RGB, H = W = ``size``;
+    the object moves at ``speed_factor`` times the typical speed.
 
     Pure: the output depends only on the arguments (and the generator's state). All appearance
     and camera draws come before the motion draws, so two videos of different classes rendered
@@ -555,7 +567,7 @@ def render_video(
     noise_seed = int(rng.integers(2**63 - 1))
 
     # ---- motion (the only class-dependent part) --------------------------------------------
-    traj = _trajectory(class_name, rng, T, S)
+    traj = _trajectory(class_name, rng, T, S, speed_factor)
 
     # ---- draw --------------------------------------------------------------------------------
     pix = np.arange(S, dtype=np.float32) + 0.5
@@ -660,7 +672,7 @@ def _make_video(args: tuple) -> tuple[str, int, int]:
     config = SyntheticConfig(**config_dict)
     class_name = CLASSES[ci]
     rng = video_rng(config.seed, split, ci, index)
-    frames = render_video(class_name, rng, config.num_frames, config.size)
+    frames = render_video(class_name, rng, config.num_frames, config.size, config.speed_factor(class_name))
     rel = f"{class_name}/{video_name(class_name, group, clip)}"
     path = Path(out_dir) / "UCF-101" / rel
     packets = encode_mp4(path, frames, fps=config.fps, crf=config.crf, keyint=config.keyint)
@@ -918,6 +930,7 @@ class SyntheticUCF101:
         self.root = Path(root) / (
             f"motion{len(CLASSES)}_n{c.num_train_per_class}-{c.num_test_per_class}"
             f"_f{c.num_frames}_s{c.size}_seed{c.seed}"
+            + (f"_slow{c.slow_speed_percent}" if c.slow_speed_percent != 100 else "")
         )
         self.workers = workers
         self._split = None

@@ -1,6 +1,8 @@
 """PacePretrainModule: a backbone, the pace head and the optional contrastive branch.
 
-L = w_pace * CE(pace_head(f), pace) + w_ctr * NT-Xent(proj_head(f)), f = backbone(video).
+L = w_pace * CE(pace_head(f), pace) + w_ctr * NT-Xent(proj_head(f)) + w_sup * CE(class_head(f), label),
+f = backbone(video). The supervised term (off by default) trains on the action labels: the upper
+bound the evidence benchmark compares pace pre-training with (``model=supervised``).
 The contrastive positives are clips of the same video ("context", the paper's better variant)
 or clips of the same pace ("pace"); under DDP the candidates are gathered from every rank with
 gradients. Both losses run in float32 under mixed precision.
@@ -41,7 +43,8 @@ class PacePretrainModule(pl.LightningModule):
         contrastive: None, 'context' or 'pace'.
         proj_hidden, proj_dim: projection MLP sizes.
         temperature: NT-Xent temperature.
-        loss_weights: ``{"pace": w_pace, "contrastive": w_ctr}``.
+        loss_weights: ``{"pace": w_pace, "contrastive": w_ctr, "supervised": w_sup}``.
+        num_classes: action classes of the supervised term (needed when ``w_sup > 0``).
         head_dropout: dropout before the pace classifier.
         channels_last: channels_last_3d memory format for the backbone and its input; None =
             on CUDA only (where cuDNN is faster with it).
@@ -65,6 +68,7 @@ class PacePretrainModule(pl.LightningModule):
         channels_last: bool | None = None,
         compile: bool = False,
         activation_checkpointing: bool = False,
+        num_classes: int | None = None,
     ):
         super().__init__()
         if contrastive not in (None, *CONTRASTIVE_MODES):
@@ -81,8 +85,12 @@ class PacePretrainModule(pl.LightningModule):
         self.contrastive = contrastive
         self.temperature = temperature
         # Plain floats (not an OmegaConf node): checkpoints stay loadable with weights_only=True.
-        loss_weights = {"pace": 1.0, "contrastive": 1.0, **{k: float(v) for k, v in (loss_weights or {}).items()}}
+        loss_weights = {"pace": 1.0, "contrastive": 1.0, "supervised": 0.0,
+                        **{k: float(v) for k, v in (loss_weights or {}).items()}}
         self.loss_weights = loss_weights
+        if loss_weights["supervised"] > 0 and not num_classes:
+            raise ValueError("model.loss_weights.supervised > 0 needs model.num_classes (the dataset's classes)")
+        self.class_head = nn.Linear(backbone.out_dim, num_classes) if loss_weights["supervised"] > 0 else None
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler
         num_paces = len(paces)
@@ -129,6 +137,10 @@ class PacePretrainModule(pl.LightningModule):
             loss_ctr = self._contrastive_loss(features, batch)
             loss = loss + self.loss_weights["contrastive"] * loss_ctr
             self.log("train/contrastive_loss", loss_ctr, batch_size=batch_size, sync_dist=True)
+        if self.class_head is not None:
+            loss_sup = nn.functional.cross_entropy(self.class_head(features), batch["label"])
+            loss = loss + self.loss_weights["supervised"] * loss_sup
+            self.log("train/class_loss", loss_sup, batch_size=batch_size, sync_dist=True)
         if not math.isfinite(loss.item()):
             raise NonFiniteLossError(
                 f"training loss is {loss.item()} at epoch {self.current_epoch}, step {self.global_step} "

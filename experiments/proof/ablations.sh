@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The ablations of experiments/proof/README.md. Each is a Hydra multirun of pre-training on the
+# evidence benchmark (experiment=proof) with the online monitor measuring, after the last epoch,
+# retrieval top-1/top-5 and weighted-kNN top-1 of EVERY test video against EVERY train video
+# (gap features, one clip per video), collected by `python -m pacepred.sweeps` into
+# experiments/proof/ablations/<name>/summary.{md,png}.
+#
+#   bash experiments/proof/ablations.sh              # all of them
+#   bash experiments/proof/ablations.sh boundary     # one of them
+#   SEEDS=0,1,2 EPOCHS=10 bash experiments/proof/ablations.sh pace_count
+#
+# Run folders (checkpoints) go to logs/ablations/<name>; running an ablation again replaces them.
+set -euo pipefail
+PYTHON=${PYTHON:-python}
+SEEDS=${SEEDS:-0,1}
+EPOCHS=${EPOCHS:-}
+OUT=${OUT:-experiments/proof/ablations}
+MONITOR=(callbacks=monitor callbacks.knn_monitor.train_per_class=1000 callbacks.knn_monitor.test_per_class=1000
+         callbacks.knn_monitor.every_n_epochs=1000)
+METRICS=(val/pace_acc monitor/retrieval_top1 monitor/retrieval_top5 monitor/knn_top1)
+
+ablation() {  # name, then the swept overrides (the first one is the plots' x axis)
+  local name=$1
+  shift
+  if [[ "${ONLY:-all}" != all && "${ONLY}" != "$name" ]]; then return; fi
+  local dir=logs/ablations/$name
+  rm -rf "$dir"
+  echo "=== ablation $name: $* seed=$SEEDS"
+  "$PYTHON" -m pacepred.train -m experiment=proof "$@" "seed=$SEEDS" ${EPOCHS:+trainer.max_epochs=$EPOCHS} \
+    "${MONITOR[@]}" "hydra.sweep.dir=$dir"
+  "$PYTHON" -m pacepred.sweeps "$dir" --metric "${METRICS[@]}" --out "$OUT/$name"
+}
+
+ONLY=${1:-all}
+ablation pace_count pace=2,3,4,5 pace_set=fast,slow_fast
+ablation boundary data.boundary=fit,loop
+ablation jitter data.batch_transform.jitter_mode=per_clip,per_frame
+ablation contrastive_temperature model=pace_ctr_context model.temperature=0.07,0.2,0.5
+ablation contrastive_weight model=pace_ctr_context model.loss_weights.contrastive=0.1,0.3,1.0

@@ -6,12 +6,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
-from omegaconf import DictConfig, open_dict
+from omegaconf import DictConfig
+
+from pacepred.config import CONF_DIR, compose_config
 
 REPO = Path(__file__).resolve().parents[1]
-CONF_DIR = REPO / "conf"
 SHARED_VIDEOS = REPO.parent / "shared" / "videos"
 
 # A small synthetic dataset for tests: every class, few short videos.
@@ -24,14 +23,7 @@ TINY_SYNTHETIC = [
 
 def compose_train(overrides: list[str], output_dir: Path, data_dir: Path, config_name: str = "train") -> DictConfig:
     """Compose conf/<config_name>.yaml with ``overrides`` as the command line would, outside a Hydra run."""
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose(config_name=config_name, overrides=overrides, return_hydra_config=True)
-    with open_dict(cfg):
-        cfg.paths.output_dir = str(output_dir)
-        cfg.paths.data_dir = str(data_dir)
-        cfg.hydra.runtime.output_dir = str(output_dir)
-    return cfg
+    return compose_config(config_name, overrides, output_dir, data_dir)
 
 
 @pytest.fixture(scope="session")
@@ -60,7 +52,12 @@ def shared_videos() -> Path:
 @pytest.fixture
 def ucf101_layout(tmp_path, shared_videos) -> Path:
     """The real clips arranged as UCF101 (two classes, one video each in train and test)."""
-    root = tmp_path / "ucf101"
+    return make_ucf101(tmp_path / "ucf101", shared_videos)
+
+
+def make_ucf101(root: Path, shared_videos: Path) -> Path:
+    """Arrange the real clips as UCF101 under ``root`` (see :func:`ucf101_layout`); video names
+    keep their clip's extension."""
     lists = root / "ucfTrainTestlist"
     lists.mkdir(parents=True)
     clips = {

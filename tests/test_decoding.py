@@ -204,6 +204,6 @@ def test_pyav_skips_frames_before_the_keyframe_when_a_seek_lands_early(shared_vi
 
     path = shared_videos / MP4_ARM
     expected = read_clip(path, lambda n: np.array([200, 190]), backend="pyav")
-    opened = decoding._open_pyav
-    monkeypatch.setattr(decoding, "_open_pyav", lambda p: _SeekIgnored(opened(p)))
+    opened = decoding.open_pyav
+    monkeypatch.setattr(decoding, "open_pyav", lambda p: _SeekIgnored(opened(p)))
     assert np.array_equal(read_clip(path, lambda n: np.array([200, 190]), backend="pyav"), expected)

@@ -20,6 +20,7 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from pacepred.data.records import drop_listed
 from pacepred.evaluation.checkpoints import (
     CheckpointMismatchError, file_sha256, load_backbone_checkpoint, resolve_checkpoint, run_config_path,
 )
@@ -85,6 +86,11 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     source = instantiate(cfg.data.source)
     train_records, class_names = source.records("train")
     test_records, _ = source.records("test")
+    skip_list = cfg.data.get("skip_list")
+    if skip_list is not None:
+        train_records, dropped_train = drop_listed(train_records, skip_list, source.root)
+        test_records, dropped_test = drop_listed(test_records, skip_list, source.root)
+        print(f"skip list {skip_list}: dropped {dropped_train} train and {dropped_test} test videos")
     device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if cfg.device == "auto" else cfg.device)
     report = Report(task, class_names, info=info)
     setup = EvalSetup(

@@ -22,6 +22,7 @@ from torch.utils.data import DataLoader
 
 from pacepred.data.datasets import PaceClipDataset, SeededShardSampler
 from pacepred.data.pace import BOUNDARY_POLICIES
+from pacepred.data.records import drop_listed
 from pacepred.data.transforms import ClipBatchTransform
 
 
@@ -46,6 +47,9 @@ class PaceDataModule(pl.LightningDataModule):
             :class:`pacepred.data.reporting.BadVideoReport`).
         decoder: 'decord' (default) or 'pyav' for video files; frame folders are always read
             by the JPEG 'frames' backend.
+        skip_list: a file of videos to leave out of both stages, one path per line relative to
+            the source's root (``source.root``, i.e. ``data.root``), or None (see
+            :func:`pacepred.data.records.drop_listed`).
     """
 
     def __init__(
@@ -69,6 +73,7 @@ class PaceDataModule(pl.LightningDataModule):
         seed: int = 0,
         on_bad_video: str = "raise",
         decoder: str = "decord",
+        skip_list: str | None = None,
     ):
         super().__init__()
         if boundary not in BOUNDARY_POLICIES:
@@ -97,12 +102,16 @@ class PaceDataModule(pl.LightningDataModule):
         self.seed = seed
         self.on_bad_video = on_bad_video
         self.decoder = decoder
+        self.skip_list = skip_list
         self.num_samples = clip_len + (1 if input_mode == "residual" else 0)
         self.datasets: dict[str, PaceClipDataset] = {}
         self.classes: list[str] = []
 
     def _dataset(self, stage: str, train: bool, num_views: int) -> PaceClipDataset:
         records, self.classes = self.source.records(stage)
+        if self.skip_list is not None:
+            records, dropped = drop_listed(records, self.skip_list, self.source.root)
+            print(f"skip list {self.skip_list}: dropped {dropped} of {len(records) + dropped} {stage} videos")
         return PaceClipDataset(
             records, self.paces, self.num_samples, num_views, self.boundary,
             self.decode_size, self.crop_size, train=train, flip=self.flip, on_bad_video=self.on_bad_video,

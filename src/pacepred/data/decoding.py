@@ -59,18 +59,26 @@ import numpy as np
 BACKENDS = ("decord", "pyav", "frames")
 #: Name of frame ``i`` (0-based index) in a frame folder: ``FRAME_NAME.format(i + 1)``.
 FRAME_NAME = "frame{:06d}.jpg"
-_FRAME_FILE = re.compile(r"frame\d{6}\.jpg")
+FRAME_FILE = re.compile(r"frame\d{6}\.jpg")
 #: swscale filter of decord (measured: the closest of all swscale filters to decord's output).
-_SWSCALE_FILTER = "BILINEAR"
+SWSCALE_FILTER = "BILINEAR"
 
 
-class VideoDecodeError(RuntimeError):
-    """A video could not be opened or decoded; ``path`` and ``reason`` say which and why."""
+class VideoFileError(RuntimeError):
+    """Something could not be done to a video file; ``path`` and ``reason`` say which and why."""
+
+    action = "use video"
 
     def __init__(self, path: Path | str, reason: str):
-        super().__init__(f"cannot decode video {path}: {reason}")
+        super().__init__(f"cannot {self.action} {path}: {reason}")
         self.path = Path(path)
         self.reason = reason
+
+
+class VideoDecodeError(VideoFileError):
+    """A video could not be opened or decoded."""
+
+    action = "decode video"
 
 
 @dataclass(frozen=True)
@@ -115,7 +123,7 @@ def read_clip(
     path = Path(path)
     if path.is_dir():
         return _read_frame_folder(path, choose_indices, size)
-    _check_video_file(path)
+    check_video_file(path)
     if backend == "frames":
         raise VideoDecodeError(path, "the frames backend reads a folder of frame%06d.jpg files, this is a file")
     if backend == "pyav":
@@ -137,11 +145,11 @@ def probe_video(path: Path | str, decode: bool = True) -> VideoInfo:
     path = Path(path)
     if path.is_dir():
         return _probe_frame_folder(path, decode)
-    _check_video_file(path)
+    check_video_file(path)
     import av
 
-    with _open_pyav(path) as container:
-        stream = _video_stream(container, path)
+    with open_pyav(path) as container:
+        stream = video_stream(container, path)
         rate = stream.average_rate or stream.guessed_rate
         fps = float(rate) if rate else None
         width, height = stream.codec_context.width, stream.codec_context.height
@@ -152,7 +160,7 @@ def probe_video(path: Path | str, decode: bool = True) -> VideoInfo:
                 for packet in container.demux(stream):
                     num_frames += len(packet.decode())
             except av.FFmpegError as err:
-                raise VideoDecodeError(path, f"decoding failed after {num_frames} frames ({_first_line(err)})") from err
+                raise VideoDecodeError(path, f"decoding failed after {num_frames} frames ({first_line(err)})") from err
         else:
             num_frames = len(_packet_index(container, stream, path))
     if num_frames < 1:
@@ -160,13 +168,14 @@ def probe_video(path: Path | str, decode: bool = True) -> VideoInfo:
     return VideoInfo(num_frames=num_frames, fps=fps, width=width, height=height)
 
 
-def _first_line(err: BaseException) -> str:
+def first_line(err: BaseException) -> str:
     """The first non-empty line of an exception's message, or its type's name."""
     lines = [line.strip() for line in str(err).splitlines() if line.strip()]
     return lines[0] if lines else type(err).__name__
 
 
-def _check_video_file(path: Path) -> None:
+def check_video_file(path: Path) -> None:
+    """Raise :class:`VideoDecodeError` unless ``path`` is a non-empty regular file."""
     if not path.exists():
         raise VideoDecodeError(path, "file does not exist")
     if not path.is_file():
@@ -199,7 +208,7 @@ def _read_decord(path: Path, choose_indices, size, num_threads: int) -> np.ndarr
         reader = decord.VideoReader(str(path), width=width, height=height, num_threads=num_threads)
         num_frames = len(reader)
     except Exception as err:  # decord raises its own DECORDError and plain RuntimeErrors
-        raise VideoDecodeError(path, f"cannot open as a video ({_first_line(err)})") from err
+        raise VideoDecodeError(path, f"cannot open as a video ({first_line(err)})") from err
     if num_frames < 1:
         raise VideoDecodeError(path, "the container reports no frames")
     unique, inverse = _unique_indices(path, choose_indices, num_frames)
@@ -210,7 +219,7 @@ def _read_decord(path: Path, choose_indices, size, num_threads: int) -> np.ndarr
     try:
         frames = reader.get_batch(body.tolist()).asnumpy() if body.size else None
     except Exception as err:
-        raise VideoDecodeError(path, f"decoding frames failed ({_first_line(err)})") from err
+        raise VideoDecodeError(path, f"decoding frames failed ({first_line(err)})") from err
     if body.size < unique.size:
         last = _read_pyav(path, lambda count: np.array([count - 1]), size, num_threads)
         frames = last if frames is None else np.concatenate([frames, last])
@@ -220,16 +229,18 @@ def _read_decord(path: Path, choose_indices, size, num_threads: int) -> np.ndarr
 # ------------------------------------------------------------------------------------ PyAV
 
 
-def _open_pyav(path: Path):
+def open_pyav(path: Path):
+    """``av.open(path)``; a failure raises :class:`VideoDecodeError` naming the file."""
     import av
 
     try:
         return av.open(str(path))
     except (av.FFmpegError, OSError) as err:
-        raise VideoDecodeError(path, f"cannot open as a video ({_first_line(err)})") from err
+        raise VideoDecodeError(path, f"cannot open as a video ({first_line(err)})") from err
 
 
-def _video_stream(container, path: Path):
+def video_stream(container, path: Path):
+    """The first video stream of an open PyAV container (VideoDecodeError if there is none)."""
     if not container.streams.video:
         raise VideoDecodeError(path, "the file has no video stream")
     return container.streams.video[0]
@@ -242,7 +253,7 @@ def _packet_index(container, stream, path: Path) -> list[tuple[int | None, bool]
     try:
         return [(p.pts, p.is_keyframe) for p in container.demux(stream) if p.size > 0]
     except av.FFmpegError as err:
-        raise VideoDecodeError(path, f"reading packets failed ({_first_line(err)})") from err
+        raise VideoDecodeError(path, f"reading packets failed ({first_line(err)})") from err
 
 
 def _seek_point(packets: list[tuple[int | None, bool]], first: int) -> tuple[int, int | None]:
@@ -270,14 +281,16 @@ def _decoded_frames(container, stream, path: Path) -> Iterator:
         for packet in container.demux(stream):  # the last, empty packet flushes the decoder
             yield from packet.decode()
     except av.FFmpegError as err:
-        raise VideoDecodeError(path, f"decoding frames failed ({_first_line(err)})") from err
+        raise VideoDecodeError(path, f"decoding frames failed ({first_line(err)})") from err
 
 
-def _rgb(frame, size: tuple[int, int] | None) -> np.ndarray:
+def rgb_frame(frame, size: tuple[int, int] | None) -> np.ndarray:
+    """A decoded PyAV frame as uint8 (H, W, 3) RGB, resized to ``size`` (height, width) by
+    swscale's :data:`SWSCALE_FILTER` (decord's filter), or at its native size for None."""
     if size is None:
         return frame.to_ndarray(format="rgb24")
     height, width = size
-    return frame.reformat(width=width, height=height, format="rgb24", interpolation=_SWSCALE_FILTER).to_ndarray()
+    return frame.reformat(width=width, height=height, format="rgb24", interpolation=SWSCALE_FILTER).to_ndarray()
 
 
 def _decode_from(path: Path, wanted: np.ndarray, start: int, start_pts: int | None, size, num_threads: int,
@@ -285,8 +298,8 @@ def _decode_from(path: Path, wanted: np.ndarray, start: int, start_pts: int | No
     """Wanted frames by display index, decoding from the keyframe at ``start`` (pts
     ``start_pts``; None: from the beginning). Returns None when the seek did not land on that
     keyframe (the caller then decodes from the beginning)."""
-    with _open_pyav(path) as container:
-        stream = _video_stream(container, path)
+    with open_pyav(path) as container:
+        stream = video_stream(container, path)
         stream.codec_context.thread_count = num_threads
         if start_pts is not None:
             container.seek(start_pts, stream=stream, backward=True, any_frame=False)
@@ -304,7 +317,7 @@ def _decode_from(path: Path, wanted: np.ndarray, start: int, start_pts: int | No
             else:
                 index += 1
             if index in targets:
-                found[index] = _rgb(frame, size)
+                found[index] = rgb_frame(frame, size)
             if index >= last:
                 break
     missing = sorted(targets - found.keys())
@@ -316,8 +329,8 @@ def _decode_from(path: Path, wanted: np.ndarray, start: int, start_pts: int | No
 
 
 def _read_pyav(path: Path, choose_indices, size, num_threads: int) -> np.ndarray:
-    with _open_pyav(path) as container:
-        packets = _packet_index(container, _video_stream(container, path), path)
+    with open_pyav(path) as container:
+        packets = _packet_index(container, video_stream(container, path), path)
     if not packets:
         raise VideoDecodeError(path, "the container holds no video frames")
     unique, inverse = _unique_indices(path, choose_indices, len(packets))
@@ -333,8 +346,9 @@ def _read_pyav(path: Path, choose_indices, size, num_threads: int) -> np.ndarray
 # ---------------------------------------------------------------------------- frame folders
 
 
-def _frame_count(path: Path) -> int:
-    count = sum(1 for name in os.listdir(path) if _FRAME_FILE.fullmatch(name))
+def frame_count(path: Path) -> int:
+    """Number of ``frame%06d.jpg`` files in frame folder ``path`` (VideoDecodeError if none)."""
+    count = sum(1 for name in os.listdir(path) if FRAME_FILE.fullmatch(name))
     if count == 0:
         raise VideoDecodeError(path, f"no frame files {FRAME_NAME.format(1)}, {FRAME_NAME.format(2)}, ... in the folder")
     return count
@@ -358,14 +372,14 @@ def _load_frame(folder: Path, index: int, count: int, size: tuple[int, int] | No
     except FileNotFoundError as err:
         raise VideoDecodeError(folder, f"frame file {name} is missing (the folder holds {count} frame files)") from err
     except ValueError as err:  # simplejpeg: not a JPEG, truncated or corrupt data
-        raise VideoDecodeError(folder, f"frame file {name} cannot be decoded ({_first_line(err)})") from err
+        raise VideoDecodeError(folder, f"frame file {name} cannot be decoded ({first_line(err)})") from err
     if size is not None and frame.shape[:2] != tuple(size):
         frame = np.asarray(Image.fromarray(frame).resize((size[1], size[0]), Image.BILINEAR))
     return frame
 
 
 def _read_frame_folder(path: Path, choose_indices, size) -> np.ndarray:
-    count = _frame_count(path)
+    count = frame_count(path)
     unique, inverse = _unique_indices(path, choose_indices, count)
     frames = [_load_frame(path, int(i), count, size) for i in unique]
     shapes = {frame.shape for frame in frames}
@@ -375,7 +389,7 @@ def _read_frame_folder(path: Path, choose_indices, size) -> np.ndarray:
 
 
 def _probe_frame_folder(path: Path, decode: bool) -> VideoInfo:
-    count = _frame_count(path)
+    count = frame_count(path)
     first = _load_frame(path, 0, count, None)
     for index in range(1, count if decode else 0):
         if _load_frame(path, index, count, None).shape != first.shape:

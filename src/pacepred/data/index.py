@@ -6,7 +6,9 @@
 
 probes every video of both stages of ``data.source`` once, in ``workers`` processes, writes
 the cache and prints a summary: videos per split and class, the length distribution, and the
-unreadable files with their reasons. Options (``+index.<name>=...``): ``workers`` (default 4),
+unreadable files with their reasons; a root written by ``pacepred.data.prepare`` (it has a
+``pacepred_prepared.json`` manifest) is first described: mode, settings, source.
+Options (``+index.<name>=...``): ``workers`` (default 4),
 ``decode`` (default true: decode every frame, so ``num_frames`` counts decodable frames and
 broken streams are caught; false: count packets only, much faster), ``cache_dir`` (default:
 the data root if writable, else ``~/.cache/pacepred/index``), ``short_span`` (default 61).
@@ -45,6 +47,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from pacepred.data.decoding import VideoDecodeError, VideoInfo, probe_video
+from pacepred.data.manifest import describe_manifest, read_manifest
 from pacepred.data.records import STAGES, VideoRecord
 
 CACHE_VERSION = 1
@@ -186,11 +189,13 @@ def load_index(paths: Sequence[Path | str], root: Path | str, cache_dir: Path | 
 
 @dataclass
 class SourceIndex:
-    """The index of a source's videos with its records and class names per stage."""
+    """The index of a source's videos with its records and class names per stage, and the
+    source's data root."""
 
     records: dict[str, list[VideoRecord]]
     classes: list[str]
     index: VideoIndex
+    root: Path
 
 
 def index_source(source: Any, cache_dir: Path | str | None = None, workers: int = 4,
@@ -201,14 +206,17 @@ def index_source(source: Any, cache_dir: Path | str | None = None, workers: int 
     for stage in STAGES:
         records[stage], classes = source.records(stage)
     paths = [record.path for stage in STAGES for record in records[stage]]
-    return SourceIndex(records, classes, build_index(paths, source.root, cache_dir, workers, decode))
+    return SourceIndex(records, classes, build_index(paths, source.root, cache_dir, workers, decode), Path(source.root))
 
 
 def format_summary(result: SourceIndex, short_span: int = SHORT_SPAN) -> str:
-    """A plain-text report: videos per split and class, length distribution (min / median /
-    max frames and how many are shorter than ``short_span`` frames), unreadable files."""
+    """A plain-text report: what the root is when ``prepare`` made it (its manifest), videos
+    per split and class, length distribution (min / median / max frames and how many are
+    shorter than ``short_span`` frames), unreadable files."""
     index = result.index
-    lines = [f"video index {index.cache_path} ({len(index.probed)} probed now, the rest cached)", ""]
+    manifest = read_manifest(result.root)
+    lines = describe_manifest(manifest) + [""] if manifest is not None else []
+    lines += [f"video index {index.cache_path} ({len(index.probed)} probed now, the rest cached)", ""]
     counts = {stage: Counter(r.label for r in result.records[stage]) for stage in STAGES}
     width = max([len(name) for name in result.classes] + [5])
     lines.append(f"{'class':<{width}}  {'train':>6}  {'test':>6}")

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,14 +119,37 @@ def _nonempty(items: list, what: str) -> list:
     return items
 
 
+def drop_listed(records: list[VideoRecord], skip_list: Path | str | None,
+                root: Path | str) -> tuple[list[VideoRecord], int]:
+    """``records`` without the videos named in the skip-list file ``skip_list``.
+
+    The file (relative paths are relative to ``root``, the data root) has one video path per
+    line, relative to ``root`` or absolute; blank lines and lines starting with '#' are
+    ignored (``python -m pacepred.data.prepare mode=verify verify.skip_list=true`` writes one).
+    ``skip_list`` None keeps every record. Returns (kept records, number dropped).
+    """
+    if skip_list is None:
+        return records, 0
+    root = Path(root)
+    path = root / skip_list
+    if not path.is_file():
+        raise FileNotFoundError(f"skip list {path} (data.skip_list={str(skip_list)!r}, relative to {root}) does not exist")
+    listed = {os.path.abspath(root / line) for _, line in _lines(path) if not line.startswith("#")}
+    kept = [record for record in records if os.path.abspath(record.path) not in listed]
+    return kept, len(records) - len(kept)
+
+
 # -------------------------------------------------------------------------------- UCF101
 
 
 def read_class_index(path: Path) -> list[str]:
-    """``classInd.txt`` -> class names in label order (label 0 first)."""
+    """``classInd.txt`` -> class names in label order (label 0 first). A name is the rest of
+    its line after the id, so it may hold spaces ("1 arm wrestling", Kinetics labels)."""
     names: dict[int, str] = {}
     for number, line in _lines(path):
-        fields = _fields(path, number, line, (2,), "'<1-based id> <ClassName>'")
+        fields = line.split(maxsplit=1)
+        if len(fields) != 2:
+            raise SplitFileError(f"{path}:{number}: expected '<1-based id> <ClassName>', got {line!r}")
         names[_integer(path, number, fields[0], "class id", 1)] = fields[1]
     expected = list(range(1, len(names) + 1))
     if sorted(names) != expected:

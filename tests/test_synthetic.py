@@ -328,3 +328,11 @@ def test_slow_classes_move_at_the_configured_share_of_the_speed():
     assert 0.25 < -np.polyfit(t, slow[:, 0], 1)[0] / np.polyfit(t, fast[:, 0], 1)[0] < 0.6
     with pytest.raises(ValueError, match="slow_speed_percent"):
         syn.SyntheticConfig(slow_speed_percent=0)
+
+
+def test_source_generates_with_every_parameter_in_a_subprocess(tmp_path):
+    source = syn.SyntheticUCF101(tmp_path, num_train_per_class=1, num_test_per_class=0, num_frames=8, size=16,
+                                 slow_speed_percent=50)
+    records, _ = source.records("train")
+    assert len(records) == len(CLASSES) and source.root.name.endswith("_slow50")
+    assert json.loads((source.root / "synthetic.json").read_text())["config"]["slow_speed_percent"] == 50

@@ -877,6 +877,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fps", type=int, default=defaults.fps)
     p.add_argument("--crf", type=int, default=defaults.crf)
     p.add_argument("--keyint", type=int, default=defaults.keyint, help="GOP length; 1 = intra-only")
+    p.add_argument("--slow-speed-percent", type=int, default=defaults.slow_speed_percent,
+                   help="speed of the slow half of the classes, %% of the others")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--overwrite", action="store_true", help="regenerate even if a matching dataset exists")
     a = p.parse_args(argv)
@@ -889,6 +891,7 @@ def main(argv: list[str] | None = None) -> int:
         fps=a.fps,
         crf=a.crf,
         keyint=a.keyint,
+        slow_speed_percent=a.slow_speed_percent,
     )
     start = time.perf_counter()
     root, cached, meta = _generate(a.root, config, a.workers, a.overwrite)
@@ -913,8 +916,11 @@ def generate_in_subprocess(root: str | Path, config: SyntheticConfig, workers: i
         "--train-per-class", str(config.num_train_per_class), "--test-per-class", str(config.num_test_per_class),
         "--frames", str(config.num_frames), "--size", str(config.size), "--seed", str(config.seed),
         "--fps", str(config.fps), "--crf", str(config.crf), "--keyint", str(config.keyint),
+        "--slow-speed-percent", str(config.slow_speed_percent),
     ]
     subprocess.run(command, check=True)
+    if not _is_cached(Path(root), _params(config)):
+        raise RuntimeError(f"the generator CLI did not write the dataset asked for into {root} (parameters differ)")
 
 
 class SyntheticUCF101:

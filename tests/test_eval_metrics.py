@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from pacepred.evaluation.knn import knn_scores
-from pacepred.evaluation.linear import fit_linear_probe
+from pacepred.evaluation.linear import fit_linear_probe, select_weight_decay
 from pacepred.evaluation.retrieval import average_precision, rank_gallery, cosine_similarity, retrieve
 from pacepred.evaluation.scores import confusion_matrix, per_class_mean, topk_correct
 
@@ -69,6 +69,18 @@ def test_linear_probe_separates_separable_classes_deterministically():
     assert topk_correct(probe.logits(features), labels, 1).all()
     again = fit_linear_probe(features, labels, num_classes=4)
     assert torch.equal(probe.weight, again.weight)
+
+
+def test_weight_decay_is_chosen_on_train_folds_and_regularises_noisy_high_dimensional_features():
+    generator = torch.Generator().manual_seed(0)
+    labels = torch.arange(4).repeat_interleave(12)
+    signal = torch.randn(4, 3, generator=generator)[labels] * 2      # 3 informative dimensions
+    noise = torch.randn(48, 200, generator=generator)                # 200 noise dimensions: easy to overfit
+    features = torch.cat([signal + 0.5 * torch.randn(48, 3, generator=generator), noise], dim=1)
+    best, accuracy = select_weight_decay(features, labels, 4, [1e-4, 1.0, 10.0], folds=4)
+    assert set(accuracy) == {1e-4, 1.0, 10.0} and all(0 <= a <= 1 for a in accuracy.values())
+    assert accuracy[best] == max(accuracy.values()) and best > 1e-4  # the strong decay generalises better
+    assert select_weight_decay(features, labels, 4, [0.01]) == (0.01, {})  # one candidate: no search
 
 
 def test_scores_helpers():

@@ -105,7 +105,8 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     if task == "retrieval":
         run_retrieval(setup, t.protocols, t.ks, t.num_clips, t.batch_size, t.sheet_rows, t.sheet_neighbours)
     elif task == "linear":
-        run_linear(setup, t.protocol, t.num_clips, t.batch_size, t.weight_decay, t.max_iter)
+        weight_decay = OmegaConf.to_object(t.weight_decay) if OmegaConf.is_config(t.weight_decay) else t.weight_decay
+        run_linear(setup, t.protocol, t.num_clips, t.batch_size, weight_decay, t.max_iter, t.folds)
     elif task == "knn":
         run_knn(setup, t.protocol, t.num_clips, t.batch_size, t.k, t.temperature)
     else:

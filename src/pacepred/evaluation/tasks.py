@@ -26,7 +26,7 @@ from pacepred.data.transforms import ClipBatchTransform
 from pacepred.evaluation.datamodule import ClassifyDataModule
 from pacepred.evaluation.features import PROTOCOLS, FeatureExtractor, VideoFeatures
 from pacepred.evaluation.knn import knn_scores
-from pacepred.evaluation.linear import fit_linear_probe
+from pacepred.evaluation.linear import fit_linear_probe, select_weight_decay
 from pacepred.evaluation.reports import Report, SheetRow, save_embedding_plot, save_retrieval_sheet
 from pacepred.evaluation.retrieval import DEFAULT_KS, retrieve
 from pacepred.evaluation.scores import confusion_matrix, per_class_mean, topk_correct
@@ -146,17 +146,24 @@ def _classification_report(setup: EvalSetup, protocol: str, description: str, sc
 
 
 def run_linear(setup: EvalSetup, protocol: str = "gap", num_clips: int = 10, batch_size: int = 8,
-               weight_decay: float = 1e-3, max_iter: int = 200) -> None:
-    """Linear probe (L-BFGS, standardised features) on frozen features of ``protocol``."""
+               weight_decay: float | Sequence[float] = 1e-3, max_iter: int = 200, folds: int = 5) -> None:
+    """Linear probe (L-BFGS, standardised features) on frozen features of ``protocol``; a list
+    of weight decays is narrowed to one by ``folds``-fold cross-validation on the train set."""
     train, test = setup.features([protocol], num_clips, batch_size)
     train, test = train[protocol], test[protocol]
+    candidates = [float(d) for d in weight_decay] if isinstance(weight_decay, Sequence) else [float(weight_decay)]
+    weight_decay, cv_accuracy = select_weight_decay(train.features, train.labels, setup.num_classes, candidates,
+                                                    folds, max_iter)
+    if cv_accuracy:
+        print("linear: train-set cross-validation top-1 per weight decay: "
+              + ", ".join(f"{d:g}: {a:.3f}" for d, a in sorted(cv_accuracy.items())) + f" -> {weight_decay:g}")
     probe = fit_linear_probe(train.features, train.labels, setup.num_classes, weight_decay, max_iter)
     train_top1 = topk_correct(probe.logits(train.features), train.labels, 1).float().mean().item()
     _classification_report(
         setup, protocol,
         f"linear probe on frozen features ({PROTOCOLS[protocol]}; {num_clips} clips per video): standardised, "
         f"multinomial logistic regression, full-batch L-BFGS, weight decay {weight_decay}, at most {max_iter} iterations",
-        probe.logits(test.features), test.labels, extra={"train_top1": train_top1})
+        probe.logits(test.features), test.labels, extra={"train_top1": train_top1, "weight_decay": weight_decay})
     save_embedding_plot(test.features, test.labels, setup.class_names, setup.figure(f"embedding_{protocol}_test.png"),
                         title=f"test video features ({protocol}), PCA")
 

@@ -59,7 +59,8 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 import pacepred
 from pacepred.data.convert import (
-    ConversionError, FrameSettings, TranscodeSettings, atomic_output, extract_frames, remove_partials, transcode_video,
+    ConversionError, FrameSettings, TranscodeSettings, atomic_output, disk_size, extract_frames, remove_partials,
+    transcode_video,
 )
 from pacepred.data.decoding import FRAME_FILE, VideoDecodeError, frame_count, probe_video, read_clip
 from pacepred.data.index import CACHE_NAME
@@ -281,13 +282,6 @@ def _settings(cfg: DictConfig) -> Any:
 # -------------------------------------------------------------------------------- outputs
 
 
-def _disk_size(path: Path) -> int:
-    """Bytes of the files under ``path`` (a file or a folder)."""
-    if path.is_file():
-        return path.stat().st_size
-    return sum((Path(folder) / name).stat().st_size for folder, _, names in os.walk(path) for name in names)
-
-
 def _copy_aux_files(root: Path, out: Path) -> int:
     """Copy every file under ``root`` that is not a video, a frame JPEG, an archive or
     pacepred's own to the same relative path under ``out`` (skipping copies already there
@@ -404,7 +398,7 @@ def prepare(cfg: DictConfig) -> PrepareResult:
     if mode == "verify":
         folder = out if out is not None else Path(cfg.paths.output_dir)
         result.files = _write_verify_report(folder, result, header, cfg.verify.skip_list)
-        result.size_bytes = sum(_disk_size(job.source) for job in jobs if job.source.exists())
+        result.size_bytes = sum(disk_size(job.source) for job in jobs if job.source.exists())
     else:
         if mode == "transcode":
             copied = _copy_aux_files(root, out)
@@ -414,7 +408,7 @@ def prepare(cfg: DictConfig) -> PrepareResult:
             result.files = _write_frame_lists(out, frames_dir, records, classes, data_split, root)
         counts = {"videos": len(jobs), "done": len(result.done) + len(result.already), "failed": len(result.failed)}
         result.files.append(write_manifest(out, {**header, "complete": True, "counts": counts, "failed": result.failed}))
-        result.size_bytes = _disk_size(out)
+        result.size_bytes = disk_size(out)
     result.seconds = time.perf_counter() - started
     print(format_result(result))
     return result

@@ -108,6 +108,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pacepred.data.convert import disk_size
+
 __all__ = [
     "BASE_SPEED",
     "CLASSES",
@@ -861,10 +863,6 @@ def ensure(root: str | Path, config: SyntheticConfig | Mapping | None = None, wo
     return root_path
 
 
-def _disk_size(root: Path) -> int:
-    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
-
-
 def main(argv: list[str] | None = None) -> int:
     defaults = SyntheticConfig()
     p = argparse.ArgumentParser(prog="python -m pacepred.data.synthetic", description=__doc__.splitlines()[0])
@@ -897,7 +895,7 @@ def main(argv: list[str] | None = None) -> int:
     root, cached, meta = _generate(a.root, config, a.workers, a.overwrite)
     elapsed = time.perf_counter() - start
     n = meta.get("num_videos", {})
-    total = _disk_size(root)
+    total = disk_size(root)
     state = "reused existing (parameters match)" if cached else "wrote"
     print(
         f"{state} {root}: {len(CLASSES)} classes, {n.get('train')} train + {n.get('test')} test videos "

@@ -2,9 +2,10 @@
 
 Content: UCF101-like videos (320x240, 25 fps) as xvid AVI and H.264 MP4, made from the real clips
 of ``../shared/videos`` (the UCF101 clip as it is, the Kinetics clips re-encoded at 320x240),
-and the same content as JPEG frame folders (``frame000001.jpg``...). Every pipeline makes 16-frame
-pace clips (paces 1 to 4, ``fit`` boundary) resized to 128x171 and cropped to 112x112, with 1 and
-with N loader workers:
+the same content as JPEG frame folders (``frame000001.jpg``...), and the forms pacepred's dataset
+preparation (``python -m pacepred.data.prepare``) makes of it, through its per-video functions
+of :mod:`pacepred.data.convert`. Every pipeline makes 16-frame pace clips (paces 1 to 4, ``fit``
+boundary) resized to 128x171 and cropped to 112x112, with 1 and with N loader workers:
 
 - ``decord raw``: decord decoding of the same frames (resize at decode time), nothing else: the
   ceiling of the video path;
@@ -12,13 +13,32 @@ with N loader workers:
   jitter with the default ``jitter_impl=linear``, normalisation) on the CPU, in the main process
   (on a GPU machine it runs on the GPU); one row with ``jitter_impl=sequential`` (torchvision's
   operations, HSV hue) shows what the cheaper jitter buys;
-- ``pacepred frames``: the same on the JPEG folders (``frames`` backend);
-- ``official-style frames``: the official code's way on the same JPEG folders: each frame read
+- ``pacepred video, transcoded (from AVI xvid)`` / ``(from MP4 H.264)``: the same pipeline on the
+  AVI / MP4 videos re-encoded by ``transcode_video`` with its default settings (H.264 in MP4,
+  short side 128, so 170x128, a keyframe every 16 frames, no B-frames, ``tune=fastdecode``),
+  each output under its input's name as ``prepare mode=transcode`` writes it;
+- ``pacepred video (real UCF101 AVI)`` / ``transcoded (from the real UCF101 AVI)``: the same on
+  the real UCF101 clip exactly as distributed (xvid with B-frames and a single keyframe, so every
+  random access decodes from the first frame; the generated AVI has no B-frames and decodes faster)
+  and on its transcode: the #7 ratio that a UCF101 user gets;
+- ``pacepred frames``: the same pipeline on the 320x240 JPEG folders (quality 95; ``frames``
+  backend);
+- ``pacepred frames, prepared (short side 128)``: the same pipeline on the frames
+  ``extract_frames`` writes from the AVI videos at short side 128 (171x128), JPEG quality 90, as
+  ``prepare mode=frames`` does;
+- ``official-style frames``: the official code's way on the 320x240 JPEG folders: each frame read
   with OpenCV, resized, converted to PIL, per-frame colour jitter with torchvision, crop, tensor.
+
+A second table gives the disk size of each form (the four videos together), a third the ratios:
+those of issue #3 (pacepred video against raw decord, pacepred frames against the official-style
+pipeline) and those of issue #7 (transcoded / original video, target >= 3; prepared frames /
+original video).
 
     python experiments/bench_data.py --workers 2 --clips 240
 
-Prints a Markdown table and saves it under ``experiments/results/data_throughput.md``.
+Prints the Markdown tables and saves them to ``data_throughput.md``, and every number (clips/s,
+sizes, ratios, the run's settings) to ``data_throughput.json``, under ``experiments/results/``
+(``--out`` another folder).
 """
 
 from __future__ import annotations
@@ -26,8 +46,10 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import platform
 import shutil
+import statistics
 import tempfile
 import time
 from fractions import Fraction
@@ -37,9 +59,11 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from pacepred.data.convert import FrameSettings, TranscodeSettings, extract_frames, transcode_video
 from pacepred.data.datasets import PaceClipDataset, sample_seed
 from pacepred.data.decoding import FRAME_NAME, read_clip
 from pacepred.data.pace import sample_pace_clip
+from pacepred.data.convert import disk_size
 from pacepred.data.records import VideoRecord
 from pacepred.data.transforms import ClipBatchTransform
 
@@ -47,6 +71,38 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "videos"
 PACES = [Fraction(p) for p in (1, 2, 3, 4)]
 RESIZE, CROP, CLIP_LEN = (128, 171), 112, 16
+#: Settings of the prepared forms: transcode_video's defaults (short side 128, gop 16); frames at
+#: short side 128, JPEG quality 90.
+TRANSCODE, FRAMES_128 = TranscodeSettings(), FrameSettings(short_side=128, quality=90)
+#: Form -> what the disk-size table calls it.
+FORMS = {
+    "avi": "original AVI xvid (320x240)",
+    "mp4": "original MP4 H.264 (320x240)",
+    "frames": "JPEG frames (320x240, quality 95)",
+    "avi_transcoded": f"transcoded from AVI xvid (H.264, short side {TRANSCODE.short_side}, gop {TRANSCODE.gop})",
+    "mp4_transcoded": f"transcoded from MP4 H.264 (H.264, short side {TRANSCODE.short_side}, gop {TRANSCODE.gop})",
+    "frames_128": f"prepared frames from the AVI (short side {FRAMES_128.short_side}, quality {FRAMES_128.quality})",
+    "ucf": "the real UCF101 clip as distributed (xvid AVI, 320x240, one keyframe, B-frames)",
+    "ucf_transcoded": f"the real UCF101 clip transcoded (H.264, short side {TRANSCODE.short_side}, gop {TRANSCODE.gop})",
+}
+VIDEO_AVI, VIDEO_MP4 = "pacepred video (AVI xvid)", "pacepred video (MP4 H.264)"
+FRAMES, OFFICIAL = "pacepred frames (JPEG)", "official-style frames (JPEG)"
+TRANSCODED_AVI, TRANSCODED_MP4 = "pacepred video, transcoded (from AVI xvid)", "pacepred video, transcoded (from MP4 H.264)"
+PREPARED_FRAMES = "pacepred frames, prepared (short side 128)"
+VIDEO_UCF, TRANSCODED_UCF = "pacepred video (real UCF101 AVI)", "pacepred video, transcoded (from the real UCF101 AVI)"
+#: (label, numerator pipeline, denominator pipeline, target or None, the issue that set it).
+RATIOS = [
+    ("pacepred video / decord raw (AVI)", VIDEO_AVI, "decord raw (AVI xvid)", 0.7, "#3"),
+    ("pacepred video / decord raw (MP4)", VIDEO_MP4, "decord raw (MP4 H.264)", 0.7, "#3"),
+    ("pacepred frames / official-style frames", FRAMES, OFFICIAL, 3.0, "#3"),
+    ("pacepred video (AVI) / official-style frames", VIDEO_AVI, OFFICIAL, None, "#3"),
+    ("pacepred video (MP4) / official-style frames", VIDEO_MP4, OFFICIAL, None, "#3"),
+    ("transcoded / original video (AVI)", TRANSCODED_AVI, VIDEO_AVI, 3.0, "#7"),
+    ("transcoded / original video (MP4)", TRANSCODED_MP4, VIDEO_MP4, 3.0, "#7"),
+    ("transcoded / original video (real UCF101 AVI)", TRANSCODED_UCF, VIDEO_UCF, 3.0, "#7"),
+    ("prepared frames / original video (AVI)", PREPARED_FRAMES, VIDEO_AVI, None, "#7"),
+    ("prepared frames / original video (MP4)", PREPARED_FRAMES, VIDEO_MP4, None, "#7"),
+]
 
 
 def make_videos(work: Path) -> dict[str, list[Path]]:
@@ -55,17 +111,21 @@ def make_videos(work: Path) -> dict[str, list[Path]]:
 
     sources = ["ucf101_apply_eye_makeup.avi", "kinetics_arm_wrestling.mp4", "kinetics_cleaning_pool.mp4",
                "kinetics_flipping_pancake.mkv"]
-    forms: dict[str, list[Path]] = {"avi": [], "mp4": [], "frames": []}
+    forms: dict[str, list[Path]] = {"avi": [], "mp4": [], "frames": [], "ucf": [SHARED / sources[0]]}
     for name in sources:
         frames = read_clip(SHARED / name, lambda n: np.arange(n), size=(240, 320))
         stem = Path(name).stem
-        for form, codec, options in (("avi", "mpeg4", {"qscale": "3"}), ("mp4", "libx264", {"crf": "20"})):
+        # AVI like UCF101's: MPEG-4 part 2 (xvid tag) at a fixed quantiser and ONE keyframe (the real
+        # UCF101 clip has a single keyframe, so every random access decodes from the start);
+        # MP4 like Kinetics: x264 defaults (a keyframe every 250 frames at most), crf 20.
+        for form, codec, options in (("avi", "mpeg4", {"qmin": "5", "qmax": "5"}), ("mp4", "libx264", {"crf": "20"})):
             path = work / f"{stem}.{form}"
             with av.open(str(path), "w") as container:
                 stream = container.add_stream(codec, rate=25, options=options)
                 stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
                 if codec == "mpeg4":
                     stream.codec_context.codec_tag = "XVID"
+                    stream.codec_context.gop_size = len(frames)
                 for frame in frames:
                     container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
                 container.mux(stream.encode())
@@ -78,6 +138,24 @@ def make_videos(work: Path) -> dict[str, list[Path]]:
             cv2.imwrite(str(folder / FRAME_NAME.format(i + 1)), frame[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95])
         forms["frames"].append(folder)
     return forms
+
+
+def make_prepared(forms: dict[str, list[Path]], work: Path) -> dict[str, list[Path]]:
+    """What ``prepare mode=transcode`` (each video under its own name, an MP4 container whatever
+    the extension) and ``mode=frames`` (of the AVI videos) make of the videos, through the same
+    per-video functions."""
+    prepared: dict[str, list[Path]] = {"avi_transcoded": [], "mp4_transcoded": [], "frames_128": [],
+                                       "ucf_transcoded": []}
+    for form in ("avi", "mp4", "ucf"):
+        for path in forms[form]:
+            destination = work / f"{form}_transcoded" / path.name
+            transcode_video(path, destination, TRANSCODE)
+            prepared[f"{form}_transcoded"].append(destination)
+    for path in forms["avi"]:
+        folder = work / "frames_128" / path.stem
+        extract_frames(path, folder, FRAMES_128)
+        prepared["frames_128"].append(folder)
+    return prepared
 
 
 class DecordRawDataset(Dataset):
@@ -156,12 +234,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2, help="N of the 'N workers' columns")
     parser.add_argument("--clips", type=int, default=240, help="clips timed per measurement")
-    parser.add_argument("--out", default=str(REPO / "experiments" / "results"))
+    parser.add_argument("--repeats", type=int, default=3, help="rounds over all pipelines; the median is reported")
+    parser.add_argument("--out", default=str(REPO / "experiments" / "results"), help="folder of the .md and .json")
     args = parser.parse_args()
     torch.set_num_threads(1)
     work = Path(tempfile.mkdtemp(prefix="pacepred_bench_"))
     try:
         forms = make_videos(work)
+        forms.update(make_prepared(forms, work))
+        disk_mb = {form: sum(disk_size(path) for path in forms[form]) / 1e6 for form in FORMS}
         transform = ClipBatchTransform("rgb", jitter_mode="per_frame", jitter_impl="linear")
         sequential = ClipBatchTransform("rgb", jitter_mode="per_frame", jitter_impl="sequential")
 
@@ -171,43 +252,68 @@ def main() -> None:
 
         pipelines = {
             "decord raw (AVI xvid)": (DecordRawDataset(forms["avi"]), None),
-            "pacepred video (AVI xvid)": (pacepred(forms["avi"]), transform),
-            "pacepred video (AVI xvid), sequential jitter": (pacepred(forms["avi"]), sequential),
+            VIDEO_AVI: (pacepred(forms["avi"]), transform),
+            f"{VIDEO_AVI}, sequential jitter": (pacepred(forms["avi"]), sequential),
+            TRANSCODED_AVI: (pacepred(forms["avi_transcoded"]), transform),
             "decord raw (MP4 H.264)": (DecordRawDataset(forms["mp4"]), None),
-            "pacepred video (MP4 H.264)": (pacepred(forms["mp4"]), transform),
-            "pacepred frames (JPEG)": (pacepred(forms["frames"]), transform),
-            "official-style frames (JPEG)": (OfficialStyleDataset(forms["frames"]), None),
+            VIDEO_MP4: (pacepred(forms["mp4"]), transform),
+            TRANSCODED_MP4: (pacepred(forms["mp4_transcoded"]), transform),
+            VIDEO_UCF: (pacepred(forms["ucf"]), transform),
+            TRANSCODED_UCF: (pacepred(forms["ucf_transcoded"]), transform),
+            FRAMES: (pacepred(forms["frames"]), transform),
+            PREPARED_FRAMES: (pacepred(forms["frames_128"]), transform),
+            OFFICIAL: (OfficialStyleDataset(forms["frames"]), None),
         }
-        results = {}
-        for workers in (1, args.workers):
-            for name, (dataset, batch_transform) in pipelines.items():
-                results[(name, workers)] = clips_per_second(dataset, args.clips, workers, batch_transform)
-                print(f"{name:32s} workers={workers}: {results[(name, workers)]:7.1f} clips/s", flush=True)
+        # rounds interleave the pipelines, so that a slow spell of the shared machine hits them all;
+        # each cell is the median of its rounds
+        samples: dict[tuple[str, int], list[float]] = {}
+        for round_ in range(args.repeats):
+            for workers in (1, args.workers):
+                for name, (dataset, batch_transform) in pipelines.items():
+                    value = clips_per_second(dataset, args.clips, workers, batch_transform)
+                    samples.setdefault((name, workers), []).append(value)
+                    print(f"round {round_ + 1} {name:45s} workers={workers}: {value:7.1f} clips/s", flush=True)
+        results = {key: statistics.median(values) for key, values in samples.items()}
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
     n = args.workers
-    header = (f"Data throughput, {datetime.date.today()}, {platform.machine()} with {torch.get_num_threads()} torch "
-              f"thread(s) in the main process, {args.clips} clips per measurement; 16-frame pace clips (paces 1-4), "
-              f"resize 128x171, crop 112; command: `python experiments/bench_data.py --workers {n} --clips {args.clips}`\n\n")
+    run = {
+        "date": str(datetime.date.today()),
+        "machine": f"{platform.machine()} with {os.cpu_count()} CPU cores",
+        "torch_threads": torch.get_num_threads(),
+        "clips": args.clips,
+        "workers": [1, n],
+        "repeats": args.repeats,
+        "command": f"python experiments/bench_data.py --workers {n} --clips {args.clips} --repeats {args.repeats}",
+    }
+    header = (f"Data throughput, {run['date']}, {run['machine']}, {run['torch_threads']} torch thread(s) in the main "
+              f"process, {args.clips} clips per measurement, median of {args.repeats} interleaved rounds; 16-frame pace clips (paces 1-4), resize 128x171, crop 112; "
+              f"command: `{run['command']}`\n\n")
     table = f"| pipeline | clips/s, 1 worker | clips/s, {n} workers |\n|---|---|---|\n"
     for name in pipelines:
         table += f"| {name} | {results[(name, 1)]:.1f} | {results[(name, n)]:.1f} |\n"
-    ratios = "\n| ratio | 1 worker | {n} workers |\n|---|---|---|\n".replace("{n}", str(n))
-    pairs = [
-        ("pacepred video / decord raw (AVI)", "pacepred video (AVI xvid)", "decord raw (AVI xvid)"),
-        ("pacepred video / decord raw (MP4)", "pacepred video (MP4 H.264)", "decord raw (MP4 H.264)"),
-        ("pacepred frames / official-style frames", "pacepred frames (JPEG)", "official-style frames (JPEG)"),
-        ("pacepred video (AVI) / official-style frames", "pacepred video (AVI xvid)", "official-style frames (JPEG)"),
-        ("pacepred video (MP4) / official-style frames", "pacepred video (MP4 H.264)", "official-style frames (JPEG)"),
-    ]
-    for label, a, b in pairs:
-        ratios += f"| {label} | {results[(a, 1)] / results[(b, 1)]:.2f} | {results[(a, n)] / results[(b, n)]:.2f} |\n"
-    print("\n" + header + table + ratios)
+    sizes = f"\n| form ({len(forms['avi'])} videos) | MB on disk |\n|---|---|\n"
+    sizes += "".join(f"| {label} | {disk_mb[form]:.1f} |\n" for form, label in FORMS.items())
+    ratios = f"\n| ratio | 1 worker | {n} workers | target |\n|---|---|---|---|\n"
+    ratio_values = {}
+    for label, a, b, target, issue in RATIOS:
+        values = {workers: results[(a, workers)] / results[(b, workers)] for workers in (1, n)}
+        ratio_values[label] = {**{str(w): v for w, v in values.items()}, "target_min": target}
+        ratios += (f"| {label} | {values[1]:.2f} | {values[n]:.2f} | "
+                   f"{'-' if target is None else f'>= {target:g} ({issue})'} |\n")
+    print("\n" + header + table + sizes + ratios)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "data_throughput.md").write_text(header + table + ratios)
-    (out / "data_throughput.json").write_text(json.dumps({f"{k[0]}|{k[1]}": v for k, v in results.items()}, indent=2))
+    (out / "data_throughput.md").write_text(header + table + sizes + ratios)
+    numbers = {
+        **run,
+        "clips_per_s": {name: {str(w): results[(name, w)] for w in (1, n)} for name in pipelines},
+        "clips_per_s_rounds": {name: {str(w): samples[(name, w)] for w in (1, n)} for name in pipelines},
+        "disk_mb": {FORMS[form]: mb for form, mb in disk_mb.items()},
+        "ratios": ratio_values,
+    }
+    (out / "data_throughput.json").write_text(json.dumps(numbers, indent=2))
 
 
 if __name__ == "__main__":

@@ -32,12 +32,15 @@ from pacepred.eval import evaluate
 from pacepred.train import train
 
 REPO = Path(__file__).resolve().parents[2]
+#: Equal compute: a contrastive step takes 2 clips of each video, so those runs take half the videos
+#: per step and half the steps per epoch: every condition trains on the same number of clips.
+EQUAL_CLIPS = ["data.batch_size=8", "trainer.limit_train_batches=0.5"]
 #: condition -> pre-training overrides (None: random initialisation, no pre-training).
 CONDITIONS: dict[str, list[str] | None] = {
     "random": None,
     "pace": ["model=pace"],
-    "pace+ctr context": ["model=pace_ctr_context"],
-    "pace+ctr pace": ["model=pace_ctr_pace"],
+    "pace+ctr context": ["model=pace_ctr_context", *EQUAL_CLIPS],
+    "pace+ctr pace": ["model=pace_ctr_pace", *EQUAL_CLIPS],
     "supervised": ["model=supervised"],
 }
 #: column -> (task, metric key or a '*' pattern in the task's metrics.json)
@@ -58,10 +61,12 @@ def slug(condition: str) -> str:
 
 
 def cached(path: Path, run) -> dict:
-    """The metrics saved at ``path``, or run() once and save them there (resumable jobs)."""
+    """The metrics saved at ``path``, or run() once and save them there with its wall time in
+    seconds (``"seconds"``): jobs are resumable and the report still sums every job's time."""
     if path.is_file():
         return json.loads(path.read_text())
-    metrics = run()
+    start = time.perf_counter()
+    metrics = {**run(), "seconds": time.perf_counter() - start}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(metrics, indent=2))
     return metrics
@@ -86,7 +91,7 @@ def run_condition(condition: str, seed: int, args: argparse.Namespace) -> dict[s
                      *args.set]
         result = cached(job / "pretrain_metrics.json",
                         lambda: train(compose_config("train", overrides, job / "pretrain"))["metrics"])
-        metrics.update(result)
+        metrics.update({**result, "seconds/pretrain": result["seconds"]})
         ckpt = str(job / "pretrain" / "checkpoints" / "last.ckpt")
     for task in args.tasks:
         overrides = [f"task={task}", f"ckpt={ckpt}", "input=residual", f"seed={seed}", *args.data_overrides,
@@ -95,7 +100,8 @@ def run_condition(condition: str, seed: int, args: argparse.Namespace) -> dict[s
             overrides.append(f"task.max_epochs={args.finetune_epochs}")
         result = cached(job / f"{task}_metrics.json",
                         lambda: evaluate(compose_config("eval", overrides, job / task))["metrics"])
-        metrics.update(result)
+        metrics.update({**result, f"seconds/{task}": result["seconds"]})
+    metrics.pop("seconds", None)
     return metrics
 
 
@@ -149,8 +155,11 @@ def write_report(results: dict, args: argparse.Namespace, wall: float) -> None:
     out.mkdir(parents=True, exist_ok=True)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO).stdout.strip()
     command = "python experiments/proof/run.py " + " ".join(sys.argv[1:])
+    compute = sum(v for by_seed in results.values() for m in by_seed.values() for k, v in m.items()
+                  if k.startswith("seconds/"))
     header = (f"Evidence benchmark, {datetime.date.today()}, commit {commit}, {platform.machine()} "
-              f"{platform.processor() or ''} with {torch.get_num_threads()} torch threads, wall time {wall / 60:.1f} min; "
+              f"{platform.processor() or ''} with {torch.get_num_threads()} torch threads; time of all jobs "
+              f"{compute / 60:.1f} min (this invocation {wall / 60:.1f} min, finished jobs are reused); "
               f"seeds {args.seeds}, pre-training {args.epochs} epochs, fine-tuning {args.finetune_epochs} epochs, "
               f"{args.num_clips} clips per video; command: `{command.strip()}`\n\n"
               "Mean +- std over seeds, in percent.\n\n")
@@ -184,8 +193,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--conditions", nargs="+", default=list(CONDITIONS), choices=list(CONDITIONS))
     parser.add_argument("--epochs", type=int, default=None, help="pre-training epochs (default: experiment=proof's)")
-    parser.add_argument("--finetune-epochs", type=int, default=4)
-    parser.add_argument("--num-clips", type=int, default=5, help="clips per video in every evaluation")
+    parser.add_argument("--finetune-epochs", type=int, default=2)
+    parser.add_argument("--num-clips", type=int, default=3, help="clips per video in every evaluation")
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
     parser.add_argument("--set", nargs="*", default=[],
                         help="extra pre-training overrides, e.g. model.temperature=0.5; data.source.* ones apply "

@@ -1,0 +1,28 @@
+"""A reduced evidence benchmark (experiments/proof/run.py): one seed, a few epochs, through the
+real command; validation pace accuracy must be clearly above chance. Comparing pace pre-training
+with random initialisation is the benchmark's job (make proof), not this test's."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+
+
+@pytest.mark.slow
+def test_reduced_proof_learns_pace_and_writes_its_table_and_chart(tmp_path):
+    out = tmp_path / "out"
+    command = [sys.executable, str(REPO / "experiments" / "proof" / "run.py"), "--seeds", "0",
+               "--conditions", "random", "pace", "--epochs", "4", "--tasks", "retrieval", "linear",
+               "--num-clips", "1", "--work", str(tmp_path / "work"), "--out", str(out)]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    report = json.loads((out / "proof.json").read_text())
+    # 4 paces: chance 0.25; one standard error on the 360 validation clips is about 0.023
+    accuracy = report["runs"]["pace"]["0"]["val/pace_acc"]
+    assert accuracy > 0.35, f"val/pace_acc {accuracy:.3f} is not clearly above chance (0.25)"
+    table = (out / "proof.md").read_text()
+    assert "| random |" in table and "| pace |" in table and "retrieval gap top-5" in table
+    assert (out / "proof.png").stat().st_size > 10_000

@@ -62,7 +62,7 @@ def test_pretrain_then_every_task(make_cfg, data_dir, tmp_path, capsys):
     assert "from cache" not in out and "extracting train features (gap)" in out
     assert other["info"]["checkpoint_sha256"] != knn["info"]["checkpoint_sha256"]
 
-    finetune = run("finetune", f"ckpt={last}", "task.max_epochs=1", "+trainer.limit_train_batches=2",
+    finetune = run("finetune", f"ckpt={last}", "task.max_epochs=1", "trainer.limit_train_batches=2",
                    "data.batch_size=4", "+trainer.enable_progress_bar=false")
     assert "tested every test video (24) on 3 clips each" in capsys.readouterr().out
     assert {"finetune/3clip/clip_top1", "finetune/3clip/top1", "finetune/3clip/top5"} <= set(finetune["metrics"])

@@ -8,7 +8,7 @@ import torch
 
 from pacepred.data.datasets import PaceClipDataset, SeededShardSampler, sample_seed
 from pacepred.data.decoding import VideoDecodeError, read_clip
-from pacepred.data.records import SplitFileError, UCF101Split, read_class_index
+from pacepred.data.records import SplitFileError, UCF101Split, VideoRecord, read_class_index
 from pacepred.data.transforms import ClipBatchTransform, color_jitter_linear, color_jitter_sequential, crop_and_flip
 
 PACES = [Fraction(1), Fraction(2), Fraction(3), Fraction(4)]
@@ -75,6 +75,29 @@ def test_dataset_two_views_at_different_paces(ucf101_layout):
     again = ds[(1, 123)]
     assert torch.equal(item["video"], again["video"]), "same key -> same sample"
     assert not torch.equal(item["video"], ds[(1, 124)]["video"])
+
+
+def test_cache_decoded_gives_the_same_clips_and_decodes_each_video_once(ucf101_layout, monkeypatch, tmp_path):
+    import pacepred.data.decoding as decoding
+
+    records, _ = UCF101Split(ucf101_layout).records("train")
+    options = dict(num_samples=17, num_views=2, boundary="fit", decode_size=(64, 80), crop_size=56, train=True, flip=True)
+    plain = PaceClipDataset(records, PACES, **options)
+    cached = PaceClipDataset(records, PACES, **options, cache_decoded=True)
+    decodes = []
+    real_decode = decoding._read_decord
+    monkeypatch.setattr(decoding, "_read_decord", lambda path, *a: decodes.append(path) or real_decode(path, *a))
+    for key in [(1, 5), (1, 6), (0, 7), (1, 5)]:
+        expected, got = plain[key], cached[key]
+        assert torch.equal(expected["video"], got["video"]) and torch.equal(expected["pace_label"], got["pace_label"])
+    assert decodes.count(records[1].path) == 3 + 1 and decodes.count(records[0].path) == 1 + 1  # plain 3 + 1, cached 1 + 1
+    # a rewritten file (new size / mtime) is decoded again, never served from the old copy
+    copy = tmp_path / records[0].path.name
+    copy.write_bytes(records[0].path.read_bytes())
+    first = PaceClipDataset([VideoRecord(copy, 0)], PACES, **options, cache_decoded=True)
+    before = first[(0, 7)]["video"]
+    copy.write_bytes(records[1].path.read_bytes())
+    assert not torch.equal(first[(0, 7)]["video"], before) and decodes.count(copy) == 2
 
 
 def test_sampler_shards_disjointly_and_reproducibly():

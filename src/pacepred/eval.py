@@ -99,7 +99,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         span=frames_per_clip(cfg.data.clip_len, cfg.input), decode_size=cfg.data.decode_size,
         crop_size=cfg.data.crop_size, num_workers=cfg.data.num_workers,
         cache_dir=Path(cfg.paths.feature_cache) if cfg.paths.feature_cache else None, device=device,
-        output_dir=output_dir, report=report, seed=cfg.seed,
+        output_dir=output_dir, report=report, seed=cfg.seed, cache_decoded=cfg.data.get("cache_decoded", False),
     )
     t = cfg.task
     if task == "retrieval":

@@ -74,6 +74,7 @@ class PaceDataModule(pl.LightningDataModule):
         on_bad_video: str = "raise",
         decoder: str = "decord",
         skip_list: str | None = None,
+        cache_decoded: bool = False,
     ):
         super().__init__()
         if boundary not in BOUNDARY_POLICIES:
@@ -103,6 +104,7 @@ class PaceDataModule(pl.LightningDataModule):
         self.on_bad_video = on_bad_video
         self.decoder = decoder
         self.skip_list = skip_list
+        self.cache_decoded = cache_decoded
         self.num_samples = clip_len + (1 if input_mode == "residual" else 0)
         self.datasets: dict[str, PaceClipDataset] = {}
         self.classes: list[str] = []
@@ -115,7 +117,7 @@ class PaceDataModule(pl.LightningDataModule):
         return PaceClipDataset(
             records, self.paces, self.num_samples, num_views, self.boundary,
             self.decode_size, self.crop_size, train=train, flip=self.flip, on_bad_video=self.on_bad_video,
-            decoder=self.decoder,
+            decoder=self.decoder, cache_decoded=self.cache_decoded,
         )
 
     def setup(self, stage: str | None = None) -> None:

@@ -45,6 +45,9 @@ class PaceClipDataset(Dataset):
 
     ``on_bad_video='raise'`` stops at the first broken video with its file name and the
     decoder's reason; ``'skip'`` logs the file once per process and draws another video.
+
+    ``cache_decoded=True`` keeps every video decoded whole in the reading process's memory after
+    its first read (``read_clip(cache=True)``), so later clips are slices.
     """
 
     def __init__(
@@ -61,6 +64,7 @@ class PaceClipDataset(Dataset):
         decode_threads: int = 1,
         on_bad_video: str = "raise",
         decoder: str = "decord",
+        cache_decoded: bool = False,
     ):
         if on_bad_video not in BAD_VIDEO_POLICIES:
             raise ValueError(f"data.on_bad_video={on_bad_video!r}: expected one of {BAD_VIDEO_POLICIES}")
@@ -78,6 +82,7 @@ class PaceClipDataset(Dataset):
         self.decode_threads = decode_threads
         self.on_bad_video = on_bad_video
         self.decoder = decoder
+        self.cache_decoded = cache_decoded
         self._reported: set[int] = set()
 
     def __len__(self) -> int:
@@ -115,7 +120,7 @@ class PaceClipDataset(Dataset):
                 for label in pace_labels
             ])
 
-        frames = read_clip(record.path, choose, self.decode_size, self.decode_threads, self.decoder)
+        frames = read_clip(record.path, choose, self.decode_size, self.decode_threads, self.decoder, self.cache_decoded)
         views = [
             crop_and_flip(view, self.crop_size, rng if self.train else None, self.flip)
             for view in np.split(frames, self.num_views)

@@ -93,12 +93,17 @@ class VideoInfo:
     height: int
 
 
+#: Whole videos kept by ``read_clip(..., cache=True)``: (path, file size, mtime, size, backend) -> frames.
+_DECODED: dict[tuple, np.ndarray] = {}
+
+
 def read_clip(
     path: Path | str,
     choose_indices: Callable[[int], np.ndarray],
     size: tuple[int, int] | None = None,
     num_threads: int = 1,
     backend: str = "decord",
+    cache: bool = False,
 ) -> np.ndarray:
     """Decode the frames ``choose_indices(num_frames)`` asks for, in that order.
 
@@ -112,6 +117,10 @@ def read_clip(
         num_threads: decoder threads (1 inside data-loader workers, which already run in
             parallel); ignored by the ``frames`` backend.
         backend: ``decord``, ``pyav`` or ``frames`` (see the module docstring).
+        cache: decode the whole video the first time this process asks for it and keep it in
+            memory (keyed by path, file size and mtime, ``size`` and ``backend``); later calls
+            slice it. For datasets that fit in RAM (H x W x 3 bytes per frame), read by one
+            process (data.num_workers=0) or by persistent workers (a copy each).
 
     Returns:
         uint8 array (K, H, W, 3), RGB.
@@ -122,6 +131,13 @@ def read_clip(
     if backend not in BACKENDS:
         raise ValueError(f"decoder backend {backend!r}: expected one of {BACKENDS}")
     path = Path(path)
+    if cache:
+        stat = path.stat() if path.exists() else None
+        key = (str(path), stat and stat.st_size, stat and stat.st_mtime_ns, size and tuple(size), backend)
+        video = _DECODED.get(key)
+        if video is None:
+            video = _DECODED[key] = read_clip(path, np.arange, size, num_threads, backend)
+        return video[choose_indices(len(video))]
     if path.is_dir():
         return _read_frame_folder(path, choose_indices, size)
     check_video_file(path)

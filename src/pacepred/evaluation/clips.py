@@ -75,6 +75,7 @@ class MultiClipDataset(Dataset):
         decode_size: Sequence[int] | None,
         crop_size: int,
         decode_threads: int = 1,
+        cache_decoded: bool = False,
     ):
         self.records = list(records)
         self.num_clips = num_clips
@@ -82,6 +83,7 @@ class MultiClipDataset(Dataset):
         self.decode_size = tuple(decode_size) if decode_size is not None else None
         self.crop_size = crop_size
         self.decode_threads = decode_threads
+        self.cache_decoded = cache_decoded
 
     def __len__(self) -> int:
         return len(self.records)
@@ -92,7 +94,7 @@ class MultiClipDataset(Dataset):
         def choose(num_frames: int) -> np.ndarray:
             return protocol_clip_indices(num_frames, self.num_clips, self.span).reshape(-1)
 
-        frames = read_clip(record.path, choose, self.decode_size, self.decode_threads)
+        frames = read_clip(record.path, choose, self.decode_size, self.decode_threads, cache=self.cache_decoded)
         clips = crop_and_flip(frames, self.crop_size, rng=None, flip=False)  # one centre crop for all
         return {
             "video": clips.reshape(self.num_clips, self.span, *clips.shape[1:]),

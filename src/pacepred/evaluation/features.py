@@ -99,12 +99,14 @@ class FeatureExtractor:
         num_workers: data-loader workers.
         cache_dir: where feature files go; None disables the cache.
         device: where the backbone runs.
+        cache_decoded: keep decoded videos in memory (``read_clip(cache=True)``).
     """
 
     def __init__(
         self, backbone: nn.Module, model_key: str, batch_transform: ClipBatchTransform,
         num_clips: int, span: int, decode_size: Sequence[int] | None, crop_size: int,
         batch_size: int, num_workers: int, cache_dir: Path | None, device: torch.device,
+        cache_decoded: bool = False,
     ):
         self.backbone = backbone
         self.model_key = model_key
@@ -114,6 +116,7 @@ class FeatureExtractor:
         self.batch_size, self.num_workers = batch_size, num_workers
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self.device = device
+        self.cache_decoded = cache_decoded
 
     def data_key(self, records: Sequence[VideoRecord]) -> str:
         """Hash of everything besides the weights that the features depend on."""
@@ -144,7 +147,8 @@ class FeatureExtractor:
         missing = [p for p in protocols if p not in result]
         if missing:
             print(f"  extracting {split} features ({', '.join(missing)}): {len(records)} videos x {self.num_clips} clips")
-            dataset = MultiClipDataset(records, self.num_clips, self.span, self.decode_size, self.crop_size)
+            dataset = MultiClipDataset(records, self.num_clips, self.span, self.decode_size, self.crop_size,
+                                       cache_decoded=self.cache_decoded)
             loader = DataLoader(dataset, batch_size=self.batch_size, shuffle=False, drop_last=False,
                                 num_workers=self.num_workers)
             extracted = extract_features(self.backbone, loader, self.batch_transform, missing, self.device)

@@ -57,6 +57,7 @@ class EvalSetup:
     output_dir: Path
     report: Report
     seed: int = 0
+    cache_decoded: bool = False  # keep decoded videos in memory (read_clip(cache=True))
 
     @property
     def num_classes(self) -> int:
@@ -66,7 +67,7 @@ class EvalSetup:
         """(train, test) features for each protocol, through the cache; counts checked and recorded."""
         extractor = FeatureExtractor(self.backbone, self.model_key, self.batch_transform, num_clips, self.span,
                                      self.decode_size, self.crop_size, batch_size, self.num_workers,
-                                     self.cache_dir, self.device)
+                                     self.cache_dir, self.device, self.cache_decoded)
         train = extractor("train", self.train_records, protocols)
         test = extractor("test", self.test_records, protocols)
         for protocol in protocols:
@@ -190,7 +191,7 @@ def run_finetune(setup: EvalSetup, trainer: pl.Trainer, optimizer: Callable[...,
     module = ClassifierModule(setup.backbone, setup.num_classes, optimizer, scheduler, dropout)
     datamodule = ClassifyDataModule(setup.train_records, setup.test_records, setup.span, setup.decode_size,
                                     setup.crop_size, flip, num_clips, setup.batch_transform, batch_size,
-                                    test_batch_size, setup.num_workers, setup.seed)
+                                    test_batch_size, setup.num_workers, setup.seed, setup.cache_decoded)
     trainer.fit(module, datamodule=datamodule)
     trainer.test(module, datamodule=datamodule, verbose=False)
     outputs = {name: torch.cat(chunks) for name, chunks in module.test_outputs.items()}

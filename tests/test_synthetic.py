@@ -319,20 +319,34 @@ def test_config_validation():
         SyntheticConfig.from_any({"sizes": 64})
 
 
-def test_slow_classes_move_at_the_configured_share_of_the_speed():
-    config = syn.SyntheticConfig(slow_speed_percent=50)
-    assert config.speed_factor("MoveLeft") == 0.5 and config.speed_factor("MoveRight") == 1.0
+def test_speed_ladder_gives_each_direction_pair_two_speeds():
+    config = syn.SyntheticConfig(class_speeds="ladder")
+    assert {c: config.speed_factor(c) for c in CLASSES} == syn.SPEED_LADDER
+    assert syn.SyntheticConfig().speed_factor("MoveLeft") == 1.0  # uniform: every class alike
+    for a, b in [("MoveRight", "MoveLeft"), ("MoveUp", "MoveDown"), ("OrbitClockwise", "OrbitCounterClockwise"),
+                 ("Expand", "Contract")]:
+        assert max(config.speed_factor(a), config.speed_factor(b)) == 2 * min(config.speed_factor(a), config.speed_factor(b))
     fast, slow = (_track(render_video(c, _rng(7, 0), 64, 64, config.speed_factor(c))) for c in ("MoveRight", "MoveLeft"))
     t = np.arange(64)
     # the rendered track (foreground centroid) under-reads slow motion a little: 0.26-0.32 measured
     assert 0.25 < -np.polyfit(t, slow[:, 0], 1)[0] / np.polyfit(t, fast[:, 0], 1)[0] < 0.6
-    with pytest.raises(ValueError, match="slow_speed_percent"):
-        syn.SyntheticConfig(slow_speed_percent=0)
+    with pytest.raises(ValueError, match="class_speeds"):
+        syn.SyntheticConfig(class_speeds="fast")
+
+
+def test_typical_objects_are_distinct_per_class_and_drawn_after_the_motion():
+    assert len({syn.typical_object(c) for c in CLASSES}) == len(CLASSES)
+    plain = render_video("Spin", _rng(3, 1), 8, 32)
+    assert np.array_equal(render_video("Spin", _rng(3, 1), 8, 32, typical_object_percent=0), plain)
+    typical = [render_video("Spin", _rng(3, seed), 8, 32, typical_object_percent=100) for seed in range(4)]
+    others = [render_video("Spin", _rng(3, seed), 8, 32) for seed in range(4)]
+    assert any(not np.array_equal(a, b) for a, b in zip(typical, others))  # the object was replaced
 
 
 def test_source_generates_with_every_parameter_in_a_subprocess(tmp_path):
     source = syn.SyntheticUCF101(tmp_path, num_train_per_class=1, num_test_per_class=0, num_frames=8, size=16,
-                                 slow_speed_percent=50)
+                                 class_speeds="ladder", typical_object_percent=50)
     records, _ = source.records("train")
-    assert len(records) == len(CLASSES) and source.root.name.endswith("_slow50")
-    assert json.loads((source.root / "synthetic.json").read_text())["config"]["slow_speed_percent"] == 50
+    assert len(records) == len(CLASSES) and source.root.name.endswith("_ladder_typical50")
+    config = json.loads((source.root / "synthetic.json").read_text())["config"]
+    assert config["class_speeds"] == "ladder" and config["typical_object_percent"] == 50

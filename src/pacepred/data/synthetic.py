@@ -43,8 +43,8 @@ Classes (label order, see :data:`CLASSES`)
 ``Static``
     no object motion (only the camera jitter and pixel noise every class has).
 
-Appearance factors (all sampled independently of the class)
------------------------------------------------------------
+Appearance factors (sampled independently of the class by default)
+------------------------------------------------------------------
 object shape (disc, square, triangle, pentagon, ring, cross), size, orientation, position,
 two colours and a texture (polar checker, plaid, blobs or smooth noise, always laid out in
 polar coordinates around the object centre so that rotation and radial flow are visible on
@@ -53,15 +53,28 @@ background (solid, gradient, low-frequency colour noise, broad stripes); 0-3 sta
 distractor objects (solid, stripes, checker; some drawn in front of the moving object);
 global brightness; i.i.d. per-frame sub-pixel camera jitter; i.i.d. per-pixel noise.
 The start position / phase / orientation is random per video, so frame 0 alone does not
-identify the class.
+identify the class. ``typical_object_percent`` = p gives p % of a class's videos the class's
+own (shape, texture) pair (:func:`typical_object`), as real actions come with typical objects
+(a ball, a bow, a horse); colours, size and everything else stay random.
+
+Class speeds
+------------
+``class_speeds="uniform"`` (default): every class moves at the same typical speed. Then the
+pace of a clip can be told from the amount of motion alone, which carries no class
+information. ``class_speeds="ladder"``: every class has its own typical speed
+(:data:`SPEED_LADDER`, 0.5x to 1.4x), as real actions do, so telling the pace needs knowing
+what moves. The evidence benchmark (``experiment=proof``) uses the ladder with 75 % typical
+objects: on the uniform data pace pre-training learns its task but no better features than
+random initialisation (experiments/proof/README.md).
 
 Rules that keep pace prediction well posed
 ------------------------------------------
-1. Every class moves at the same typical speed, ``BASE_SPEED`` = 0.8 px/frame at size 64
-   (scaled with the frame size), with a per-video spread of +-10 %: the linear speed of
-   translations, orbits and zig-zags, the RMS speed of oscillations, the radial speed of the
-   texture flow and, for spins, the speed at 0.7 x the mean object radius. Class speeds that
-   differ by ratios such as 2x would overlap with the pace ratios and make the pace ambiguous.
+1. The typical speed is ``BASE_SPEED`` = 0.8 px/frame at size 64 (scaled with the frame
+   size; times the class's ladder factor with ``class_speeds="ladder"``), with a per-video
+   spread of +-10 %: the linear speed of translations, orbits and zig-zags, the RMS speed of
+   oscillations, the radial speed of the texture flow and, for spins, the speed at 0.7 x the
+   mean object radius. With the ladder the pace is ambiguous from the amount of motion alone
+   and well posed once the motion (or its typical object) is recognised.
 2. Nothing aliases at pace 4 (every 4th frame): orbit and oscillation periods, the radial
    texture period and the angular periods of textures/shapes are long enough that 4x the
    per-frame motion stays well below half a period; a 16-frame clip at pace 4 (61 frames) still
@@ -123,7 +136,7 @@ __all__ = [
 ]
 
 #: Bump when the rendering changes, so cached datasets of an older generator are regenerated.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 CLASSES: tuple[str, ...] = (
     "MoveRight",
@@ -142,8 +155,29 @@ CLASSES: tuple[str, ...] = (
 
 #: Typical object speed in px/frame at size 64 (scaled linearly with the frame size).
 BASE_SPEED = 0.8
-#: Classes that move at ``slow_speed_percent`` % of BASE_SPEED (one of each direction pair, see rule 1).
-SLOW_CLASSES: tuple[str, ...] = ("MoveLeft", "MoveUp", "OrbitCounterClockwise", "Oscillate", "Contract")
+#: ``class_speeds="ladder"``: each class's typical speed as a multiple of BASE_SPEED, on four steps
+#: (0.5, 0.7, 1.0, 1.4), as real actions have their own natural speeds. The two classes of a
+#: direction pair differ by 2x, so the amount of motion alone does not tell the pace: a pace
+#: predictor has to recognise the motion (its direction and kind, or its typical object) to know
+#: its natural speed. Fast factors go to motions that cannot alias at pace 4 (translations,
+#: orbit, oscillation; <= 4.5 px per sampled frame), spins and radial flows stay <= 1 (rule 2).
+#: (A ladder of 12 different speeds, 0.5-1.4, was tried too: 23 % instead of 36 % of the
+#: random-to-supervised gap closed on the linear probe, one seed; experiments/proof/README.md.)
+SPEED_LADDER: dict[str, float] = {
+    "MoveRight": 1.0,
+    "MoveLeft": 0.5,
+    "MoveUp": 0.7,
+    "MoveDown": 1.4,
+    "OrbitClockwise": 1.4,
+    "OrbitCounterClockwise": 0.7,
+    "ZigZag": 1.0,
+    "Oscillate": 1.4,
+    "Expand": 1.0,
+    "Contract": 0.5,
+    "Spin": 0.7,
+    "Static": 1.0,
+}
+CLASS_SPEEDS = ("uniform", "ladder")
 #: Maximum relative per-video deviation from the typical speed.
 SPEED_SPREAD = 0.10
 #: Clips per group (UCF101 has 4-7); the last group of a split may be smaller.
@@ -166,7 +200,8 @@ class SyntheticConfig:
     fps: int = 25
     crf: int = 23  # libx264 constant rate factor
     keyint: int = 1  # GOP length; 1 = intra-only (no codec state shared between frames, see rule 4)
-    slow_speed_percent: int = 100  # speed of SLOW_CLASSES in % of BASE_SPEED (100: every class alike)
+    class_speeds: str = "uniform"  # "uniform": every class at BASE_SPEED; "ladder": SPEED_LADDER
+    typical_object_percent: int = 0  # share of a class's videos whose object is the class's typical one
 
     def __post_init__(self) -> None:
         if self.num_train_per_class < 1 or self.num_test_per_class < 0:
@@ -183,12 +218,12 @@ class SyntheticConfig:
             raise ValueError(f"crf must be in [0, 51], got {self.crf}")
         if self.keyint < 1:
             raise ValueError(f"keyint must be >= 1, got {self.keyint}")
-        if not 10 <= self.slow_speed_percent <= 100:
-            raise ValueError(f"slow_speed_percent must be in [10, 100], got {self.slow_speed_percent}")
+        if self.class_speeds not in CLASS_SPEEDS:
+            raise ValueError(f"class_speeds must be one of {CLASS_SPEEDS}, got {self.class_speeds!r}")
 
     def speed_factor(self, class_name: str) -> float:
         """The class's typical speed relative to BASE_SPEED."""
-        return self.slow_speed_percent / 100 if class_name in SLOW_CLASSES else 1.0
+        return SPEED_LADDER[class_name] if self.class_speeds == "ladder" else 1.0
 
     @classmethod
     def from_any(cls, config: "SyntheticConfig | Mapping | None") -> "SyntheticConfig":
@@ -206,7 +241,8 @@ class SyntheticConfig:
         unknown = set(config) - known
         if unknown:
             raise TypeError(f"unknown SyntheticConfig fields: {sorted(unknown)}")
-        return cls(**{k: int(v) for k, v in config.items()})
+        types = {f.name: f.type for f in fields(cls)}
+        return cls(**{k: (str(v) if types[k] == "str" else int(v)) for k, v in config.items()})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -530,6 +566,13 @@ def _trajectory(class_name: str, rng: np.random.Generator, num_frames: int, size
     }
 
 
+def typical_object(class_name: str) -> tuple[str, str]:
+    """The (shape, texture) a class's object has in ``typical_object_percent`` % of its videos:
+    a different pair for every class, as real actions come with typical objects."""
+    i = CLASSES.index(class_name)
+    return _SHAPES[i % len(_SHAPES)], _OBJECT_TEXTURES[i % 2 + 2 * (i // len(_SHAPES))]
+
+
 def _spin_reference_radius(size: int) -> float:
     # 0.7 x the mean object radius (0.17 * size): the spin speed there equals the typical speed
     return 0.7 * 0.17 * size
@@ -541,6 +584,7 @@ def render_video(
     num_frames: int,
     size: int,
     speed_factor: float = 1.0,
+    typical_object_percent: int = 0,
 ) -> np.ndarray:
     """Render one video of ``class_name``: uint8 array (T, H, W, 3), RGB, H = W = ``size``;
     the object moves at ``speed_factor`` times the typical speed.
@@ -570,6 +614,8 @@ def render_video(
 
     # ---- motion (the only class-dependent part) --------------------------------------------
     traj = _trajectory(class_name, rng, T, S, speed_factor)
+    if typical_object_percent and rng.random() * 100 < typical_object_percent:
+        obj["shape"], obj["texture"] = typical_object(class_name)
 
     # ---- draw --------------------------------------------------------------------------------
     pix = np.arange(S, dtype=np.float32) + 0.5
@@ -674,7 +720,8 @@ def _make_video(args: tuple) -> tuple[str, int, int]:
     config = SyntheticConfig(**config_dict)
     class_name = CLASSES[ci]
     rng = video_rng(config.seed, split, ci, index)
-    frames = render_video(class_name, rng, config.num_frames, config.size, config.speed_factor(class_name))
+    frames = render_video(class_name, rng, config.num_frames, config.size, config.speed_factor(class_name),
+                          config.typical_object_percent)
     rel = f"{class_name}/{video_name(class_name, group, clip)}"
     path = Path(out_dir) / "UCF-101" / rel
     packets = encode_mp4(path, frames, fps=config.fps, crf=config.crf, keyint=config.keyint)
@@ -687,6 +734,8 @@ def _params(config: SyntheticConfig) -> dict:
         "version": GENERATOR_VERSION,
         "config": asdict(config),
         "classes": list(CLASSES),
+        # the speeds themselves, so that a changed table never reuses videos rendered with another
+        "class_speed_factors": {name: config.speed_factor(name) for name in CLASSES},
     }
 
 
@@ -875,8 +924,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fps", type=int, default=defaults.fps)
     p.add_argument("--crf", type=int, default=defaults.crf)
     p.add_argument("--keyint", type=int, default=defaults.keyint, help="GOP length; 1 = intra-only")
-    p.add_argument("--slow-speed-percent", type=int, default=defaults.slow_speed_percent,
-                   help="speed of the slow half of the classes, %% of the others")
+    p.add_argument("--class-speeds", choices=CLASS_SPEEDS, default=defaults.class_speeds,
+                   help="uniform: every class at the same typical speed; ladder: per-class speeds")
+    p.add_argument("--typical-object-percent", type=int, default=defaults.typical_object_percent,
+                   help="%% of a class's videos whose object has the class's typical shape and texture")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--overwrite", action="store_true", help="regenerate even if a matching dataset exists")
     a = p.parse_args(argv)
@@ -889,7 +940,8 @@ def main(argv: list[str] | None = None) -> int:
         fps=a.fps,
         crf=a.crf,
         keyint=a.keyint,
-        slow_speed_percent=a.slow_speed_percent,
+        class_speeds=a.class_speeds,
+        typical_object_percent=a.typical_object_percent,
     )
     start = time.perf_counter()
     root, cached, meta = _generate(a.root, config, a.workers, a.overwrite)
@@ -914,7 +966,7 @@ def generate_in_subprocess(root: str | Path, config: SyntheticConfig, workers: i
         "--train-per-class", str(config.num_train_per_class), "--test-per-class", str(config.num_test_per_class),
         "--frames", str(config.num_frames), "--size", str(config.size), "--seed", str(config.seed),
         "--fps", str(config.fps), "--crf", str(config.crf), "--keyint", str(config.keyint),
-        "--slow-speed-percent", str(config.slow_speed_percent),
+        "--class-speeds", config.class_speeds, "--typical-object-percent", str(config.typical_object_percent),
     ]
     subprocess.run(command, check=True)
     if not _is_cached(Path(root), _params(config)):
@@ -934,7 +986,8 @@ class SyntheticUCF101:
         self.root = Path(root) / (
             f"motion{len(CLASSES)}_n{c.num_train_per_class}-{c.num_test_per_class}"
             f"_f{c.num_frames}_s{c.size}_seed{c.seed}"
-            + (f"_slow{c.slow_speed_percent}" if c.slow_speed_percent != 100 else "")
+            + (f"_{c.class_speeds}" if c.class_speeds != "uniform" else "")
+            + (f"_typical{c.typical_object_percent}" if c.typical_object_percent else "")
         )
         self.workers = workers
         self._split = None

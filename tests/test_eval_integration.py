@@ -26,6 +26,7 @@ def test_pretrain_then_every_task(make_cfg, data_dir, tmp_path, capsys):
     result = train(pretrain)
     assert 0.0 <= result["metrics"]["monitor/knn_top1"] <= 1.0  # the online monitor ran and logged
     assert 0.0 <= result["metrics"]["monitor/retrieval_top1"] <= result["metrics"]["monitor/retrieval_top5"] <= 1.0
+    assert 0.0 <= result["metrics"]["monitor/linear_top1"] <= 1.0
     run_dir = tmp_path / "pretrain"
     last, first = run_dir / "checkpoints" / "last.ckpt", run_dir / "checkpoints" / "epoch000.ckpt"
     logs = tmp_path / "logs"

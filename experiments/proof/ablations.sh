@@ -2,7 +2,7 @@
 # The ablations of experiments/proof/README.md (pace count, boundary, jitter, contrastive temperature
 # and weight, learning rate). Each is a Hydra multirun of pre-training on the
 # evidence benchmark (experiment=proof) with the online monitor measuring, after the last epoch,
-# retrieval top-1/top-5 and weighted-kNN top-1 of EVERY test video against EVERY train video
+# linear-probe top-1, retrieval top-1/top-5 and weighted-kNN top-1 of EVERY test video against EVERY train video
 # (gap features, one clip per video), collected by `python -m pacepred.sweeps` into
 # experiments/proof/ablations/<name>/summary.{md,png}.
 #
@@ -18,7 +18,7 @@ EPOCHS=${EPOCHS:-}
 OUT=${OUT:-experiments/proof/ablations}
 MONITOR=(callbacks=monitor callbacks.knn_monitor.train_per_class=1000 callbacks.knn_monitor.test_per_class=1000
          callbacks.knn_monitor.every_n_epochs=1000)
-METRICS=(val/pace_acc monitor/retrieval_top1 monitor/retrieval_top5 monitor/knn_top1)
+METRICS=(val/pace_acc monitor/linear_top1 monitor/retrieval_top1 monitor/retrieval_top5 monitor/knn_top1)
 
 ablation() {  # name, then the swept overrides (the first one is the plots' x axis)
   local name=$1
@@ -37,6 +37,6 @@ ablation pace_count_fast pace=2,3,4,5 pace_set=fast
 ablation pace_count_slow_fast pace=3,4,5 pace_set=slow_fast
 ablation boundary data.boundary=fit,loop
 ablation jitter data.batch_transform.jitter_mode=per_clip,per_frame
-ablation contrastive_temperature model=pace_ctr_context model.temperature=0.07,0.2,0.5
+ablation contrastive_temperature model=pace_ctr_context model.temperature=0.07,0.1,0.2,0.5
 ablation contrastive_weight model=pace_ctr_context model.loss_weights.contrastive=0.1,0.3,1.0
 ablation learning_rate optim.lr=0.01,0.05,0.2

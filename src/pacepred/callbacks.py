@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,7 @@ import torch
 from pacepred.evaluation.clips import MultiClipDataset, frames_per_clip
 from pacepred.evaluation.features import pool_clips
 from pacepred.evaluation.knn import knn_scores
+from pacepred.evaluation.linear import fit_linear_probe, select_weight_decay
 from pacepred.evaluation.retrieval import retrieve
 
 
@@ -44,26 +46,31 @@ class RNGStateCallback(pl.Callback):
 
 
 class KNNMonitor(pl.Callback):
-    """Online monitor of pre-training on a small fixed subset: weighted-kNN top-1 and retrieval
-    top-1/top-5 (``gap`` features), logged as ``monitor/knn_top1``, ``monitor/retrieval_top1``, ``monitor/retrieval_top5``.
+    """Online monitor of pre-training on a small fixed subset: weighted-kNN top-1, retrieval
+    top-1/top-5 and linear-probe top-1 (``gap`` features), logged as ``monitor/knn_top1``,
+    ``monitor/retrieval_top1``, ``monitor/retrieval_top5`` and ``monitor/linear_top1``.
 
     At the start of fitting it decodes once, and keeps in memory, the first ``train_per_class``
     train videos and the first ``test_per_class`` test videos of every class (``num_clips``
     protocol clips each, centre crop, uint8). Every ``every_n_epochs`` epochs (and after the last
     one) it runs the backbone in eval mode on them, takes the ``gap`` features and classifies the
-    test videos by weighted kNN among the train videos (see :mod:`pacepred.evaluation.knn`).
+    test videos by weighted kNN among the train videos (see :mod:`pacepred.evaluation.knn`) and
+    by a linear probe fitted on the train videos (weight decay chosen among ``linear_weight_decay``
+    by ``linear_folds``-fold cross-validation, as ``task=linear`` does).
 
     Args:
         source: dataset source with ``records(stage)`` (the pre-training data's).
         clip_len, input_mode, decode_size, crop_size: the pre-training clip settings.
         batch_transform: the pre-training :class:`ClipBatchTransform` (used without jitter).
-        every_n_epochs, train_per_class, test_per_class, num_clips, k, temperature, batch_size (clips).
+        every_n_epochs, train_per_class, test_per_class, num_clips, k, temperature, batch_size (clips),
+        linear_weight_decay, linear_folds.
     """
 
     def __init__(
         self, source: Any, clip_len: int, input_mode: str, decode_size: Any, crop_size: int, batch_transform: Any,
         every_n_epochs: int = 1, train_per_class: int = 10, test_per_class: int = 5, num_clips: int = 1,
         k: int = 20, temperature: float = 0.07, batch_size: int = 32,
+        linear_weight_decay: Sequence[float] = (1e-4, 1e-3, 1e-2, 1e-1, 1.0), linear_folds: int = 5,
     ):
         if every_n_epochs < 1:
             raise ValueError(f"every_n_epochs={every_n_epochs}: expected >= 1")
@@ -74,6 +81,7 @@ class KNNMonitor(pl.Callback):
         self.every_n_epochs = every_n_epochs
         self.per_class = {"train": train_per_class, "test": test_per_class}
         self.num_clips, self.k, self.temperature, self.batch_size = num_clips, k, temperature, batch_size
+        self.linear_weight_decay, self.linear_folds = [float(d) for d in linear_weight_decay], linear_folds
         self.clips: dict[str, torch.Tensor] = {}
         self.labels: dict[str, torch.Tensor] = {}
         self.num_classes = 0
@@ -107,7 +115,8 @@ class KNNMonitor(pl.Callback):
         return torch.cat(out)
 
     def measure(self, backbone: torch.nn.Module, device: torch.device) -> dict[str, float]:
-        """kNN top-1 and retrieval top-1/top-5 of the cached test subset among the cached train subset."""
+        """kNN top-1, retrieval top-1/top-5 and linear-probe top-1 of the cached test subset against
+        the cached train subset."""
         was_training = backbone.training
         backbone.eval()
         try:
@@ -116,10 +125,14 @@ class KNNMonitor(pl.Callback):
             backbone.train(was_training)
         scores = knn_scores(test, train, self.labels["train"], self.num_classes, self.k, self.temperature)
         retrieval = retrieve(test, self.labels["test"], train, self.labels["train"], self.num_classes, ks=(1, 5))
+        decay, _ = select_weight_decay(train, self.labels["train"], self.num_classes, self.linear_weight_decay,
+                                       self.linear_folds)
+        probe = fit_linear_probe(train, self.labels["train"], self.num_classes, decay)
         return {
             "monitor/knn_top1": (scores.argmax(dim=1) == self.labels["test"]).float().mean().item(),
             "monitor/retrieval_top1": retrieval.topk[1],
             "monitor/retrieval_top5": retrieval.topk[5],
+            "monitor/linear_top1": (probe.logits(test).argmax(dim=1) == self.labels["test"]).float().mean().item(),
         }
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:

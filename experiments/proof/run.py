@@ -153,7 +153,8 @@ def write_report(results: dict, args: argparse.Namespace, wall: float) -> None:
     table = summarise(results)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO).stdout.strip()
+    # "-dirty" when the working tree differs from the commit: the numbers are then not that commit's
+    commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True, text=True, cwd=REPO).stdout.strip()
     command = "python experiments/proof/run.py " + " ".join(sys.argv[1:])
     compute = sum(v for by_seed in results.values() for m in by_seed.values() for k, v in m.items()
                   if k.startswith("seconds/"))

@@ -154,6 +154,19 @@ def test_corrupted_video_head_still_decodes(shared_videos):
     assert frames.shape == (2, 72, 128, 3)
 
 
+@pytest.mark.parametrize("size, decoded", [((128, 171), (240, 320)), ((64, 80), (120, 160)), ((30, 40), (30, 40)),
+                                           ((31, 40), (60, 80))])
+def test_frame_folder_decodes_at_power_of_two_dct_scales_only(frame_folders, monkeypatch, size, decoded):
+    """320x240 JPEGs: 1/2, 1/4, 1/8 where they still cover ``size``, never the slow 5/8-7/8 steps."""
+    import simplejpeg
+
+    shapes = []
+    real_decode = simplejpeg.decode_jpeg
+    monkeypatch.setattr(simplejpeg, "decode_jpeg", lambda *a, **k: shapes.append(real_decode(*a, **k).shape) or real_decode(*a, **k))
+    frames = read_clip(frame_folders[AVI], lambda n: np.array([0, 9]), size=size)
+    assert frames.shape == (2, *size, 3) and shapes == [(*decoded, 3)] * 2
+
+
 def test_frame_folder_errors(tmp_path, frame_folders):
     folder = shutil.copytree(frame_folders[AVI], tmp_path / "video")
     (folder / "frame000005.jpg").unlink()

@@ -374,16 +374,22 @@ def frame_count(path: Path) -> int:
 def _load_frame(folder: Path, index: int, count: int, at_least: tuple[int, int] | None) -> np.ndarray:
     """Frame ``index`` of a frame folder as uint8 (H, W, 3).
 
-    libjpeg-turbo (simplejpeg) decodes straight to the smallest of its DCT scales (1/8 steps)
-    that is still at least ``at_least`` (height, width), which saves most of the work when
-    frames are larger than the training size; None decodes at full size.
+    libjpeg-turbo (simplejpeg) decodes straight to the smallest power-of-two DCT reduction
+    (1/2, 1/4, 1/8) that is still at least ``at_least`` (height, width), which saves most of the
+    work when frames are much larger than the training size; None decodes at full size. The other
+    1/8 steps are not used: libjpeg-turbo decodes them slower than full size (16 frames of 320x240:
+    8.9 ms at 5/8 against 6.6 ms at 8/8, then 1.5 ms to resize).
     """
     import simplejpeg
 
     name = FRAME_NAME.format(index + 1)
     try:
         data = (folder / name).read_bytes()
-        limits = {"min_height": at_least[0], "min_width": at_least[1]} if at_least is not None else {}
+        limits = {}
+        if at_least is not None:
+            height, width = simplejpeg.decode_jpeg_header(data)[:2]
+            factor = next((f for f in (8, 4, 2) if height // f >= at_least[0] and width // f >= at_least[1]), 1)
+            limits = {"min_height": -(-height // factor), "min_width": -(-width // factor)}
         return simplejpeg.decode_jpeg(data, colorspace="RGB", **limits)
     except FileNotFoundError as err:
         raise VideoDecodeError(folder, f"frame file {name} is missing (the folder holds {count} frame files)") from err

@@ -62,7 +62,7 @@ class PacePretrainModule(pl.LightningModule):
         contrastive: str | None = None,
         proj_hidden: int = 512,
         proj_dim: int = 128,
-        temperature: float = 0.1,
+        temperature: float = 0.5,
         loss_weights: dict[str, float] | None = None,
         head_dropout: float = 0.0,
         channels_last: bool | None = None,

@@ -26,3 +26,25 @@ def test_reduced_proof_learns_pace_and_writes_its_table_and_chart(tmp_path):
     table = (out / "proof.md").read_text()
     assert "| random |" in table and "| pace |" in table and "retrieval gap top-5" in table
     assert (out / "proof.png").stat().st_size > 10_000
+
+
+def test_a_finished_job_is_reused_only_with_the_same_settings(tmp_path):
+    """Resuming must never put a number made with other settings (e.g. fewer fine-tuning epochs) in the table."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("proof_run", REPO / "experiments" / "proof" / "run.py")
+    proof_run = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(proof_run)
+    calls = []
+
+    def job():
+        calls.append(1)
+        return {"top1": 0.5}
+
+    path = tmp_path / "seed0" / "pace" / "finetune_metrics.json"
+    first = proof_run.cached(path, ["task.max_epochs=2"], job)
+    again = proof_run.cached(path, ["task.max_epochs=2"], job)
+    assert first == again and first["top1"] == 0.5 and "seconds" in first and len(calls) == 1
+    with pytest.raises(SystemExit, match=r"finetune_metrics.json was made with other settings .*max_epochs=2.*max_epochs=10"):
+        proof_run.cached(path, ["task.max_epochs=10"], job)
+    assert len(calls) == 1

@@ -60,15 +60,21 @@ def slug(condition: str) -> str:
     return condition.replace("+", "_").replace(" ", "_")
 
 
-def cached(path: Path, run) -> dict:
+def cached(path: Path, settings: list[str], run) -> dict:
     """The metrics saved at ``path``, or run() once and save them there with its wall time in
-    seconds (``"seconds"``): jobs are resumable and the report still sums every job's time."""
+    seconds (``"seconds"``) and the ``settings`` (overrides) it ran with: jobs are resumable and
+    the report still sums every job's time. A saved job made with other settings is an error, never
+    a stale number in the table."""
     if path.is_file():
-        return json.loads(path.read_text())
+        saved = json.loads(path.read_text())
+        if saved.get("settings") != settings:
+            raise SystemExit(f"{path} was made with other settings ({saved.get('settings')}) than this run asks for "
+                             f"({settings}): pass another --work folder, or delete {path.parent} to rerun it")
+        return saved["metrics"]
     start = time.perf_counter()
     metrics = {**run(), "seconds": time.perf_counter() - start}
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(metrics, indent=2))
+    path.write_text(json.dumps({"settings": settings, "metrics": metrics}, indent=2))
     return metrics
 
 
@@ -85,12 +91,12 @@ def run_condition(condition: str, seed: int, args: argparse.Namespace) -> dict[s
     """Pre-train (unless random) and evaluate one condition with one seed; returns its metrics."""
     job = Path(args.work) / f"seed{seed}" / slug(condition)
     metrics: dict[str, float] = {}
-    ckpt = "null"
+    ckpt, pretrain_overrides = "null", []
     if CONDITIONS[condition] is not None:
-        overrides = ["experiment=proof", *CONDITIONS[condition], f"seed={seed}", f"trainer.max_epochs={args.epochs}",
-                     *args.set]
-        result = cached(job / "pretrain_metrics.json",
-                        lambda: train(compose_config("train", overrides, job / "pretrain"))["metrics"])
+        pretrain_overrides = ["experiment=proof", *CONDITIONS[condition], f"seed={seed}",
+                              f"trainer.max_epochs={args.epochs}", *args.set]
+        result = cached(job / "pretrain_metrics.json", pretrain_overrides,
+                        lambda: train(compose_config("train", pretrain_overrides, job / "pretrain"))["metrics"])
         metrics.update({**result, "seconds/pretrain": result["seconds"]})
         ckpt = str(job / "pretrain" / "checkpoints" / "last.ckpt")
     for task in args.tasks:
@@ -98,7 +104,8 @@ def run_condition(condition: str, seed: int, args: argparse.Namespace) -> dict[s
                      f"task.num_clips={args.num_clips}", f"paths.feature_cache={Path(args.work) / 'feature_cache'}"]
         if task == "finetune":
             overrides.append(f"task.max_epochs={args.finetune_epochs}")
-        result = cached(job / f"{task}_metrics.json",
+        # an evaluation depends on the pre-training that made its checkpoint too
+        result = cached(job / f"{task}_metrics.json", pretrain_overrides + overrides,
                         lambda: evaluate(compose_config("eval", overrides, job / task))["metrics"])
         metrics.update({**result, f"seconds/{task}": result["seconds"]})
     metrics.pop("seconds", None)

@@ -29,10 +29,12 @@ boundary) resized to 128x171 and cropped to 112x112, with 1 and with N loader wo
 - ``official-style frames``: the official code's way on the 320x240 JPEG folders: each frame read
   with OpenCV, resized, converted to PIL, per-frame colour jitter with torchvision, crop, tensor.
 
-A second table gives the disk size of each form (the four videos together), a third the ratios:
-those of issue #3 (pacepred video against raw decord, pacepred frames against the official-style
-pipeline) and those of issue #7 (transcoded / original video, target >= 3; prepared frames /
-original video).
+Each pipeline is measured in clips/s and in CPU milliseconds per clip (all processes together:
+what a clip costs whatever the number of free cores; with more workers than the machine has idle
+cores, the rate tracks this cost). A second table gives the disk size of each form (the four
+videos together), a third the ratios, by rate and by CPU time: those of issue #3 (pacepred video
+against raw decord, pacepred frames against the official-style pipeline) and those of issue #7
+(transcoded / original video, target >= 3; prepared frames / original video).
 
     python experiments/bench_data.py --workers 2 --clips 240
 
@@ -48,6 +50,7 @@ import datetime
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import tempfile
@@ -213,11 +216,18 @@ def keys(num_items: int, clips: int) -> list[tuple[int, int]]:
     return [(k % num_items, sample_seed(0, 0, k)) for k in range(clips)]
 
 
-def clips_per_second(dataset: Dataset, clips: int, workers: int, batch_transform=None, batch_size: int = 8) -> float:
-    """Clips/s of iterating ``dataset`` over ``clips`` keys (after one warm-up batch)."""
+def measure(dataset: Dataset, clips: int, workers: int, batch_transform=None, batch_size: int = 8) -> tuple[float, float]:
+    """(clips/s, CPU ms per clip) of iterating ``dataset`` over ``clips`` keys.
+
+    Clips/s is timed after one warm-up batch. The CPU time is that of every process together (the
+    main process, with the batch transform, and the workers, counted once they exit at the end of
+    the loop) over all the clips including the warm-up batch: unlike the rate, it does not depend
+    on how many cores are free, so its ratios are what N workers on N otherwise idle cores would give.
+    """
     loader = DataLoader(dataset, batch_size=batch_size, sampler=keys(len(dataset), clips + batch_size),
                         num_workers=workers, persistent_workers=False)
     generator = torch.Generator().manual_seed(0)
+    cpu_before = cpu_seconds()
     start, count = None, 0
     for batch in loader:
         if batch_transform is not None:
@@ -227,7 +237,15 @@ def clips_per_second(dataset: Dataset, clips: int, workers: int, batch_transform
             start = time.perf_counter()
             continue
         count += len(batch["video"]) if isinstance(batch, dict) else len(batch)
-    return count / (time.perf_counter() - start)
+    rate = count / (time.perf_counter() - start)
+    # the loop's end shut the workers down and joined them, so their CPU time is counted
+    return rate, 1000 * (cpu_seconds() - cpu_before) / (count + batch_size)
+
+
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process and of its exited, waited-for children."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def main() -> None:
@@ -267,13 +285,17 @@ def main() -> None:
         # rounds interleave the pipelines, so that a slow spell of the shared machine hits them all;
         # each cell is the median of its rounds
         samples: dict[tuple[str, int], list[float]] = {}
+        cpu_samples: dict[tuple[str, int], list[float]] = {}
         for round_ in range(args.repeats):
             for workers in (1, args.workers):
                 for name, (dataset, batch_transform) in pipelines.items():
-                    value = clips_per_second(dataset, args.clips, workers, batch_transform)
+                    value, cpu_ms = measure(dataset, args.clips, workers, batch_transform)
                     samples.setdefault((name, workers), []).append(value)
-                    print(f"round {round_ + 1} {name:45s} workers={workers}: {value:7.1f} clips/s", flush=True)
+                    cpu_samples.setdefault((name, workers), []).append(cpu_ms)
+                    print(f"round {round_ + 1} {name:45s} workers={workers}: {value:7.1f} clips/s, "
+                          f"{cpu_ms:6.1f} CPU ms/clip", flush=True)
         results = {key: statistics.median(values) for key, values in samples.items()}
+        cpu_results = {key: statistics.median(values) for key, values in cpu_samples.items()}
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -290,17 +312,21 @@ def main() -> None:
     header = (f"Data throughput, {run['date']}, {run['machine']}, {run['torch_threads']} torch thread(s) in the main "
               f"process, {args.clips} clips per measurement, median of {args.repeats} interleaved rounds; 16-frame pace clips (paces 1-4), resize 128x171, crop 112; "
               f"command: `{run['command']}`\n\n")
-    table = f"| pipeline | clips/s, 1 worker | clips/s, {n} workers |\n|---|---|---|\n"
+    table = (f"| pipeline | clips/s, 1 worker | clips/s, {n} workers | CPU ms per clip, 1 worker | "
+             f"CPU ms per clip, {n} workers |\n|---|---|---|---|---|\n")
     for name in pipelines:
-        table += f"| {name} | {results[(name, 1)]:.1f} | {results[(name, n)]:.1f} |\n"
+        table += (f"| {name} | {results[(name, 1)]:.1f} | {results[(name, n)]:.1f} | "
+                  f"{cpu_results[(name, 1)]:.1f} | {cpu_results[(name, n)]:.1f} |\n")
     sizes = f"\n| form ({len(forms['avi'])} videos) | MB on disk |\n|---|---|\n"
     sizes += "".join(f"| {label} | {disk_mb[form]:.1f} |\n" for form, label in FORMS.items())
-    ratios = f"\n| ratio | 1 worker | {n} workers | target |\n|---|---|---|---|\n"
+    ratios = (f"\n| ratio | 1 worker | {n} workers | by CPU time per clip ({n} workers) | target |\n"
+              "|---|---|---|---|---|\n")
     ratio_values = {}
     for label, a, b, target, issue in RATIOS:
         values = {workers: results[(a, workers)] / results[(b, workers)] for workers in (1, n)}
-        ratio_values[label] = {**{str(w): v for w, v in values.items()}, "target_min": target}
-        ratios += (f"| {label} | {values[1]:.2f} | {values[n]:.2f} | "
+        by_cpu = cpu_results[(b, n)] / cpu_results[(a, n)]
+        ratio_values[label] = {**{str(w): v for w, v in values.items()}, "by_cpu_time": by_cpu, "target_min": target}
+        ratios += (f"| {label} | {values[1]:.2f} | {values[n]:.2f} | {by_cpu:.2f} | "
                    f"{'-' if target is None else f'>= {target:g} ({issue})'} |\n")
     print("\n" + header + table + sizes + ratios)
     out = Path(args.out)
@@ -310,6 +336,8 @@ def main() -> None:
         **run,
         "clips_per_s": {name: {str(w): results[(name, w)] for w in (1, n)} for name in pipelines},
         "clips_per_s_rounds": {name: {str(w): samples[(name, w)] for w in (1, n)} for name in pipelines},
+        "cpu_ms_per_clip": {name: {str(w): cpu_results[(name, w)] for w in (1, n)} for name in pipelines},
+        "cpu_ms_per_clip_rounds": {name: {str(w): cpu_samples[(name, w)] for w in (1, n)} for name in pipelines},
         "disk_mb": {FORMS[form]: mb for form, mb in disk_mb.items()},
         "ratios": ratio_values,
     }

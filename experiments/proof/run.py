@@ -19,6 +19,7 @@ import argparse
 import datetime
 import json
 import platform
+import shlex
 import statistics
 import subprocess
 import sys
@@ -162,7 +163,7 @@ def write_report(results: dict, args: argparse.Namespace, wall: float) -> None:
     out.mkdir(parents=True, exist_ok=True)
     # "-dirty" when the working tree differs from the commit: the numbers are then not that commit's
     commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True, text=True, cwd=REPO).stdout.strip()
-    command = "python experiments/proof/run.py " + " ".join(sys.argv[1:])
+    command = shlex.join(["python", "experiments/proof/run.py", *sys.argv[1:]])
     compute = sum(v for by_seed in results.values() for m in by_seed.values() for k, v in m.items()
                   if k.startswith("seconds/"))
     header = (f"Evidence benchmark, {datetime.date.today()}, commit {commit}, {platform.machine()} "

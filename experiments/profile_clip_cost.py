@@ -1,0 +1,105 @@
+"""Where the CPU time of one frames-pipeline clip goes, against the official-style pipeline.
+
+On the same 320x240 JPEG folders as ``bench_data.py`` (generated from the real clips of
+``../shared/videos``), in one process with one torch thread, the CPU milliseconds of one 16-frame
+pace clip (paces 1-4, resize 128x171, crop 112): the stages of pacepred's ``frames`` pipeline
+(JPEG decoding with libjpeg-turbo, also with its fast DCT and upsampling for comparison, the
+batched resize, crop and flip, the whole dataset item, the batch transform with per-frame colour
+jitter, per clip of a batch of 8) and the whole item of the official-style pipeline. Median of
+``--repeats`` passes over ``--clips`` clips.
+
+    python experiments/profile_clip_cost.py
+
+Prints the Markdown table and saves it to ``experiments/results/clip_cost.md`` (``--out``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import simplejpeg
+import torch
+
+from bench_data import CLIP_LEN, CROP, PACES, REPO, RESIZE, OfficialStyleDataset, keys, make_videos
+from pacepred.data.datasets import PaceClipDataset
+from pacepred.data.decoding import FRAME_NAME, _resize_frames
+from pacepred.data.pace import sample_pace_clip
+from pacepred.data.records import VideoRecord
+from pacepred.data.transforms import ClipBatchTransform, crop_and_flip
+
+BATCH = 8
+
+
+def cpu_ms_per_clip(step, clips: int, repeats: int) -> float:
+    """Median over ``repeats`` passes of the CPU ms per call of ``step(k)`` for k < ``clips``."""
+    step(0)
+    passes = []
+    for _ in range(repeats):
+        start = time.process_time()
+        for k in range(clips):
+            step(k)
+        passes.append(1000 * (time.process_time() - start) / clips)
+    return statistics.median(passes)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clips", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", default=str(REPO / "experiments" / "results"))
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    work = Path(tempfile.mkdtemp(prefix="pacepred_profile_"))
+    try:
+        folders = make_videos(work)["frames"]
+        items = keys(len(folders), args.clips)
+        counts = [len(list(folder.glob("frame*.jpg"))) for folder in folders]
+        rng = np.random.default_rng(0)
+        clip_files = []  # (JPEG bytes of the clip's 16 frames) per clip, read once
+        for index, _ in items:
+            pace = PACES[int(rng.integers(len(PACES)))]
+            indices = sample_pace_clip(counts[index], CLIP_LEN, pace, "fit", rng)
+            clip_files.append([(folders[index] / FRAME_NAME.format(int(i) + 1)).read_bytes() for i in indices])
+        decoded = [np.stack([simplejpeg.decode_jpeg(d, colorspace="RGB") for d in f]) for f in clip_files]
+        resized = [_resize_frames(frames, RESIZE) for frames in decoded]
+        dataset = PaceClipDataset([VideoRecord(f, 0) for f in folders], PACES, CLIP_LEN, 1, "fit", RESIZE, CROP,
+                                  train=True, flip=True)
+        official = OfficialStyleDataset(folders)
+        transform = ClipBatchTransform("rgb", jitter_mode="per_frame", jitter_impl="linear")
+        batch = torch.stack([dataset[items[k]]["video"] for k in range(BATCH)])
+        generator = torch.Generator().manual_seed(0)
+        stages = {
+            "JPEG decoding, 16 frames (libjpeg-turbo, accurate DCT: used)":
+                lambda k: [simplejpeg.decode_jpeg(d, colorspace="RGB") for d in clip_files[k]],
+            "JPEG decoding, 16 frames (fast DCT and upsampling: not used)":
+                lambda k: [simplejpeg.decode_jpeg(d, colorspace="RGB", fastdct=True, fastupsample=True)
+                           for d in clip_files[k]],
+            "resize to 128x171 (antialiased bilinear, batched)": lambda k: _resize_frames(decoded[k], RESIZE),
+            "random crop 112 and flip": lambda k: crop_and_flip(resized[k], CROP, rng, flip=True),
+            "pacepred frames: whole dataset item (file reads, sampling, all of the above)":
+                lambda k: dataset[items[k]],
+            "pacepred batch transform (per-frame jitter, normalisation), per clip of a batch of 8":
+                lambda k: transform(batch, train=True, generator=generator) if k % BATCH == 0 else None,
+            "official-style frames: whole dataset item": lambda k: official[items[k]],
+        }
+        costs = {name: cpu_ms_per_clip(step, args.clips, args.repeats) for name, step in stages.items()}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    table = (f"CPU ms per 16-frame clip, one process, 1 torch thread, 320x240 JPEG folders, median of "
+             f"{args.repeats} passes over {args.clips} clips; command: `python experiments/profile_clip_cost.py "
+             f"--clips {args.clips} --repeats {args.repeats}`\n\n| stage | CPU ms per clip |\n|---|---|\n")
+    table += "".join(f"| {name} | {ms:.2f} |\n" for name, ms in costs.items())
+    print(table)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "clip_cost.md").write_text(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -181,8 +181,9 @@ def write_report(results: dict, args: argparse.Namespace, wall: float) -> None:
     (out / "proof.md").write_text(text)
     (out / "proof.json").write_text(json.dumps({"table": table, "runs": results, "command": command, "commit": commit},
                                                indent=2))
-    shown = [c for c in columns if c != "pace acc"]
-    figure, axis = plt.subplots(figsize=(11, 4.5))
+    # the feature columns some condition measured (--tasks may skip some): no bar stands for a missing number
+    shown = [c for c in columns if c != "pace acc" and any(row[c] for row in table.values())]
+    figure, axis = plt.subplots(figsize=(max(8.0, 2 + 1.5 * len(shown)), 4.5))
     width = 0.8 / len(table)
     for i, (condition, row) in enumerate(table.items()):
         means = [row[c][0] if row[c] else 0.0 for c in shown]

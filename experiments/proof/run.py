@@ -101,7 +101,7 @@ def run_condition(condition: str, seed: int, args: argparse.Namespace) -> dict[s
         metrics.update({**result, "seconds/pretrain": result["seconds"]})
         ckpt = str(job / "pretrain" / "checkpoints" / "last.ckpt")
     for task in args.tasks:
-        overrides = [f"task={task}", f"ckpt={ckpt}", "input=residual", f"seed={seed}", *args.data_overrides,
+        overrides = [f"task={task}", f"ckpt={ckpt}", f"input={args.eval_input}", f"seed={seed}", *args.data_overrides,
                      f"task.num_clips={args.num_clips}", f"paths.feature_cache={Path(args.work) / 'feature_cache'}"]
         if task == "finetune":
             overrides.append(f"task.max_epochs={args.finetune_epochs}")
@@ -207,15 +207,16 @@ def main() -> None:
     parser.add_argument("--num-clips", type=int, default=3, help="clips per video in every evaluation")
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
     parser.add_argument("--set", nargs="*", default=[],
-                        help="extra pre-training overrides, e.g. model.temperature=0.5; data.source.* ones apply "
-                             "to the evaluations too")
+                        help="extra pre-training overrides, e.g. model.temperature=0.5; data.source.* and input ones "
+                             "apply to the evaluations too")
     parser.add_argument("--work", default=str(REPO / "logs" / "proof"), help="run folders (resumable)")
     parser.add_argument("--out", default=str(REPO / "experiments" / "proof" / "results"))
     args = parser.parse_args()
     pretrain = compose_config("train", ["experiment=proof", *args.set], Path(args.work))
     if args.epochs is None:
         args.epochs = int(pretrain.trainer.max_epochs)
-    # the evaluations read the same generated dataset as the pre-training
+    # the evaluations read the same generated dataset, with the same input, as the pre-training
+    args.eval_input = pretrain.input
     args.data_overrides = [f"data.source.{key}={value}" for key, value in pretrain.data.source.items()
                            if key not in ("_target_", "root")]
     start = time.perf_counter()

@@ -84,6 +84,15 @@ def test_heads_shapes():
     assert ProjectionHead(32, 64, 16)(x).shape == (4, 16)
 
 
+def test_pace_head_is_linear_by_default_and_an_mlp_with_hidden():
+    linear, mlp = PaceHead(32, 4), PaceHead(32, 4, dropout=0.5, hidden=64)
+    assert [tuple(p.shape) for p in linear.parameters()] == [(4, 32), (4,)]
+    assert mlp.fc.in_features == 64 and mlp.hidden[0].in_features == 32
+    assert mlp.train()(torch.randn(4, 32)).shape == (4, 4)
+    with pytest.raises(ValueError, match="hidden=0"):
+        PaceHead(32, 4, hidden=0)
+
+
 def test_backward_finite_gradients():
     model = R2Plus1D(base_width=4)
     head = PaceHead(model.out_dim, 4)

@@ -4,15 +4,27 @@ from torch import nn
 
 
 class PaceHead(nn.Module):
-    """Pace classifier: optional dropout + Linear, (B, in_dim) -> (B, num_classes) logits."""
+    """Pace classifier, (B, in_dim) -> (B, num_classes) logits.
 
-    def __init__(self, in_dim: int, num_classes: int, dropout: float = 0.0):
+    ``hidden=None``: optional dropout + Linear (the official code). ``hidden=N``: an MLP,
+    Linear(in_dim, N) -> BN1d -> ReLU -> optional dropout -> Linear(N, num_classes), which leaves
+    the pooled backbone features one layer away from the pace logits (as a projection head does
+    for contrastive features).
+    """
+
+    def __init__(self, in_dim: int, num_classes: int, dropout: float = 0.0, hidden: int | None = None):
         super().__init__()
+        if hidden is not None and hidden < 1:
+            raise ValueError(f"pace head hidden={hidden}: expected null or a positive width")
+        self.hidden = (
+            nn.Sequential(nn.Linear(in_dim, hidden), nn.BatchNorm1d(hidden), nn.ReLU(inplace=True))
+            if hidden else nn.Identity()
+        )
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
-        self.fc = nn.Linear(in_dim, num_classes)
+        self.fc = nn.Linear(hidden or in_dim, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc(self.dropout(x))
+        return self.fc(self.dropout(self.hidden(x)))
 
 
 class ProjectionHead(nn.Sequential):

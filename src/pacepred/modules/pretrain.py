@@ -46,6 +46,8 @@ class PacePretrainModule(pl.LightningModule):
         loss_weights: ``{"pace": w_pace, "contrastive": w_ctr, "supervised": w_sup}``.
         num_classes: action classes of the supervised term (needed when ``w_sup > 0``).
         head_dropout: dropout before the pace classifier.
+        head_hidden: None for a linear pace classifier (the official code), N for an MLP head
+            with N hidden units (:class:`PaceHead`).
         channels_last: channels_last_3d memory format for the backbone and its input; None =
             on CUDA only (where cuDNN is faster with it).
         compile: compile the backbone with ``torch.compile`` (in place: parameter names unchanged).
@@ -65,6 +67,7 @@ class PacePretrainModule(pl.LightningModule):
         temperature: float = 0.5,
         loss_weights: dict[str, float] | None = None,
         head_dropout: float = 0.0,
+        head_hidden: int | None = None,
         channels_last: bool | None = None,
         compile: bool = False,
         activation_checkpointing: bool = False,
@@ -80,7 +83,7 @@ class PacePretrainModule(pl.LightningModule):
             backbone.compile()
         self.channels_last = channels_last
         self.paces = [str(p) for p in paces]
-        self.pace_head = PaceHead(backbone.out_dim, len(paces), dropout=head_dropout)
+        self.pace_head = PaceHead(backbone.out_dim, len(paces), dropout=head_dropout, hidden=head_hidden)
         self.projection = ProjectionHead(backbone.out_dim, proj_hidden, proj_dim) if contrastive else None
         self.contrastive = contrastive
         self.temperature = temperature

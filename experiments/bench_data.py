@@ -217,41 +217,61 @@ def keys(num_items: int, clips: int) -> list[tuple[int, int]]:
 
 
 def measure(dataset: Dataset, clips: int, workers: int, batch_transform=None, batch_size: int = 8) -> tuple[float, float]:
-    """(clips/s, CPU ms per clip) of iterating ``dataset`` over ``clips`` keys.
+    """(clips/s, CPU ms per clip) of ``dataset`` in the steady state of training.
 
-    Clips/s is timed after one warm-up batch. The CPU time is that of every process together (the
-    main process, with the batch transform, and the workers, counted once they exit at the end of
-    the loop) over all the clips including the warm-up batch: unlike the rate, it does not depend
-    on how many cores are free, so its ratios are what N workers on N otherwise idle cores would give.
+    Two passes over the same ``clips`` keys with persistent workers (pacepred's setting): the
+    first starts the workers and warms up, the second is measured, from before its first index is
+    sent to after its last batch is transformed. The CPU time is that of every process together
+    (the main process, with the batch transform, and the workers): unlike the rate, it does not
+    depend on how many cores are free, so its ratios are what N workers on N otherwise idle cores
+    would give.
     """
-    loader = DataLoader(dataset, batch_size=batch_size, sampler=keys(len(dataset), clips + batch_size),
-                        num_workers=workers, persistent_workers=False)
+    # fork: the workers are children of this process (forkserver ones, the default from Python
+    # 3.14, would be the server's, out of sight of process_cpu_seconds)
+    loader = DataLoader(dataset, batch_size=batch_size, sampler=keys(len(dataset), clips), num_workers=workers,
+                        persistent_workers=workers > 0, multiprocessing_context="fork" if workers else None)
     generator = torch.Generator().manual_seed(0)
-    cpu_before = cpu_seconds()
-    start, count = None, 0
-    for batch in loader:
-        if batch_transform is not None:
+
+    def one_pass() -> int:
+        count = 0
+        for batch in loader:
             video = batch["video"] if isinstance(batch, dict) else batch
-            batch_transform(video, train=True, generator=generator)
-        if start is None:
-            start = time.perf_counter()
+            if batch_transform is not None:
+                batch_transform(video, train=True, generator=generator)
+            count += len(video)
+        return count
+
+    one_pass()
+    cpu_before, start = process_cpu_seconds(), time.perf_counter()
+    count = one_pass()
+    wall, cpu_after = time.perf_counter() - start, process_cpu_seconds()
+    del loader  # the persistent workers exit
+    cpu = sum(seconds - cpu_before.get(pid, 0.0) for pid, seconds in cpu_after.items())
+    return count / wall, 1000 * cpu / count
+
+
+def process_cpu_seconds() -> dict[int, float]:
+    """pid -> user + system CPU seconds of this process and of its live child processes (Linux)."""
+    ticks, me = os.sysconf("SC_CLK_TCK"), os.getpid()
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    seconds = {me: own.ru_utime + own.ru_stime}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
             continue
-        count += len(batch["video"]) if isinstance(batch, dict) else len(batch)
-    rate = count / (time.perf_counter() - start)
-    # the loop's end shut the workers down and joined them, so their CPU time is counted
-    return rate, 1000 * (cpu_seconds() - cpu_before) / (count + batch_size)
-
-
-def cpu_seconds() -> float:
-    """User + system CPU seconds of this process and of its exited, waited-for children."""
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        fields = stat.rsplit(")", 1)[1].split()  # from field 3 (state) on: ppid, ..., utime, stime
+        if int(fields[1]) == me:
+            seconds[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    return seconds
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2, help="N of the 'N workers' columns")
-    parser.add_argument("--clips", type=int, default=240, help="clips timed per measurement")
+    parser.add_argument("--clips", type=int, default=240, help="clips per pass (a warm-up pass, then the timed one)")
     parser.add_argument("--repeats", type=int, default=3, help="rounds over all pipelines; the median is reported")
     parser.add_argument("--out", default=str(REPO / "experiments" / "results"), help="folder of the .md and .json")
     args = parser.parse_args()
@@ -310,7 +330,7 @@ def main() -> None:
         "command": f"python experiments/bench_data.py --workers {n} --clips {args.clips} --repeats {args.repeats}",
     }
     header = (f"Data throughput, {run['date']}, {run['machine']}, {run['torch_threads']} torch thread(s) in the main "
-              f"process, {args.clips} clips per measurement, median of {args.repeats} interleaved rounds; 16-frame pace clips (paces 1-4), resize 128x171, crop 112; "
+              f"process, steady state: {args.clips} clips timed after a warm-up pass of the same clips, persistent workers, median of {args.repeats} interleaved rounds; 16-frame pace clips (paces 1-4), resize 128x171, crop 112; "
               f"command: `{run['command']}`\n\n")
     table = (f"| pipeline | clips/s, 1 worker | clips/s, {n} workers | CPU ms per clip, 1 worker | "
              f"CPU ms per clip, {n} workers |\n|---|---|---|---|---|\n")

@@ -5,8 +5,9 @@ On the same 320x240 JPEG folders as ``bench_data.py`` (generated from the real c
 pace clip (paces 1-4, resize 128x171, crop 112): the stages of pacepred's ``frames`` pipeline
 (JPEG decoding with libjpeg-turbo, also with its fast DCT and upsampling for comparison, the
 batched resize, crop and flip, the whole dataset item, the batch transform with per-frame colour
-jitter, per clip of a batch of 8) and the whole item of the official-style pipeline. Median of
-``--repeats`` passes over ``--clips`` clips.
+jitter per clip of a batch of 8, with the default and with the sequential jitter) and the whole
+item of the official-style pipeline. Median of ``--repeats`` passes over ``--clips`` clips (or
+batches, for the batch transform).
 
     python experiments/profile_clip_cost.py
 
@@ -34,17 +35,19 @@ from pacepred.data.records import VideoRecord
 from pacepred.data.transforms import ClipBatchTransform, crop_and_flip
 
 BATCH = 8
+TRANSFORM = "pacepred batch transform (per-frame jitter, normalisation), per clip of a batch of 8"
+SEQUENTIAL = "the same with `jitter_impl=sequential` (torchvision's operations, HSV hue: not the default)"
 
 
-def cpu_ms_per_clip(step, clips: int, repeats: int) -> float:
-    """Median over ``repeats`` passes of the CPU ms per call of ``step(k)`` for k < ``clips``."""
+def cpu_ms_per_call(step, calls: int, repeats: int) -> float:
+    """Median over ``repeats`` passes of the CPU ms per call of ``step(k)`` for k < ``calls``."""
     step(0)
     passes = []
     for _ in range(repeats):
         start = time.process_time()
-        for k in range(clips):
+        for k in range(calls):
             step(k)
-        passes.append(1000 * (time.process_time() - start) / clips)
+        passes.append(1000 * (time.process_time() - start) / calls)
     return statistics.median(passes)
 
 
@@ -72,6 +75,7 @@ def main() -> None:
                                   train=True, flip=True)
         official = OfficialStyleDataset(folders)
         transform = ClipBatchTransform("rgb", jitter_mode="per_frame", jitter_impl="linear")
+        sequential = ClipBatchTransform("rgb", jitter_mode="per_frame", jitter_impl="sequential")
         batch = torch.stack([dataset[items[k]]["video"] for k in range(BATCH)])
         generator = torch.Generator().manual_seed(0)
         stages = {
@@ -84,11 +88,14 @@ def main() -> None:
             "random crop 112 and flip": lambda k: crop_and_flip(resized[k], CROP, rng, flip=True),
             "pacepred frames: whole dataset item (file reads, sampling, all of the above)":
                 lambda k: dataset[items[k]],
-            "pacepred batch transform (per-frame jitter, normalisation), per clip of a batch of 8":
-                lambda k: transform(batch, train=True, generator=generator) if k % BATCH == 0 else None,
+            TRANSFORM:
+                lambda k: transform(batch, train=True, generator=generator),
+            SEQUENTIAL: lambda k: sequential(batch, train=True, generator=generator),
             "official-style frames: whole dataset item": lambda k: official[items[k]],
         }
-        costs = {name: cpu_ms_per_clip(step, args.clips, args.repeats) for name, step in stages.items()}
+        costs = {name: cpu_ms_per_call(step, args.clips, args.repeats) for name, step in stages.items()}
+        for name in (TRANSFORM, SEQUENTIAL):
+            costs[name] /= BATCH  # one call transforms a whole batch
     finally:
         shutil.rmtree(work, ignore_errors=True)
     table = (f"CPU ms per 16-frame clip, one process, 1 torch thread, 320x240 JPEG folders, median of "

@@ -86,6 +86,7 @@ def test_heads_shapes():
 
 def test_pace_head_is_linear_by_default_and_an_mlp_with_hidden():
     linear, mlp = PaceHead(32, 4), PaceHead(32, 4, dropout=0.5, hidden=64)
+    assert list(linear.state_dict()) == ["fc.weight", "fc.bias"]  # checkpoints of the linear head still load
     assert [tuple(p.shape) for p in linear.parameters()] == [(4, 32), (4,)]
     assert mlp.fc.in_features == 64 and mlp.hidden[0].in_features == 32
     assert mlp.train()(torch.randn(4, 32)).shape == (4, 4)

@@ -169,7 +169,8 @@ class ClipBatchTransform(nn.Module):
     every frame (``per_frame``, the paper) or once per clip (``per_clip``); the order of the
     four operations is fixed (torchvision draws a random order). ``jitter_impl`` chooses how:
     ``linear`` (default) composes them into one colour matrix per image with the hue as a YIQ
-    chroma rotation (:func:`color_jitter_linear`, about 25 times cheaper on a CPU),
+    chroma rotation (:func:`color_jitter_linear`; the whole batch transform about 15 times cheaper
+    on a CPU: `experiments/profile_clip_cost.py`),
     ``sequential`` applies torchvision's definitions one by one with the hue in HSV. The official
     code feeds raw 0-255 BGR values; pacepred feeds RGB normalised by ``mean``/``std``
     (METHOD.md decision).

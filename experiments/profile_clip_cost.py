@@ -29,7 +29,7 @@ import torch
 
 from bench_data import CLIP_LEN, CROP, PACES, REPO, RESIZE, OfficialStyleDataset, keys, make_videos
 from pacepred.data.datasets import PaceClipDataset
-from pacepred.data.decoding import FRAME_NAME, _resize_frames
+from pacepred.data.decoding import FRAME_NAME, _resize_frames, frame_count
 from pacepred.data.pace import sample_pace_clip
 from pacepred.data.records import VideoRecord
 from pacepred.data.transforms import ClipBatchTransform, crop_and_flip
@@ -62,7 +62,7 @@ def main() -> None:
     try:
         folders = make_videos(work)["frames"]
         items = keys(len(folders), args.clips)
-        counts = [len(list(folder.glob("frame*.jpg"))) for folder in folders]
+        counts = [frame_count(folder) for folder in folders]
         rng = np.random.default_rng(0)
         clip_files = []  # (JPEG bytes of the clip's 16 frames) per clip, read once
         for index, _ in items:

@@ -20,6 +20,7 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from pacepred.data.memory import retain_freed_memory
 from pacepred.data.records import drop_listed
 from pacepred.evaluation.checkpoints import (
     CheckpointMismatchError, file_sha256, load_backbone_checkpoint, resolve_checkpoint, run_config_path,
@@ -83,6 +84,8 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         model_key = f"random-{short_hash({'backbone': info['backbone'], 'seed': cfg.seed, 'torch': torch.__version__})}"
         print(f"random initialisation of {type(backbone).__name__} (seed {cfg.seed})")
 
+    if cfg.data.get("retain_freed_memory", True):
+        retain_freed_memory()  # process-wide; the loaders' forked workers inherit it
     source = instantiate(cfg.data.source)
     train_records, class_names = source.records("train")
     test_records, _ = source.records("test")

@@ -21,6 +21,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from pacepred.data.datasets import PaceClipDataset, SeededShardSampler
+from pacepred.data.memory import retain_freed_memory, retain_freed_memory_in_worker
 from pacepred.data.pace import BOUNDARY_POLICIES
 from pacepred.data.records import drop_listed
 from pacepred.data.transforms import ClipBatchTransform
@@ -50,6 +51,9 @@ class PaceDataModule(pl.LightningDataModule):
         skip_list: a file of videos to leave out of both stages, one path per line relative to
             the source's root (``source.root``, i.e. ``data.root``), or None (see
             :func:`pacepred.data.records.drop_listed`).
+        cache_decoded: keep every decoded video in memory (per process).
+        retain_freed_memory: keep freed heap memory in this process and the workers instead of
+            giving it back to the OS after every clip (:mod:`pacepred.data.memory`, glibc only).
     """
 
     def __init__(
@@ -75,6 +79,7 @@ class PaceDataModule(pl.LightningDataModule):
         decoder: str = "decord",
         skip_list: str | None = None,
         cache_decoded: bool = False,
+        retain_freed_memory: bool = True,
     ):
         super().__init__()
         if boundary not in BOUNDARY_POLICIES:
@@ -99,7 +104,10 @@ class PaceDataModule(pl.LightningDataModule):
             "pin_memory": pin_memory,
             "persistent_workers": persistent_workers and num_workers > 0,
             "prefetch_factor": prefetch_factor if num_workers > 0 else None,
+            # forked workers inherit the setting from setup(); spawned ones set it themselves
+            "worker_init_fn": retain_freed_memory_in_worker if retain_freed_memory and num_workers > 0 else None,
         }
+        self.retain_freed_memory = retain_freed_memory
         self.seed = seed
         self.on_bad_video = on_bad_video
         self.decoder = decoder
@@ -121,6 +129,8 @@ class PaceDataModule(pl.LightningDataModule):
         )
 
     def setup(self, stage: str | None = None) -> None:
+        if self.retain_freed_memory:
+            retain_freed_memory()
         if "train" not in self.datasets:
             self.datasets["train"] = self._dataset("train", train=True, num_views=self.num_views)
             self.datasets["val"] = self._dataset("test", train=False, num_views=1)

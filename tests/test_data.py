@@ -121,6 +121,15 @@ def test_crop_and_flip():
     assert torch.equal(centre, torch.from_numpy(frames[:, 2:6, 3:7]).permute(0, 3, 1, 2))
     with pytest.raises(ValueError, match="crop_size=12 is larger than the decoded frames"):
         crop_and_flip(frames, 12, None, flip=False)
+    seen = set()
+    for seed in range(16):  # random crops, mirrored half of the time, pixels copied out of the frames
+        clip = crop_and_flip(frames, 4, np.random.default_rng(seed), flip=True).permute(0, 2, 3, 1)
+        assert clip.is_contiguous() and clip.untyped_storage().data_ptr() != frames.ctypes.data
+        crops = {(top, left): torch.from_numpy(frames[:, top:top + 4, left:left + 4]) for top in range(5) for left in range(7)}
+        matches = [torch.equal(clip, crop) for crop in crops.values()] + [torch.equal(clip, crop.flip(2)) for crop in crops.values()]
+        assert sum(matches) == 1
+        seen.add(matches.index(True) >= len(crops))
+    assert seen == {False, True}
 
 
 @pytest.mark.parametrize("jitter", [color_jitter_sequential, color_jitter_linear])

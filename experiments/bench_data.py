@@ -29,6 +29,12 @@ boundary) resized to 128x171 and cropped to 112x112, with 1 and with N loader wo
 - ``official-style frames``: the official code's way on the 320x240 JPEG folders: each frame read
   with OpenCV, resized, converted to PIL, per-frame colour jitter with torchvision, crop, tensor.
 
+The workers of pacepred's pipelines and of raw decord (the ceiling at its fastest) keep freed
+memory as pacepred's loaders do (``data.retain_freed_memory``, :mod:`pacepred.data.memory`); the
+official-style workers run with glibc's defaults, as the official code does, which is its faster
+setting in ``experiments/results/clip_cost.md``. The main process, where pacepred's batch
+transform runs, keeps glibc's defaults.
+
 Each pipeline is measured in clips/s and in CPU milliseconds per clip (all processes together:
 what a clip costs whatever the number of free cores; with more workers than the machine has idle
 cores, the rate tracks this cost). A second table gives the disk size of each form (the four
@@ -65,6 +71,7 @@ from torch.utils.data import DataLoader, Dataset
 from pacepred.data.convert import FrameSettings, TranscodeSettings, extract_frames, transcode_video
 from pacepred.data.datasets import PaceClipDataset, sample_seed
 from pacepred.data.decoding import FRAME_NAME, read_clip
+from pacepred.data.memory import retain_freed_memory_in_worker
 from pacepred.data.pace import sample_pace_clip
 from pacepred.data.convert import disk_size
 from pacepred.data.records import VideoRecord
@@ -228,8 +235,11 @@ def measure(dataset: Dataset, clips: int, workers: int, batch_transform=None, ba
     """
     # fork: the workers are children of this process (forkserver ones, the default from Python
     # 3.14, would be the server's, out of sight of process_cpu_seconds)
+    # every pipeline's workers as they ship (see the module docstring)
+    worker_init = None if isinstance(dataset, OfficialStyleDataset) else retain_freed_memory_in_worker
     loader = DataLoader(dataset, batch_size=batch_size, sampler=keys(len(dataset), clips), num_workers=workers,
-                        persistent_workers=workers > 0, multiprocessing_context="fork" if workers else None)
+                        persistent_workers=workers > 0, multiprocessing_context="fork" if workers else None,
+                        worker_init_fn=worker_init if workers else None)
     generator = torch.Generator().manual_seed(0)
 
     def one_pass() -> int:

@@ -7,7 +7,10 @@ pace clip (paces 1-4, resize 128x171, crop 112): the stages of pacepred's ``fram
 batched resize, crop and flip, the whole dataset item, the batch transform with per-frame colour
 jitter per clip of a batch of 8, with the default and with the sequential jitter) and the whole
 item of the official-style pipeline. Median of ``--repeats`` passes over ``--clips`` clips (or
-batches, for the batch transform).
+batches, for the batch transform). Then both pipelines as a training loop runs them (8 items
+stacked, pacepred's batch transform, next batch), each in a fresh process, with glibc's default
+allocator settings and after :func:`pacepred.data.memory.retain_freed_memory`
+(``data.retain_freed_memory``, pacepred's default), with the page faults per clip.
 
     python experiments/profile_clip_cost.py
 
@@ -17,10 +20,13 @@ Prints the Markdown table and saves it to ``experiments/results/clip_cost.md`` (
 from __future__ import annotations
 
 import argparse
+import multiprocessing
+import resource
 import shutil
 import statistics
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +36,7 @@ import torch
 from bench_data import CLIP_LEN, CROP, PACES, REPO, RESIZE, OfficialStyleDataset, keys, make_videos
 from pacepred.data.datasets import PaceClipDataset
 from pacepred.data.decoding import FRAME_NAME, _resize_frames, frame_count
+from pacepred.data.memory import retain_freed_memory
 from pacepred.data.pace import sample_pace_clip
 from pacepred.data.records import VideoRecord
 from pacepred.data.transforms import ClipBatchTransform, crop_and_flip
@@ -49,6 +56,37 @@ def cpu_ms_per_call(step, calls: int, repeats: int) -> float:
             step(k)
         passes.append(1000 * (time.process_time() - start) / calls)
     return statistics.median(passes)
+
+
+LOOP_SETTINGS = {"glibc defaults": False, "retain_freed_memory (pacepred's default)": True}
+LOOP_PIPELINES = ("pacepred frames + batch transform", "official-style frames")
+
+
+def training_loop_cost(pipeline: str, folders: list[Path], items: list, retain: bool,
+                       repeats: int) -> tuple[float, float]:
+    """(CPU ms, page faults) per clip of ``pipeline``'s items (and batch transform), batch after batch."""
+    torch.set_num_threads(1)
+    if retain and not retain_freed_memory():
+        return float("nan"), float("nan")  # not glibc
+    generator = torch.Generator().manual_seed(0)
+    if pipeline == LOOP_PIPELINES[0]:
+        dataset = PaceClipDataset([VideoRecord(f, 0) for f in folders], PACES, CLIP_LEN, 1, "fit", RESIZE, CROP,
+                                  train=True, flip=True)
+        transform = ClipBatchTransform("rgb", jitter_mode="per_frame", jitter_impl="linear")
+    else:
+        dataset, transform = OfficialStyleDataset(folders), None
+
+    def training_step(k: int) -> None:
+        clips = [dataset[items[(k * BATCH + j) % len(items)]] for j in range(BATCH)]
+        batch = torch.stack([clip["video"] if isinstance(clip, dict) else clip for clip in clips])
+        if transform is not None:
+            transform(batch, train=True, generator=generator)
+
+    steps = len(items) // BATCH
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    ms = cpu_ms_per_call(training_step, steps, repeats) / BATCH
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
+    return ms, faults / ((repeats * steps + 1) * BATCH)
 
 
 def main() -> None:
@@ -96,12 +134,23 @@ def main() -> None:
         costs = {name: cpu_ms_per_call(step, args.clips, args.repeats) for name, step in stages.items()}
         for name in (TRANSFORM, SEQUENTIAL):
             costs[name] /= BATCH  # one call transforms a whole batch
+
+        # each in a fresh process: what glibc does depends on the process's allocation history
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            loop = {(pipeline, setting): pool.submit(training_loop_cost, pipeline, folders, items, retain,
+                                                     args.repeats).result()
+                    for pipeline in LOOP_PIPELINES for setting, retain in LOOP_SETTINGS.items()}
     finally:
         shutil.rmtree(work, ignore_errors=True)
     table = (f"CPU ms per 16-frame clip, one process, 1 torch thread, 320x240 JPEG folders, median of "
              f"{args.repeats} passes over {args.clips} clips; command: `python experiments/profile_clip_cost.py "
              f"--clips {args.clips} --repeats {args.repeats}`\n\n| stage | CPU ms per clip |\n|---|---|\n")
     table += "".join(f"| {name} | {ms:.2f} |\n" for name, ms in costs.items())
+    table += ("\nAs a training loop runs them (items stacked into batches of 8, then the batch transform), each "
+              "setting in a fresh process:\n\n| pipeline | allocator | CPU ms per clip | page faults per clip |\n"
+              "|---|---|---|---|\n")
+    table += "".join(f"| {pipeline} | {setting} | {ms:.2f} | {faults:.0f} |\n"
+                     for (pipeline, setting), (ms, faults) in loop.items())
     print(table)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

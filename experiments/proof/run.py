@@ -95,7 +95,7 @@ def run_condition(condition: str, seed: int, args: argparse.Namespace) -> dict[s
     ckpt, pretrain_overrides = "null", []
     if CONDITIONS[condition] is not None:
         pretrain_overrides = ["experiment=proof", *CONDITIONS[condition], f"seed={seed}",
-                              f"trainer.max_epochs={args.epochs}", *args.set]
+                              f"trainer.max_epochs={args.epochs}", *args.set, *args.pretrain_set]
         result = cached(job / "pretrain_metrics.json", pretrain_overrides,
                         lambda: train(compose_config("train", pretrain_overrides, job / "pretrain"))["metrics"])
         metrics.update({**result, "seconds/pretrain": result["seconds"]})
@@ -209,6 +209,9 @@ def main() -> None:
     parser.add_argument("--set", nargs="*", default=[],
                         help="extra pre-training overrides, e.g. model.temperature=0.5; data.source.* and input ones "
                              "apply to the evaluations too")
+    parser.add_argument("--pretrain-set", nargs="*", default=[],
+                        help="overrides of the pre-training only, e.g. a larger unlabelled pool: "
+                             "data.root=data/pool80 data.source.num_train_per_class=80 (the evaluations keep the benchmark)")
     parser.add_argument("--work", default=str(REPO / "logs" / "proof"), help="run folders (resumable)")
     parser.add_argument("--out", default=str(REPO / "experiments" / "proof" / "results"))
     args = parser.parse_args()

@@ -2,11 +2,17 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+import torch
 from hydra.utils import instantiate
 
-from pacepred.data.memory import retain_freed_memory, retain_freed_memory_in_worker
+from pacepred.data.memory import retain_freed_memory_in_worker
+from pacepred.data.records import VideoRecord
+from pacepred.data.transforms import ClipBatchTransform
+from pacepred.evaluation.datamodule import ClassifyDataModule
+from pacepred.evaluation.features import FeatureExtractor
 from pacepred.train import datamodule_options
 
 # A batch transform's pattern on the paper's batch of 30 clips: float buffers of 30 x 16x3x112x112
@@ -56,3 +62,18 @@ def test_retain_freed_memory_is_on_by_default_in_the_loader_workers(make_cfg):
     off = instantiate(datamodule_options(make_cfg(["data=synthetic", "data.num_workers=2",
                                                    "data.retain_freed_memory=false"]).data), paces=[1, 2], num_views=1)
     assert off.loader_options["worker_init_fn"] is None
+
+
+def test_the_evaluation_loaders_retain_freed_memory_in_their_workers():
+    records = [VideoRecord(Path("video.mp4"), 0)]  # nothing is read until a loader is iterated
+    transform = ClipBatchTransform("residual")
+    for retain, expected in ((True, retain_freed_memory_in_worker), (False, None)):
+        finetune = ClassifyDataModule(records, records, 17, (64, 64), 56, False, 3, transform, 4, 4, num_workers=2,
+                                      retain_freed_memory=retain)
+        assert finetune.train_dataloader().worker_init_fn is expected
+        assert finetune.test_dataloader().worker_init_fn is expected
+        features = FeatureExtractor(torch.nn.Identity(), "key", transform, 3, 17, (64, 64), 56, 4, 2, None,
+                                    torch.device("cpu"), retain_freed_memory=retain)
+        assert features.worker_init is expected
+    in_process = ClassifyDataModule(records, records, 17, (64, 64), 56, False, 3, transform, 4, 4, num_workers=0)
+    assert in_process.train_dataloader().worker_init_fn is None

@@ -84,8 +84,9 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         model_key = f"random-{short_hash({'backbone': info['backbone'], 'seed': cfg.seed, 'torch': torch.__version__})}"
         print(f"random initialisation of {type(backbone).__name__} (seed {cfg.seed})")
 
-    if cfg.data.get("retain_freed_memory", True):
-        retain_freed_memory()  # process-wide; the loaders' forked workers inherit it
+    retain = cfg.data.get("retain_freed_memory", True)
+    if retain:
+        retain_freed_memory()  # this process; the loaders' workers set it through their worker_init_fn
     source = instantiate(cfg.data.source)
     train_records, class_names = source.records("train")
     test_records, _ = source.records("test")
@@ -103,6 +104,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         crop_size=cfg.data.crop_size, num_workers=cfg.data.num_workers,
         cache_dir=Path(cfg.paths.feature_cache) if cfg.paths.feature_cache else None, device=device,
         output_dir=output_dir, report=report, seed=cfg.seed, cache_decoded=cfg.data.get("cache_decoded", False),
+        retain_freed_memory=retain,
     )
     t = cfg.task
     if task == "retrieval":

@@ -21,7 +21,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from pacepred.data.datasets import PaceClipDataset, SeededShardSampler
-from pacepred.data.memory import retain_freed_memory, retain_freed_memory_in_worker
+from pacepred.data.memory import loader_worker_init, retain_freed_memory
 from pacepred.data.pace import BOUNDARY_POLICIES
 from pacepred.data.records import drop_listed
 from pacepred.data.transforms import ClipBatchTransform
@@ -105,7 +105,7 @@ class PaceDataModule(pl.LightningDataModule):
             "persistent_workers": persistent_workers and num_workers > 0,
             "prefetch_factor": prefetch_factor if num_workers > 0 else None,
             # forked workers inherit the setting from setup(); spawned ones set it themselves
-            "worker_init_fn": retain_freed_memory_in_worker if retain_freed_memory and num_workers > 0 else None,
+            "worker_init_fn": loader_worker_init(retain_freed_memory, num_workers),
         }
         self.retain_freed_memory = retain_freed_memory
         self.seed = seed

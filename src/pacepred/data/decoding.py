@@ -368,8 +368,10 @@ def _read_pyav(path: Path, choose_indices, size, num_threads: int) -> np.ndarray
 #: mtime (which changes when a file is added, removed or renamed in it) stays the same.
 _FRAME_COUNTS: dict[str, tuple[int, int]] = {}
 #: a folder changed less than this long ago is listed again: file systems stamp times coarsely (a
-#: clock tick), so a change within the same tick would leave the mtime as it was.
-_SETTLED_NS = 1_000_000_000
+#: clock tick; FAT in 2 s steps), so a change within the same step would leave the mtime as it was.
+#: (A mount whose folders keep a fixed mtime, as some FUSE and object-store mounts do, would keep
+#: a count stale: frames are not expected to change under a running job.)
+_SETTLED_NS = 3_000_000_000
 
 
 def frame_count(path: Path) -> int:

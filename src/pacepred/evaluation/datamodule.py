@@ -19,6 +19,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from pacepred.data.datasets import PaceClipDataset, SeededShardSampler
+from pacepred.data.memory import loader_worker_init
 from pacepred.data.records import VideoRecord
 from pacepred.data.transforms import ClipBatchTransform
 from pacepred.evaluation.clips import MultiClipDataset
@@ -34,13 +35,14 @@ class ClassifyDataModule(pl.LightningDataModule):
         batch_transform: jitter (training only), normalisation, input representation.
         batch_size, test_batch_size: videos per training / test batch; num_workers: loader workers; seed: sampling and jitter;
         cache_decoded: keep decoded videos in memory (``read_clip(cache=True)``).
+        retain_freed_memory: the workers keep freed memory (:mod:`pacepred.data.memory`).
     """
 
     def __init__(
         self, train_records: Sequence[VideoRecord], test_records: Sequence[VideoRecord], span: int,
         decode_size: Sequence[int] | None, crop_size: int, flip: bool, num_clips: int,
         batch_transform: ClipBatchTransform, batch_size: int, test_batch_size: int, num_workers: int = 0,
-        seed: int = 0, cache_decoded: bool = False,
+        seed: int = 0, cache_decoded: bool = False, retain_freed_memory: bool = True,
     ):
         super().__init__()
         self.train_set = PaceClipDataset(train_records, [Fraction(1)], span, 1, "fit", decode_size, crop_size,
@@ -50,15 +52,16 @@ class ClassifyDataModule(pl.LightningDataModule):
         self.batch_transform = batch_transform
         self.batch_size, self.test_batch_size = batch_size, test_batch_size
         self.num_workers, self.seed = num_workers, seed
+        self.worker_init = loader_worker_init(retain_freed_memory, num_workers)
 
     def train_dataloader(self) -> DataLoader:
         sampler = SeededShardSampler(len(self.train_set), self.seed, shuffle=True)
         return DataLoader(self.train_set, batch_size=self.batch_size, sampler=sampler, drop_last=False,
-                          num_workers=self.num_workers)
+                          num_workers=self.num_workers, worker_init_fn=self.worker_init)
 
     def test_dataloader(self) -> DataLoader:
         return DataLoader(self.test_set, batch_size=self.test_batch_size, shuffle=False, drop_last=False,
-                          num_workers=self.num_workers)
+                          num_workers=self.num_workers, worker_init_fn=self.worker_init)
 
     def on_after_batch_transfer(self, batch: dict[str, torch.Tensor], dataloader_idx: int) -> dict[str, torch.Tensor]:
         """uint8 (B, K, S, C, H, W) -> float (B*K, C, T, H, W); labels stay (B,)."""

@@ -25,6 +25,7 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
+from pacepred.data.memory import loader_worker_init
 from pacepred.data.records import VideoRecord
 from pacepred.data.transforms import ClipBatchTransform
 from pacepred.evaluation.clips import MultiClipDataset
@@ -100,13 +101,14 @@ class FeatureExtractor:
         cache_dir: where feature files go; None disables the cache.
         device: where the backbone runs.
         cache_decoded: keep decoded videos in memory (``read_clip(cache=True)``).
+        retain_freed_memory: the workers keep freed memory (:mod:`pacepred.data.memory`).
     """
 
     def __init__(
         self, backbone: nn.Module, model_key: str, batch_transform: ClipBatchTransform,
         num_clips: int, span: int, decode_size: Sequence[int] | None, crop_size: int,
         batch_size: int, num_workers: int, cache_dir: Path | None, device: torch.device,
-        cache_decoded: bool = False,
+        cache_decoded: bool = False, retain_freed_memory: bool = True,
     ):
         self.backbone = backbone
         self.model_key = model_key
@@ -117,6 +119,7 @@ class FeatureExtractor:
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self.device = device
         self.cache_decoded = cache_decoded
+        self.worker_init = loader_worker_init(retain_freed_memory, num_workers)
 
     def data_key(self, records: Sequence[VideoRecord]) -> str:
         """Hash of everything besides the weights that the features depend on."""
@@ -150,7 +153,7 @@ class FeatureExtractor:
             dataset = MultiClipDataset(records, self.num_clips, self.span, self.decode_size, self.crop_size,
                                        cache_decoded=self.cache_decoded)
             loader = DataLoader(dataset, batch_size=self.batch_size, shuffle=False, drop_last=False,
-                                num_workers=self.num_workers)
+                                num_workers=self.num_workers, worker_init_fn=self.worker_init)
             extracted = extract_features(self.backbone, loader, self.batch_transform, missing, self.device)
             for protocol, features in extracted.items():
                 result[protocol] = VideoFeatures(features, labels)

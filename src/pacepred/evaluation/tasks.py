@@ -58,6 +58,7 @@ class EvalSetup:
     report: Report
     seed: int = 0
     cache_decoded: bool = False  # keep decoded videos in memory (read_clip(cache=True))
+    retain_freed_memory: bool = True  # the loader workers keep freed memory (pacepred.data.memory)
 
     @property
     def num_classes(self) -> int:
@@ -67,7 +68,7 @@ class EvalSetup:
         """(train, test) features for each protocol, through the cache; counts checked and recorded."""
         extractor = FeatureExtractor(self.backbone, self.model_key, self.batch_transform, num_clips, self.span,
                                      self.decode_size, self.crop_size, batch_size, self.num_workers,
-                                     self.cache_dir, self.device, self.cache_decoded)
+                                     self.cache_dir, self.device, self.cache_decoded, self.retain_freed_memory)
         train = extractor("train", self.train_records, protocols)
         test = extractor("test", self.test_records, protocols)
         for protocol in protocols:
@@ -191,7 +192,8 @@ def run_finetune(setup: EvalSetup, trainer: pl.Trainer, optimizer: Callable[...,
     module = ClassifierModule(setup.backbone, setup.num_classes, optimizer, scheduler, dropout)
     datamodule = ClassifyDataModule(setup.train_records, setup.test_records, setup.span, setup.decode_size,
                                     setup.crop_size, flip, num_clips, setup.batch_transform, batch_size,
-                                    test_batch_size, setup.num_workers, setup.seed, setup.cache_decoded)
+                                    test_batch_size, setup.num_workers, setup.seed, setup.cache_decoded,
+                                    setup.retain_freed_memory)
     trainer.fit(module, datamodule=datamodule)
     trainer.test(module, datamodule=datamodule, verbose=False)
     outputs = {name: torch.cat(chunks) for name, chunks in module.test_outputs.items()}

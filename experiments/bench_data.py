@@ -29,11 +29,12 @@ boundary) resized to 128x171 and cropped to 112x112, with 1 and with N loader wo
 - ``official-style frames``: the official code's way on the 320x240 JPEG folders: each frame read
   with OpenCV, resized, converted to PIL, per-frame colour jitter with torchvision, crop, tensor.
 
-The workers of pacepred's pipelines and of raw decord (the ceiling at its fastest) keep freed
-memory as pacepred's loaders do (``data.retain_freed_memory``, :mod:`pacepred.data.memory`); the
-official-style workers run with glibc's defaults, as the official code does, which is its faster
-setting in ``experiments/results/clip_cost.md``. The main process, where pacepred's batch
-transform runs, keeps glibc's defaults.
+The workers of pacepred's pipelines keep freed memory as pacepred's loaders do
+(``data.retain_freed_memory``, :mod:`pacepred.data.memory`), and so do raw decord's, so that the
+ceiling is measured under the same allocator setting; the official-style workers run with glibc's
+defaults, as the official code does (its training loop costs about the same either way in
+``experiments/results/clip_cost.md``). The main process, where pacepred's batch transform runs,
+keeps glibc's defaults.
 
 Each pipeline is measured in clips/s and in CPU milliseconds per clip (all processes together:
 what a clip costs whatever the number of free cores; with more workers than the machine has idle

@@ -1,14 +1,15 @@
 """Where the CPU time of one frames-pipeline clip goes, against the official-style pipeline.
 
 On the same 320x240 JPEG folders as ``bench_data.py`` (generated from the real clips of
-``../shared/videos``), in one process with one torch thread, the CPU milliseconds of one 16-frame
+``../shared/videos``), in one process with one torch thread and pacepred's allocator setting
+(``data.retain_freed_memory``), the CPU milliseconds of one 16-frame
 pace clip (paces 1-4, resize 128x171, crop 112): the stages of pacepred's ``frames`` pipeline
 (JPEG decoding with libjpeg-turbo, also with its fast DCT and upsampling for comparison, the
 batched resize, crop and flip, the whole dataset item, the batch transform with per-frame colour
 jitter per clip of a batch of 8, with the default and with the sequential jitter) and the whole
 item of the official-style pipeline. Median of ``--repeats`` passes over ``--clips`` clips (or
 batches, for the batch transform). Then both pipelines as a training loop runs them (8 items
-stacked, pacepred's batch transform, next batch), each in a fresh process, with glibc's default
+stacked, pacepred's batch transform, next batch), each in a fresh process (3 alternated rounds), with glibc's default
 allocator settings and after :func:`pacepred.data.memory.retain_freed_memory`
 (``data.retain_freed_memory``, pacepred's default), with the page faults per clip.
 
@@ -60,6 +61,7 @@ def cpu_ms_per_call(step, calls: int, repeats: int) -> float:
 
 LOOP_SETTINGS = {"glibc defaults": False, "retain_freed_memory (pacepred's default)": True}
 LOOP_PIPELINES = ("pacepred frames + batch transform", "official-style frames")
+LOOP_ROUNDS = 3
 
 
 def training_loop_cost(pipeline: str, folders: list[Path], items: list, retain: bool,
@@ -96,6 +98,9 @@ def main() -> None:
     parser.add_argument("--out", default=str(REPO / "experiments" / "results"))
     args = parser.parse_args()
     torch.set_num_threads(1)
+    # the stages as pacepred's processes run them (data.retain_freed_memory, the default); the
+    # training-loop table below compares the settings, each in a fresh process
+    retain_freed_memory()
     work = Path(tempfile.mkdtemp(prefix="pacepred_profile_"))
     try:
         folders = make_videos(work)["frames"]
@@ -135,19 +140,26 @@ def main() -> None:
         for name in (TRANSFORM, SEQUENTIAL):
             costs[name] /= BATCH  # one call transforms a whole batch
 
-        # each in a fresh process: what glibc does depends on the process's allocation history
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-            loop = {(pipeline, setting): pool.submit(training_loop_cost, pipeline, folders, items, retain,
-                                                     args.repeats).result()
-                    for pipeline in LOOP_PIPELINES for setting, retain in LOOP_SETTINGS.items()}
+        # each in a fresh process (what glibc does depends on the process's allocation history), the
+        # four alternated over LOOP_ROUNDS rounds so that a slow spell of the machine hits them all;
+        # each cell is the median of its rounds
+        rounds: dict[tuple[str, str], list[tuple[float, float]]] = {}
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), max_tasks_per_child=1) as pool:
+            for _ in range(LOOP_ROUNDS):
+                for pipeline in LOOP_PIPELINES:
+                    for setting, retain in LOOP_SETTINGS.items():
+                        result = pool.submit(training_loop_cost, pipeline, folders, items, retain, args.repeats)
+                        rounds.setdefault((pipeline, setting), []).append(result.result())
+        loop = {key: (statistics.median(ms for ms, _ in values), statistics.median(f for _, f in values))
+                for key, values in rounds.items()}
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    table = (f"CPU ms per 16-frame clip, one process, 1 torch thread, 320x240 JPEG folders, median of "
+    table = (f"CPU ms per 16-frame clip, one process, 1 torch thread, retained freed memory, 320x240 JPEG folders, median of "
              f"{args.repeats} passes over {args.clips} clips; command: `python experiments/profile_clip_cost.py "
              f"--clips {args.clips} --repeats {args.repeats}`\n\n| stage | CPU ms per clip |\n|---|---|\n")
     table += "".join(f"| {name} | {ms:.2f} |\n" for name, ms in costs.items())
     table += ("\nAs a training loop runs them (items stacked into batches of 8, then the batch transform), each "
-              "setting in a fresh process:\n\n| pipeline | allocator | CPU ms per clip | page faults per clip |\n"
+              f"setting in a fresh process, median of {LOOP_ROUNDS} alternated rounds:\n\n| pipeline | allocator | CPU ms per clip | page faults per clip |\n"
               "|---|---|---|---|\n")
     table += "".join(f"| {pipeline} | {setting} | {ms:.2f} | {faults:.0f} |\n"
                      for (pipeline, setting), (ms, faults) in loop.items())

@@ -220,6 +220,17 @@ class OfficialStyleDataset(Dataset):
         return torch.stack(frames)
 
 
+def pacepred_dataset(paths: list[Path]) -> PaceClipDataset:
+    """pacepred's training dataset on ``paths`` (videos or frame folders): pace clips, crop, flip."""
+    return PaceClipDataset([VideoRecord(p, 0) for p in paths], PACES, CLIP_LEN, 1, "fit", RESIZE, CROP,
+                           train=True, flip=True)
+
+
+def pacepred_transform(jitter_impl: str) -> ClipBatchTransform:
+    """pacepred's batch transform with per-frame colour jitter (the official code's jitter mode)."""
+    return ClipBatchTransform("rgb", jitter_mode="per_frame", jitter_impl=jitter_impl)
+
+
 def keys(num_items: int, clips: int) -> list[tuple[int, int]]:
     return [(k % num_items, sample_seed(0, 0, k)) for k in range(clips)]
 
@@ -234,10 +245,10 @@ def measure(dataset: Dataset, clips: int, workers: int, batch_transform=None, ba
     depend on how many cores are free, so its ratios are what N workers on N otherwise idle cores
     would give.
     """
-    # fork: the workers are children of this process (forkserver ones, the default from Python
-    # 3.14, would be the server's, out of sight of process_cpu_seconds)
     # every pipeline's workers as they ship (see the module docstring)
     worker_init = None if isinstance(dataset, OfficialStyleDataset) else retain_freed_memory_in_worker
+    # fork: the workers are children of this process (forkserver ones, the default from Python
+    # 3.14, would be the server's, out of sight of process_cpu_seconds)
     loader = DataLoader(dataset, batch_size=batch_size, sampler=keys(len(dataset), clips), num_workers=workers,
                         persistent_workers=workers > 0, multiprocessing_context="fork" if workers else None,
                         worker_init_fn=worker_init if workers else None)
@@ -292,25 +303,20 @@ def main() -> None:
         forms = make_videos(work)
         forms.update(make_prepared(forms, work))
         disk_mb = {form: sum(disk_size(path) for path in forms[form]) / 1e6 for form in FORMS}
-        transform = ClipBatchTransform("rgb", jitter_mode="per_frame", jitter_impl="linear")
-        sequential = ClipBatchTransform("rgb", jitter_mode="per_frame", jitter_impl="sequential")
-
-        def pacepred(paths):
-            records = [VideoRecord(p, 0) for p in paths]
-            return PaceClipDataset(records, PACES, CLIP_LEN, 1, "fit", RESIZE, CROP, train=True, flip=True)
+        transform, sequential = pacepred_transform("linear"), pacepred_transform("sequential")
 
         pipelines = {
             "decord raw (AVI xvid)": (DecordRawDataset(forms["avi"]), None),
-            VIDEO_AVI: (pacepred(forms["avi"]), transform),
-            f"{VIDEO_AVI}, sequential jitter": (pacepred(forms["avi"]), sequential),
-            TRANSCODED_AVI: (pacepred(forms["avi_transcoded"]), transform),
+            VIDEO_AVI: (pacepred_dataset(forms["avi"]), transform),
+            f"{VIDEO_AVI}, sequential jitter": (pacepred_dataset(forms["avi"]), sequential),
+            TRANSCODED_AVI: (pacepred_dataset(forms["avi_transcoded"]), transform),
             "decord raw (MP4 H.264)": (DecordRawDataset(forms["mp4"]), None),
-            VIDEO_MP4: (pacepred(forms["mp4"]), transform),
-            TRANSCODED_MP4: (pacepred(forms["mp4_transcoded"]), transform),
-            VIDEO_UCF: (pacepred(forms["ucf"]), transform),
-            TRANSCODED_UCF: (pacepred(forms["ucf_transcoded"]), transform),
-            FRAMES: (pacepred(forms["frames"]), transform),
-            PREPARED_FRAMES: (pacepred(forms["frames_128"]), transform),
+            VIDEO_MP4: (pacepred_dataset(forms["mp4"]), transform),
+            TRANSCODED_MP4: (pacepred_dataset(forms["mp4_transcoded"]), transform),
+            VIDEO_UCF: (pacepred_dataset(forms["ucf"]), transform),
+            TRANSCODED_UCF: (pacepred_dataset(forms["ucf_transcoded"]), transform),
+            FRAMES: (pacepred_dataset(forms["frames"]), transform),
+            PREPARED_FRAMES: (pacepred_dataset(forms["frames_128"]), transform),
             OFFICIAL: (OfficialStyleDataset(forms["frames"]), None),
         }
         # rounds interleave the pipelines, so that a slow spell of the shared machine hits them all;

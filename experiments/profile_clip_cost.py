@@ -34,13 +34,12 @@ import numpy as np
 import simplejpeg
 import torch
 
-from bench_data import CLIP_LEN, CROP, PACES, REPO, RESIZE, OfficialStyleDataset, keys, make_videos
-from pacepred.data.datasets import PaceClipDataset
+from bench_data import (CLIP_LEN, CROP, PACES, REPO, RESIZE, OfficialStyleDataset, keys, make_videos,
+                        pacepred_dataset, pacepred_transform)
 from pacepred.data.decoding import FRAME_NAME, _resize_frames, frame_count
 from pacepred.data.memory import retain_freed_memory
 from pacepred.data.pace import sample_pace_clip
-from pacepred.data.records import VideoRecord
-from pacepred.data.transforms import ClipBatchTransform, crop_and_flip
+from pacepred.data.transforms import crop_and_flip
 
 BATCH = 8
 TRANSFORM = "pacepred batch transform (per-frame jitter, normalisation), per clip of a batch of 8"
@@ -72,9 +71,7 @@ def training_loop_cost(pipeline: str, folders: list[Path], items: list, retain: 
         return float("nan"), float("nan")  # not glibc
     generator = torch.Generator().manual_seed(0)
     if pipeline == LOOP_PIPELINES[0]:
-        dataset = PaceClipDataset([VideoRecord(f, 0) for f in folders], PACES, CLIP_LEN, 1, "fit", RESIZE, CROP,
-                                  train=True, flip=True)
-        transform = ClipBatchTransform("rgb", jitter_mode="per_frame", jitter_impl="linear")
+        dataset, transform = pacepred_dataset(folders), pacepred_transform("linear")
     else:
         dataset, transform = OfficialStyleDataset(folders), None
 
@@ -114,11 +111,9 @@ def main() -> None:
             clip_files.append([(folders[index] / FRAME_NAME.format(int(i) + 1)).read_bytes() for i in indices])
         decoded = [np.stack([simplejpeg.decode_jpeg(d, colorspace="RGB") for d in f]) for f in clip_files]
         resized = [_resize_frames(frames, RESIZE) for frames in decoded]
-        dataset = PaceClipDataset([VideoRecord(f, 0) for f in folders], PACES, CLIP_LEN, 1, "fit", RESIZE, CROP,
-                                  train=True, flip=True)
+        dataset = pacepred_dataset(folders)
         official = OfficialStyleDataset(folders)
-        transform = ClipBatchTransform("rgb", jitter_mode="per_frame", jitter_impl="linear")
-        sequential = ClipBatchTransform("rgb", jitter_mode="per_frame", jitter_impl="sequential")
+        transform, sequential = pacepred_transform("linear"), pacepred_transform("sequential")
         batch = torch.stack([dataset[items[k]]["video"] for k in range(BATCH)])
         generator = torch.Generator().manual_seed(0)
         stages = {

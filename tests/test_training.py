@@ -122,3 +122,21 @@ def test_bad_video_skip_counts_and_lists_it(ucf101_layout, make_cfg, tmp_path):
     result = train(cfg)
     assert result["metrics"]["data/skipped_videos"] == 1.0
     assert (tmp_path / "run" / "skipped_videos.txt").read_text() == f"{broken}\n"
+
+
+def test_each_accumulated_batch_draws_its_own_jitter(ucf101_layout, make_cfg, monkeypatch):
+    """With gradient accumulation, the batches of one optimizer step get different colour jitter
+    (their seed counts batches, not optimizer steps)."""
+    from pacepred.data.transforms import ClipBatchTransform
+
+    seeds, forward = [], ClipBatchTransform.forward
+
+    def recording(self, video, train, generator=None):
+        if train:
+            seeds.append(generator.initial_seed())
+        return forward(self, video, train, generator)
+
+    monkeypatch.setattr(ClipBatchTransform, "forward", recording)
+    train(make_cfg(real(ucf101_layout) + ["backbone=r3d_w16", "data.batch_size=1", "trainer.limit_train_batches=2",
+                                          "trainer.max_epochs=2", "trainer.accumulate_grad_batches=2"]))
+    assert len(seeds) == 4 and len(set(seeds)) == 4, seeds

@@ -27,6 +27,17 @@ from pacepred.data.records import drop_listed
 from pacepred.data.transforms import ClipBatchTransform
 
 
+def training_batches_before(trainer: pl.Trainer) -> int:
+    """Training batches this run has taken before the current one (restored on resume).
+
+    The seed of a batch's on-device augmentation: unlike ``global_step``, which counts optimizer
+    steps, it differs between the batches of one gradient accumulation, and it equals
+    ``global_step`` without accumulation. Meant for ``on_after_batch_transfer``, which runs before
+    the loop counts the batch.
+    """
+    return trainer.fit_loop.total_batch_idx + 1
+
+
 class PaceDataModule(pl.LightningDataModule):
     """Pace clips of a dataset ``source`` (anything with ``records(stage)``, e.g. UCF101Split).
 
@@ -155,7 +166,7 @@ class PaceDataModule(pl.LightningDataModule):
         generator = None
         if training:
             generator = torch.Generator(device=batch["video"].device)
-            generator.manual_seed(self.seed * 1_000_003 + trainer.global_step * 101 + trainer.global_rank)
+            generator.manual_seed(self.seed * 1_000_003 + training_batches_before(trainer) * 101 + trainer.global_rank)
         views = batch["video"].shape[1]
         self.batch_transform.to(batch["video"].device)  # its mean/std buffers follow the batch
         return {

@@ -18,6 +18,7 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader
 
+from pacepred.data.datamodules import training_batches_before
 from pacepred.data.datasets import PaceClipDataset, SeededShardSampler
 from pacepred.data.memory import loader_worker_init
 from pacepred.data.records import VideoRecord
@@ -71,6 +72,6 @@ class ClassifyDataModule(pl.LightningDataModule):
         self.batch_transform.to(device)  # its mean/std buffers follow the batch (a no-op once there)
         generator = None
         if training:
-            generator = torch.Generator(device=device).manual_seed(self.seed * 1_000_003 + trainer.global_step)
+            generator = torch.Generator(device=device).manual_seed(self.seed * 1_000_003 + training_batches_before(trainer))
         return {"video": self.batch_transform(batch["video"], train=training, generator=generator),
                 "label": batch["label"]}

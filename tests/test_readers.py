@@ -195,3 +195,16 @@ def test_data_config_builds_its_reader(config, make_cfg, tmp_path, shared_videos
         records, classes = source.records(stage)
         assert records and len(classes) == 2
         assert all(r.path.exists() for r in records)
+
+
+def test_split_files_saved_with_a_byte_order_mark_read_the_same(tmp_path, shared_videos, hmdb51_layout):
+    """Spreadsheet and Windows editors save CSV and text files with a UTF-8 byte-order mark."""
+    root = make_kinetics(tmp_path / "k400", shared_videos, "flat")
+    expected = Kinetics400Split(root, layout="flat").records("test")
+    val = root / "annotations" / "val.csv"
+    val.write_bytes(b"\xef\xbb\xbf" + val.read_bytes())
+    assert Kinetics400Split(root, layout="flat").records("test") == expected
+    expected = HMDB51Split(hmdb51_layout).records("train")
+    for split_file in (hmdb51_layout / "testTrainMulti_7030_splits").glob("*_split1.txt"):
+        split_file.write_bytes(b"\xef\xbb\xbf" + split_file.read_bytes())
+    assert HMDB51Split(hmdb51_layout).records("train") == expected

@@ -88,8 +88,8 @@ def _require_file(path: Path, dataset: str, layout: str) -> None:
 
 
 def _lines(path: Path) -> list[tuple[int, str]]:
-    """Non-empty stripped lines with their 1-based line numbers."""
-    with open(path, encoding="utf-8") as handle:
+    """Non-empty stripped lines with their 1-based line numbers (a UTF-8 byte-order mark is dropped)."""
+    with open(path, encoding="utf-8-sig") as handle:
         return [(n, line.strip()) for n, line in enumerate(handle, start=1) if line.strip()]
 
 
@@ -292,7 +292,7 @@ class Kinetics400Split:
         path = self.root / self.annotations.format(split=split)
         _require_file(path, "Kinetics", f"<root>/{self.annotations} with the header {','.join(KINETICS_COLUMNS)} "
                                         f"and clips {KINETICS_LAYOUTS[self.layout]}")
-        with open(path, encoding="utf-8", newline="") as handle:
+        with open(path, encoding="utf-8-sig", newline="") as handle:  # with or without a byte-order mark
             reader = csv.reader(handle)
             header = [name.strip() for name in next(reader, [])]
             absent = [name for name in KINETICS_COLUMNS if name not in header]

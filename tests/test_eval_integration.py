@@ -62,6 +62,9 @@ def test_pretrain_then_every_task(make_cfg, data_dir, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "from cache" not in out and "extracting train features (gap)" in out
     assert other["info"]["checkpoint_sha256"] != knn["info"]["checkpoint_sha256"]
+    run("knn", f"ckpt={last}", "ckpt_channels=bgr")  # the same file loaded as BGR weights: other features
+    out = capsys.readouterr().out
+    assert "from cache" not in out and "extracting train features (gap)" in out
 
     finetune = run("finetune", f"ckpt={last}", "task.max_epochs=1", "trainer.limit_train_batches=2",
                    "data.batch_size=4", "+trainer.enable_progress_bar=false")

@@ -79,7 +79,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         print(f"loaded {type(backbone).__name__} from {checkpoint} (sha256 {digest[:16]}; "
               f"{len(ignored)} head keys ignored)")
         info.update({"checkpoint_sha256": digest, "ignored_keys": ignored})
-        model_key = f"sha256-{digest[:16]}"
+        model_key = f"sha256-{digest[:16]}-{cfg.ckpt_channels}"  # bgr loads other weights from the same file
     else:
         model_key = f"random-{short_hash({'backbone': info['backbone'], 'seed': cfg.seed, 'torch': torch.__version__})}"
         print(f"random initialisation of {type(backbone).__name__} (seed {cfg.seed})")

@@ -1,0 +1,26 @@
+"""The feature cache's data key: the same videos give the same key, a replaced file another."""
+
+import os
+
+import torch
+
+from pacepred.data.records import VideoRecord
+from pacepred.data.transforms import ClipBatchTransform
+from pacepred.evaluation.features import FeatureExtractor
+
+
+def test_a_video_replaced_in_place_gets_new_features(tmp_path):
+    video = tmp_path / "a.mp4"
+    video.write_bytes(b"x" * 10)
+    extractor = FeatureExtractor(torch.nn.Identity(), "key", ClipBatchTransform(), 3, 16, (64, 64), 56, 4, 0,
+                                 tmp_path / "cache", torch.device("cpu"))
+    records = [VideoRecord(video, 0)]
+    key = extractor.data_key(records)
+    assert extractor.data_key(records) == key
+    video.write_bytes(b"y" * 11)  # re-encoded: another size
+    resized = extractor.data_key(records)
+    assert resized != key
+    os.utime(video, ns=(1_000_000_000, 1_000_000_000))  # same size, another mtime
+    assert extractor.data_key(records) not in (key, resized)
+    video.unlink()  # missing: a key all the same (the decoder names the file when extracting)
+    assert extractor.data_key(records) not in (key, resized)

@@ -52,8 +52,11 @@ def test_retrieval_is_invariant_to_feature_scale():
 def test_knn_votes_are_exp_similarity_over_temperature():
     scores = knn_scores(QUERIES[:1], GALLERY, GALLERY_LABELS, num_classes=3, k=2, temperature=0.07)
     sims = cosine_similarity(QUERIES[:1], GALLERY)[0]
-    expected = torch.tensor([math.exp(sims[0] / 0.07), math.exp(sims[2] / 0.07), 0.0])
-    assert torch.allclose(scores[0], expected, rtol=1e-5)
+    expected = torch.tensor([math.exp(sims[0] / 0.07), math.exp(sims[2] / 0.07), float("-inf")])
+    assert torch.allclose(scores[0], expected, rtol=1e-5)  # the class without a vote: -inf
+    # with fewer voted classes than k, an unvoted class is no top-k hit
+    assert topk_correct(scores, torch.tensor([2]), 3).tolist() == [False]
+    assert topk_correct(scores, torch.tensor([1]), 3).tolist() == [True]
     # k beyond the gallery uses all of it; the nearest neighbour dominates at a low temperature
     assert knn_scores(QUERIES, GALLERY, GALLERY_LABELS, 3, k=100, temperature=0.01).argmax(dim=1).tolist() == [0, 1, 2]
     with pytest.raises(ValueError, match="temperature"):

@@ -19,7 +19,9 @@ def knn_scores(
 ) -> Tensor:
     """Class scores float32 (Q, num_classes) for queries (Q, D) against a labelled gallery (G, D).
 
-    Ties between equally similar neighbours go to the lower gallery index.
+    A class's score is the sum of its neighbours' votes; a class none of the k neighbours has
+    scores -inf, so that it never counts as a top-5 hit by a tie among unvoted classes. Ties
+    between equally similar neighbours go to the lower gallery index.
     """
     if k < 1 or temperature <= 0:
         raise ValueError(f"kNN needs k >= 1 and temperature > 0, got k={k}, temperature={temperature}")
@@ -28,4 +30,6 @@ def knn_scores(
     k = min(k, gallery.shape[0])
     weights = (top.values[:, :k] / temperature).exp()
     votes = gallery_labels[top.indices[:, :k]]
-    return torch.zeros(queries.shape[0], num_classes).scatter_add_(1, votes, weights)
+    scores = torch.zeros(queries.shape[0], num_classes).scatter_add_(1, votes, weights)
+    voted = torch.zeros(queries.shape[0], num_classes, dtype=torch.bool).scatter_(1, votes, True)
+    return scores.masked_fill_(~voted, float("-inf"))

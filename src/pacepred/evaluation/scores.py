@@ -7,9 +7,10 @@ from torch import Tensor
 
 
 def topk_correct(scores: Tensor, labels: Tensor, k: int) -> Tensor:
-    """bool (N,): is the label among the k highest of float (N, C) ``scores``? (k is capped at C)."""
-    top = scores.topk(min(k, scores.shape[1]), dim=1).indices
-    return (top == labels[:, None]).any(dim=1)
+    """bool (N,): is the label among the k highest of float (N, C) ``scores``? (k is capped at C;
+    a score of -inf, no score at all, is never a hit)."""
+    values, top = scores.topk(min(k, scores.shape[1]), dim=1)
+    return ((top == labels[:, None]) & (values > float("-inf"))).any(dim=1)
 
 
 def per_class_mean(values: Tensor, labels: Tensor, num_classes: int) -> Tensor:

@@ -69,9 +69,13 @@ def test_one_index_formula_for_every_pace(pace, expected):
     assert clip_indices(10, 6, pace, num_frames=100).tolist() == expected
 
 
-def test_loop_wraps_to_first_frame():
-    # start 8 of a 10-frame video at pace 2: 8, 10->0, 12->2, ...
+def test_loop_restarts_at_the_first_frame_as_the_official_code():
+    # start 8 of a 10-frame video at pace 2: 8, then 10 is past the end: 0, 2, 4
     assert clip_indices(8, 4, F(2), num_frames=10).tolist() == [8, 0, 2, 4]
+    # the restart keeps the pace from frame 0 (not (start + i * pace) mod num_frames, which gives 2, 5, 8)
+    assert clip_indices(3, 16, F(3), num_frames=40).tolist() == list(range(3, 40, 3)) + [0, 3, 6]
+    # slow paces repeat the last frame before the restart
+    assert clip_indices(7, 6, F(1, 2), num_frames=9).tolist() == [7, 7, 8, 8, 0, 0]
 
 
 @pytest.mark.parametrize("pace", [F(1, 3), F(1, 2), F(1), F(2), F(3), F(4)])
@@ -97,7 +101,7 @@ def test_fit_loops_only_when_the_video_is_shorter_than_the_span():
     # UCF101 has 29-frame videos; 16 frames at pace 4 span 61 frames.
     rng = np.random.default_rng(0)
     idx = sample_pace_clip(29, 16, F(4), "fit", rng)
-    assert idx.tolist() == [(4 * i) % 29 for i in range(16)]
+    assert idx.tolist() == 2 * list(range(0, 29, 4))  # 0 .. 28, then again from frame 0
     assert sample_start(29, 16, F(4), "fit", rng) == 0
 
 

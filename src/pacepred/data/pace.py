@@ -8,7 +8,7 @@ Labels are the index of the pace in the set, slowest first.
 Boundary policies decide what happens at the end of the video:
 
 - ``loop`` (the paper and the official code): the start is uniform over all frames and the
-  index wraps to frame 0 whenever it passes the end. Clips that wrap contain a cut back to
+  clip restarts at frame 0 whenever its next index would pass the end. Clips that wrap contain a cut back to
   the first frame, more often at fast paces: a shortcut a network can read pace from.
 - ``fit`` (pacepred's default): the start is drawn so that the clip fits in the video; only a
   video shorter than the clip's span wraps (it has no other way to give the clip).
@@ -72,9 +72,17 @@ def clip_span(num_samples: int, pace: Fraction) -> int:
 
 
 def clip_indices(start: int, num_samples: int, pace: Fraction, num_frames: int) -> np.ndarray:
-    """Frame indices of one clip: ``(start + floor(i * pace)) mod num_frames``, int64 (num_samples,)."""
-    offsets = np.array([int(i * pace) for i in range(num_samples)], dtype=np.int64)
-    return (start + offsets) % num_frames
+    """Frame indices of one clip, int64 (num_samples,): ``start + floor(i * pace)`` until the next
+    index would pass the last frame, then again from frame 0 at the same pace (the official code's
+    loop: at pace 3 a 40-frame video gives ..., 36, 39, 0, 3, ...)."""
+    indices, first, step = [], start, 0
+    for _ in range(num_samples):
+        indices.append(first + int(step * pace))
+        if first + int((step + 1) * pace) > num_frames - 1:
+            first, step = 0, 0
+        else:
+            step += 1
+    return np.array(indices, dtype=np.int64)
 
 
 def sample_start(

@@ -79,3 +79,8 @@ def test_data_root_and_split_are_the_user_facing_keys(make_cfg):
     source = instantiate(cfg.data.source)
     assert str(source.root) == "/datasets/ucf" and source.split == 2
     assert "root" not in datamodule_options(cfg.data) and "split" not in datamodule_options(cfg.data)
+
+
+def test_the_online_monitor_decodes_with_the_pre_training_decoder(make_cfg):
+    cfg = make_cfg(["callbacks=monitor", "data.decoder=pyav"])
+    assert cfg.callbacks.knn_monitor.decoder == "pyav"

@@ -48,8 +48,8 @@ def test_dataset_decodes_the_protocol_frames_and_crops_the_centre(monkeypatch, n
     """A fake decoder paints frame index, row and column into the three channels."""
     height, width, crop = 20, 30, 12
 
-    def fake_read_clip(path, choose_indices, size, num_threads=1, cache=False):
-        assert size == (height, width)
+    def fake_read_clip(path, choose_indices, size, num_threads=1, backend="decord", cache=False):
+        assert size == (height, width) and backend == "decord"
         t = np.asarray(choose_indices(num_frames))
         frames = np.zeros((len(t), height, width, 3), dtype=np.uint8)
         frames[..., 0] = t[:, None, None]
@@ -75,3 +75,21 @@ def test_dataset_on_a_real_ucf101_video(shared_videos):
     dataset = MultiClipDataset([VideoRecord(shared_videos / "ucf101_apply_eye_makeup.avi", 0)], num_clips=10,
                                span=16, decode_size=(128, 171), crop_size=112)
     assert dataset[0]["video"].shape == (10, 16, 3, 112, 112)
+
+
+def test_dataset_reads_video_files_with_the_configured_decoder(monkeypatch, shared_videos):
+    """data.decoder=pyav reaches the evaluation clips (decord misreads some MPEG-4 AVIs)."""
+    backends = []
+    real_read_clip = clips_module.read_clip
+
+    def recording(*args, backend="decord", **kwargs):
+        backends.append(backend)
+        return real_read_clip(*args, backend=backend, **kwargs)
+
+    monkeypatch.setattr(clips_module, "read_clip", recording)
+    video = shared_videos / "ucf101_apply_eye_makeup.avi"
+    pyav = MultiClipDataset([VideoRecord(video, 0)], num_clips=2, span=16, decode_size=(64, 80), crop_size=56,
+                            decoder="pyav")[0]["video"]
+    decord = MultiClipDataset([VideoRecord(video, 0)], num_clips=2, span=16, decode_size=(64, 80), crop_size=56)[0]["video"]
+    assert backends == ["pyav", "decord"]
+    assert pyav.shape == decord.shape

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from conftest import TINY_SYNTHETIC
+import pacepred.evaluation.clips as clips_module
 from pacepred.eval import evaluate
 from pacepred.train import train
 from test_eval_configs import compose_eval
@@ -18,7 +19,7 @@ FAST = TINY_SYNTHETIC + ["data.num_workers=0"]
 CLIPS = ["task.num_clips=3"]
 
 
-def test_pretrain_then_every_task(make_cfg, data_dir, tmp_path, capsys):
+def test_pretrain_then_every_task(make_cfg, data_dir, tmp_path, capsys, monkeypatch):
     pretrain = make_cfg(FAST + [
         "callbacks=monitor", "callbacks.knn_monitor.train_per_class=2", "callbacks.knn_monitor.test_per_class=1",
         "debug=fast", "trainer.max_epochs=2",
@@ -65,6 +66,16 @@ def test_pretrain_then_every_task(make_cfg, data_dir, tmp_path, capsys):
     run("knn", f"ckpt={last}", "ckpt_channels=bgr")  # the same file loaded as BGR weights: other features
     out = capsys.readouterr().out
     assert "from cache" not in out and "extracting train features (gap)" in out
+    backends, read_clip = [], clips_module.read_clip
+
+    def recording(*args, backend="decord", **kwargs):
+        backends.append(backend)
+        return read_clip(*args, backend=backend, **kwargs)
+
+    monkeypatch.setattr(clips_module, "read_clip", recording)
+    run("knn", f"ckpt={last}", "data.decoder=pyav")  # another decoder: its own features, read with it
+    assert "extracting train features (gap)" in capsys.readouterr().out and set(backends) == {"pyav"}
+    monkeypatch.undo()
 
     finetune = run("finetune", f"ckpt={last}", "task.max_epochs=1", "trainer.limit_train_batches=2",
                    "data.batch_size=4", "+trainer.enable_progress_bar=false")

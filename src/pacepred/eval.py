@@ -104,7 +104,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         crop_size=cfg.data.crop_size, num_workers=cfg.data.num_workers,
         cache_dir=Path(cfg.paths.feature_cache) if cfg.paths.feature_cache else None, device=device,
         output_dir=output_dir, report=report, seed=cfg.seed, cache_decoded=cfg.data.get("cache_decoded", False),
-        retain_freed_memory=retain,
+        retain_freed_memory=retain, decoder=cfg.data.get("decoder", "decord"),
     )
     t = cfg.task
     if task == "retrieval":

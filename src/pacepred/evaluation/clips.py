@@ -76,6 +76,7 @@ class MultiClipDataset(Dataset):
         crop_size: int,
         decode_threads: int = 1,
         cache_decoded: bool = False,
+        decoder: str = "decord",
     ):
         self.records = list(records)
         self.num_clips = num_clips
@@ -84,6 +85,7 @@ class MultiClipDataset(Dataset):
         self.crop_size = crop_size
         self.decode_threads = decode_threads
         self.cache_decoded = cache_decoded
+        self.decoder = decoder  # video files: 'decord' or 'pyav' (read_clip's backend); frame folders are JPEGs
 
     def __len__(self) -> int:
         return len(self.records)
@@ -94,7 +96,8 @@ class MultiClipDataset(Dataset):
         def choose(num_frames: int) -> np.ndarray:
             return protocol_clip_indices(num_frames, self.num_clips, self.span).reshape(-1)
 
-        frames = read_clip(record.path, choose, self.decode_size, self.decode_threads, cache=self.cache_decoded)
+        frames = read_clip(record.path, choose, self.decode_size, self.decode_threads, backend=self.decoder,
+                           cache=self.cache_decoded)
         clips = crop_and_flip(frames, self.crop_size, rng=None, flip=False)  # one centre crop for all
         return {
             "video": clips.reshape(self.num_clips, self.span, *clips.shape[1:]),

@@ -113,13 +113,14 @@ class FeatureExtractor:
         device: where the backbone runs.
         cache_decoded: keep decoded videos in memory (``read_clip(cache=True)``).
         retain_freed_memory: the workers keep freed memory (:mod:`pacepred.data.memory`).
+        decoder: video backend, ``data.decoder`` ('decord' or 'pyav'); part of the cache key.
     """
 
     def __init__(
         self, backbone: nn.Module, model_key: str, batch_transform: ClipBatchTransform,
         num_clips: int, span: int, decode_size: Sequence[int] | None, crop_size: int,
         batch_size: int, num_workers: int, cache_dir: Path | None, device: torch.device,
-        cache_decoded: bool = False, retain_freed_memory: bool = True,
+        cache_decoded: bool = False, retain_freed_memory: bool = True, decoder: str = "decord",
     ):
         self.backbone = backbone
         self.model_key = model_key
@@ -131,12 +132,13 @@ class FeatureExtractor:
         self.device = device
         self.cache_decoded = cache_decoded
         self.worker_init = loader_worker_init(retain_freed_memory, num_workers)
+        self.decoder = decoder
 
     def data_key(self, records: Sequence[VideoRecord]) -> str:
         """Hash of everything besides the weights that the features depend on."""
         return short_hash({
             "num_clips": self.num_clips, "span": self.span, "decode_size": self.decode_size,
-            "crop_size": self.crop_size, "input": self.batch_transform.input_mode,
+            "crop_size": self.crop_size, "input": self.batch_transform.input_mode, "decoder": self.decoder,
             "mean": self.batch_transform.mean.flatten().tolist(), "std": self.batch_transform.std.flatten().tolist(),
             "videos": [(str(r.path), r.label, file_stamp(r.path)) for r in records],
         })
@@ -162,7 +164,7 @@ class FeatureExtractor:
         if missing:
             print(f"  extracting {split} features ({', '.join(missing)}): {len(records)} videos x {self.num_clips} clips")
             dataset = MultiClipDataset(records, self.num_clips, self.span, self.decode_size, self.crop_size,
-                                       cache_decoded=self.cache_decoded)
+                                       cache_decoded=self.cache_decoded, decoder=self.decoder)
             loader = DataLoader(dataset, batch_size=self.batch_size, shuffle=False, drop_last=False,
                                 num_workers=self.num_workers, worker_init_fn=self.worker_init)
             extracted = extract_features(self.backbone, loader, self.batch_transform, missing, self.device)

@@ -59,6 +59,7 @@ class EvalSetup:
     seed: int = 0
     cache_decoded: bool = False  # keep decoded videos in memory (read_clip(cache=True))
     retain_freed_memory: bool = True  # the loader workers keep freed memory (pacepred.data.memory)
+    decoder: str = "decord"  # video backend (data.decoder): decord or pyav
 
     @property
     def num_classes(self) -> int:
@@ -68,7 +69,8 @@ class EvalSetup:
         """(train, test) features for each protocol, through the cache; counts checked and recorded."""
         extractor = FeatureExtractor(self.backbone, self.model_key, self.batch_transform, num_clips, self.span,
                                      self.decode_size, self.crop_size, batch_size, self.num_workers,
-                                     self.cache_dir, self.device, self.cache_decoded, self.retain_freed_memory)
+                                     self.cache_dir, self.device, self.cache_decoded, self.retain_freed_memory,
+                                     self.decoder)
         train = extractor("train", self.train_records, protocols)
         test = extractor("test", self.test_records, protocols)
         for protocol in protocols:
@@ -84,9 +86,10 @@ class EvalSetup:
         return self.output_dir / "figures" / name
 
 
-def _thumbnail(record: VideoRecord, decode_size: Sequence[int] | None) -> np.ndarray:
+def _thumbnail(record: VideoRecord, decode_size: Sequence[int] | None, decoder: str) -> np.ndarray:
     """The middle frame of a video, uint8 (H, W, 3)."""
-    return read_clip(record.path, lambda n: np.array([n // 2]), tuple(decode_size) if decode_size else None)[0]
+    return read_clip(record.path, lambda n: np.array([n // 2]), tuple(decode_size) if decode_size else None,
+                     backend=decoder)[0]
 
 
 def sheet_queries(labels: Tensor, count: int) -> list[int]:
@@ -110,7 +113,7 @@ def run_retrieval(setup: EvalSetup, protocols: Sequence[str] = ("vcop", "gap"), 
     def thumb(split: str, index: int) -> np.ndarray:
         records = setup.train_records if split == "train" else setup.test_records
         if (split, index) not in thumbnails:
-            thumbnails[split, index] = _thumbnail(records[index], setup.decode_size)
+            thumbnails[split, index] = _thumbnail(records[index], setup.decode_size, setup.decoder)
         return thumbnails[split, index]
 
     for protocol in protocols:
@@ -193,7 +196,7 @@ def run_finetune(setup: EvalSetup, trainer: pl.Trainer, optimizer: Callable[...,
     datamodule = ClassifyDataModule(setup.train_records, setup.test_records, setup.span, setup.decode_size,
                                     setup.crop_size, flip, num_clips, setup.batch_transform, batch_size,
                                     test_batch_size, setup.num_workers, setup.seed, setup.cache_decoded,
-                                    setup.retain_freed_memory)
+                                    setup.retain_freed_memory, setup.decoder)
     trainer.fit(module, datamodule=datamodule)
     trainer.test(module, datamodule=datamodule, verbose=False)
     outputs = {name: torch.cat(chunks) for name, chunks in module.test_outputs.items()}

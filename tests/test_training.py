@@ -1,6 +1,7 @@
 """One training step per backbone and model variant, and the clear failures of train()."""
 
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -140,3 +141,10 @@ def test_each_accumulated_batch_draws_its_own_jitter(ucf101_layout, make_cfg, mo
     train(make_cfg(real(ucf101_layout) + ["backbone=r3d_w16", "data.batch_size=1", "trainer.limit_train_batches=2",
                                           "trainer.max_epochs=2", "trainer.accumulate_grad_batches=2"]))
     assert len(seeds) == 4 and len(set(seeds)) == 4, seeds
+
+
+def test_a_checkpoint_every_epoch_when_validation_runs_less_often(ucf101_layout, make_cfg):
+    result = train(make_cfg(real(ucf101_layout) + ["backbone=r3d_w16", "trainer.max_epochs=2",
+                                                   "trainer.check_val_every_n_epoch=2"]))
+    checkpoints = Path(result["last_checkpoint"]).parent
+    assert sorted(p.name for p in checkpoints.glob("epoch*.ckpt")) == ["epoch000.ckpt", "epoch001.ckpt"]

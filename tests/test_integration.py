@@ -68,6 +68,10 @@ def test_killed_run_resumes_and_matches_an_uninterrupted_run(tmp_path):
     assert epoch in (0, 1)
     for key in ("val/pace_acc", "val/pace_loss", "train/pace_loss"):
         assert resumed[key] == pytest.approx(full[key], rel=1e-5, abs=1e-6), key
+    # the killed segment's metric history and command are kept beside the resumed run's
+    assert (resumed_dir / "csv" / "metrics.segment1.csv").is_file() and (resumed_dir / "run_info.segment1.json").is_file()
+    assert "ckpt_path=last" not in (resumed_dir / "run_info.segment1.json").read_text()
+    assert "ckpt_path=last" in (resumed_dir / "run_info.json").read_text()
 
 
 def test_two_process_ddp_on_cpu_each_rank_reads_different_videos(tmp_path):

@@ -61,6 +61,27 @@ def write_run_info(cfg: DictConfig, output_dir: Path) -> None:
     (output_dir / "run_info.json").write_text(json.dumps(info, indent=2) + "\n")
 
 
+#: What a run writes that a resumed run would overwrite (CSVLogger deletes its metrics.csv).
+SEGMENT_FILES = ("config.yaml", "run_info.json", "csv/metrics.csv")
+
+
+def keep_earlier_segment(output_dir: Path) -> list[Path]:
+    """Before a resumed run writes into ``output_dir``: move the earlier segment's files of
+    :data:`SEGMENT_FILES` to ``<name>.segment<k><suffix>`` (k = 1, 2, ... one per resume), so that
+    the metric history and the first command survive; returns the new paths."""
+    present = [output_dir / name for name in SEGMENT_FILES if (output_dir / name).is_file()]
+
+    def segment(path: Path, k: int) -> Path:
+        return path.with_name(f"{path.stem}.segment{k}{path.suffix}")
+
+    k = 1
+    while any(segment(path, k).exists() for path in present):
+        k += 1
+    for path in present:
+        path.rename(segment(path, k))
+    return [segment(path, k) for path in present]
+
+
 def resolve_checkpoint(ckpt_path: str | None, output_dir: Path) -> str | None:
     """``None`` -> fresh start; ``'last'`` -> ``<output_dir>/checkpoints/last.ckpt``; else the path.
 

@@ -18,7 +18,7 @@ import pytorch_lightning as pl
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from pacepred.run_info import resolve_checkpoint, write_run_info
+from pacepred.run_info import keep_earlier_segment, resolve_checkpoint, write_run_info
 
 
 #: Keys of a data config that ``data.source`` reads (``data.root=...``, ``data.split=...`` on the
@@ -48,17 +48,21 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c is not None]
     loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values() if c is not None]
     trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    checkpoint = resolve_checkpoint(cfg.get("ckpt_path"), output_dir)
     if trainer.is_global_zero:
+        if checkpoint is not None:
+            kept = keep_earlier_segment(output_dir)
+            if kept:
+                print(f"resuming: the earlier segment's files are kept as {', '.join(p.name for p in kept)}")
         write_run_info(cfg, output_dir)
-    trainer.fit(module, datamodule=datamodule, ckpt_path=resolve_checkpoint(cfg.get("ckpt_path"), output_dir))
+    trainer.fit(module, datamodule=datamodule, ckpt_path=checkpoint)
 
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
-    checkpoint = trainer.checkpoint_callback
     result = {
         "metrics": metrics,
         "paces": [str(p) for p in paces],
         "epochs": trainer.current_epoch,
-        "last_checkpoint": getattr(checkpoint, "last_model_path", "") or None,
+        "last_checkpoint": getattr(trainer.checkpoint_callback, "last_model_path", "") or None,
         "output_dir": str(output_dir),
     }
     if trainer.is_global_zero:

@@ -71,6 +71,17 @@ def test_index_in_worker_processes(broken_folder):
     assert load_index(all_paths(broken_folder), broken_folder, workers=2) == index.videos
 
 
+def test_cache_file_is_readable_by_others_as_the_umask_allows(broken_folder, tmp_path):
+    """A shared data root: the cache gets 0666 less the umask, not mkstemp's private 0600."""
+    previous = os.umask(0o022)
+    try:
+        index = build_index(all_paths(broken_folder)[:1], broken_folder, cache_dir=tmp_path / "cache", workers=1)
+    finally:
+        os.umask(previous)
+    assert index.cache_path.stat().st_mode & 0o777 == 0o644
+    assert [p.name for p in index.cache_path.parent.iterdir()] == [index.cache_path.name]  # no temporary left
+
+
 def test_cache_location(tmp_path):
     assert cache_path_for(tmp_path) == tmp_path.resolve() / CACHE_NAME
     elsewhere = cache_path_for(tmp_path / "read_only_or_absent", cache_dir=tmp_path / "cache")

@@ -123,9 +123,18 @@ def _write_cache(cache_path: Path, root: Path, entries: dict[str, Any]) -> None:
     cache_path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps({"version": CACHE_VERSION, "root": str(root), "videos": entries}, indent=1, sort_keys=True)
     handle, temporary = tempfile.mkstemp(dir=cache_path.parent, prefix=cache_path.name, suffix=".tmp")
-    with os.fdopen(handle, "w") as stream:
-        stream.write(text + "\n")
-    os.replace(temporary, cache_path)
+    try:
+        # mkstemp makes the file private (0600); a cache in a shared data root must be readable
+        # by the other users as any file they write would be (0666 less the umask)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(handle, 0o666 & ~umask)
+        with os.fdopen(handle, "w") as stream:
+            stream.write(text + "\n")
+        os.replace(temporary, cache_path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def _key(path: Path, root: Path) -> str:

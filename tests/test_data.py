@@ -98,6 +98,9 @@ def test_cache_decoded_gives_the_same_clips_and_decodes_each_video_once(ucf101_l
     before = first[(0, 7)]["video"]
     copy.write_bytes(records[1].path.read_bytes())
     assert not torch.equal(first[(0, 7)]["video"], before) and decodes.count(copy) == 2
+    assert len([key for key in decoding._DECODED if key[0] == str(copy)]) == 1, "the old copy is dropped"
+    with pytest.raises(IndexError, match=copy.name):  # cached frames are checked as decoded ones
+        decoding.read_clip(copy, lambda n: np.array([n]), (64, 80), cache=True)
 
 
 def test_sampler_shards_disjointly_and_reproducibly():

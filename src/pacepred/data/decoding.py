@@ -137,8 +137,11 @@ def read_clip(
         key = (str(path), stat and stat.st_size, stat and stat.st_mtime_ns, size and tuple(size), backend)
         video = _DECODED.get(key)
         if video is None:
+            for stale in [k for k in _DECODED if k[0] == key[0] and k[1:3] != key[1:3]]:
+                del _DECODED[stale]  # the file changed since: its old frames are never read again
             video = _DECODED[key] = read_clip(path, np.arange, size, num_threads, backend)
-        return video[choose_indices(len(video))]
+        unique, inverse = _unique_indices(path, choose_indices, len(video))  # checked as when decoding
+        return video[unique][inverse]
     if path.is_dir():
         return _read_frame_folder(path, choose_indices, size)
     check_video_file(path)

@@ -258,3 +258,15 @@ def test_pyav_skips_frames_before_the_keyframe_when_a_seek_lands_early(shared_vi
     opened = decoding.open_pyav
     monkeypatch.setattr(decoding, "open_pyav", lambda p: _SeekIgnored(opened(p)))
     assert np.array_equal(read_clip(path, lambda n: np.array([200, 190]), backend="pyav"), expected)
+
+
+def test_video_errors_survive_a_process_boundary():
+    """Pickled as loader workers and process pools send them: type, path, reason and message kept."""
+    import pickle
+
+    from pacepred.data.convert import ConversionError
+
+    for error in (VideoDecodeError("/data/a.mp4", "decoding failed after 28 frames"), ConversionError("b.avi", "x")):
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is type(error) and copy.path == error.path and copy.reason == error.reason
+        assert str(copy) == str(error)

@@ -76,6 +76,10 @@ class VideoFileError(RuntimeError):
         self.path = Path(path)
         self.reason = reason
 
+    def __reduce__(self):
+        """Rebuilt from (path, reason) when it crosses a process boundary (loader workers, pools)."""
+        return type(self), (self.path, self.reason)
+
 
 class VideoDecodeError(VideoFileError):
     """A video could not be opened or decoded."""

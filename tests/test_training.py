@@ -148,3 +148,20 @@ def test_a_checkpoint_every_epoch_when_validation_runs_less_often(ucf101_layout,
                                                    "trainer.check_val_every_n_epoch=2"]))
     checkpoints = Path(result["last_checkpoint"]).parent
     assert sorted(p.name for p in checkpoints.glob("epoch*.ckpt")) == ["epoch000.ckpt", "epoch001.ckpt"]
+
+
+def test_skipped_videos_of_every_rank_reach_the_checkpoint(monkeypatch):
+    """Under DDP the checkpoint holds rank 0's callback state: after the epoch's gather it has
+    the videos every rank skipped, so a resumed run's report still lists them all."""
+    from types import SimpleNamespace
+
+    import pacepred.data.reporting as reporting
+
+    other_rank = torch.tensor([[0, 0, 0, 1, 0]])
+    monkeypatch.setattr(reporting, "gather_no_grad", lambda local: torch.cat([local, other_rank]))
+    report = reporting.BadVideoReport()
+    report.skipped = {1}
+    trainer = SimpleNamespace(datamodule=SimpleNamespace(datasets={"train": [None] * 5}), is_global_zero=False)
+    module = SimpleNamespace(device=torch.device("cpu"), log=lambda *args, **kwargs: None)
+    report.on_train_epoch_end(trainer, module)
+    assert report.state_dict() == {"skipped": [1, 3]}

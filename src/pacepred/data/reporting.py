@@ -32,6 +32,7 @@ class BadVideoReport(pl.Callback):
             local[list(self.skipped)] = 1
         flags = gather_no_grad(local[None]).amax(dim=0)
         indices = flags.nonzero().flatten().tolist()
+        self.skipped = set(indices)  # every rank's, so the checkpoint (rank 0's state) keeps them all
         pl_module.log("data/skipped_videos", float(len(indices)), rank_zero_only=True)
         if trainer.is_global_zero and indices:
             records = trainer.datamodule.datasets["train"].records

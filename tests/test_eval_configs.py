@@ -60,3 +60,13 @@ def test_monitor_callbacks_config_composes_without_touching_the_data(make_cfg):
     assert set(cfg.callbacks) == set(default.callbacks) | {"knn_monitor"}  # the defaults plus the monitor
     monitor = instantiate(cfg.callbacks.knn_monitor)
     assert isinstance(monitor, KNNMonitor) and monitor.span == cfg.data.clip_len + 1 and not monitor.clips
+
+
+def test_fine_tuning_refuses_a_multi_device_trainer():
+    import pytorch_lightning as pl
+
+    from pacepred.evaluation.tasks import run_finetune
+
+    trainer = pl.Trainer(accelerator="cpu", devices=2, strategy="ddp", logger=False, enable_checkpointing=False)
+    with pytest.raises(ValueError, match="fine-tuning runs on one device, the trainer has 2 processes"):
+        run_finetune(None, trainer, None, None, 0.5, False, 4, 4)

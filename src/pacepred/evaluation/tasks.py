@@ -191,7 +191,14 @@ def run_knn(setup: EvalSetup, protocol: str = "gap", num_clips: int = 10, batch_
 def run_finetune(setup: EvalSetup, trainer: pl.Trainer, optimizer: Callable[..., torch.optim.Optimizer],
                  scheduler: Callable[..., Any] | None, dropout: float, flip: bool, batch_size: int,
                  test_batch_size: int, num_clips: int = 10) -> None:
-    """Fine-tune the whole network with a new classifier; test on ``num_clips`` clips per video."""
+    """Fine-tune the whole network with a new classifier; test on ``num_clips`` clips per video.
+
+    One device: the fine-tuning loaders do not shard, so under DDP every rank would train on the
+    same batches and test every video (a multi-device trainer is refused with the reason)."""
+    if trainer.world_size > 1:
+        raise ValueError(f"fine-tuning runs on one device, the trainer has {trainer.world_size} processes "
+                         "(trainer.devices / trainer.num_nodes): its loaders do not shard, so every rank would "
+                         "repeat the same work; use trainer.devices=1 (the paper protocols do)")
     module = ClassifierModule(setup.backbone, setup.num_classes, optimizer, scheduler, dropout)
     datamodule = ClassifyDataModule(setup.train_records, setup.test_records, setup.span, setup.decode_size,
                                     setup.crop_size, flip, num_clips, setup.batch_transform, batch_size,

@@ -11,6 +11,16 @@ import pytest
 from conftest import REPO
 
 
+def load_run_module():
+    """experiments/proof/run.py as a module (it is a script, not part of the package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("proof_run", REPO / "experiments" / "proof" / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.mark.slow
 def test_reduced_proof_learns_pace_and_writes_its_table_and_chart(tmp_path):
     out = tmp_path / "out"
@@ -30,11 +40,7 @@ def test_reduced_proof_learns_pace_and_writes_its_table_and_chart(tmp_path):
 
 def test_a_finished_job_is_reused_only_with_the_same_settings(tmp_path):
     """Resuming must never put a number made with other settings (e.g. fewer fine-tuning epochs) in the table."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("proof_run", REPO / "experiments" / "proof" / "run.py")
-    proof_run = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(proof_run)
+    proof_run = load_run_module()
     calls = []
 
     def job():
@@ -48,3 +54,15 @@ def test_a_finished_job_is_reused_only_with_the_same_settings(tmp_path):
     with pytest.raises(SystemExit, match=r"finetune_metrics.json was made with other settings .*max_epochs=2.*max_epochs=10"):
         proof_run.cached(path, ["task.max_epochs=10"], job)
     assert len(calls) == 1
+
+
+def test_one_seed_never_decides_a_three_std_target():
+    """With one seed there is no seed-to-seed std: a margin is reported, never 'met' against 3 x 0."""
+    proof_run = load_run_module()
+    one = proof_run.summarise({"random": {0: {"linear/gap/top1": 0.10}}, "pace": {0: {"linear/gap/top1": 0.11}}})
+    assert one["pace"]["linear top-1"] == pytest.approx((11.0, None))
+    assert proof_run.checks(one) == ["- pace beats random on linear top-1 by more than 3 std: +1.0 points, "
+                                     "not decidable with one seed (no seed-to-seed std)"]
+    three = proof_run.summarise({"random": {s: {"linear/gap/top1": v} for s, v in enumerate((0.10, 0.12, 0.11))},
+                                 "pace": {s: {"linear/gap/top1": v} for s, v in enumerate((0.20, 0.21, 0.22))}})
+    assert proof_run.checks(three)[0].endswith("+10.0 points vs 3 x 1.0 -> met")

@@ -114,13 +114,14 @@ def run_condition(condition: str, seed: int, args: argparse.Namespace) -> dict[s
 
 
 def summarise(results: dict[str, dict[int, dict[str, float]]]) -> dict[str, dict[str, tuple[float, float] | None]]:
-    """condition -> column -> (mean, std over seeds) in percent, or None where not measured."""
+    """condition -> column -> (mean, sample std over seeds) in percent, or None where not measured;
+    the std is None with a single seed (no spread to compare a margin with)."""
     table = {}
     for condition, by_seed in results.items():
         row = {}
         for column, (_, key) in COLUMNS.items():
             values = [100 * v for v in (pick(m, key) for m in by_seed.values()) if v is not None]
-            row[column] = (statistics.mean(values), statistics.stdev(values) if len(values) > 1 else 0.0) if values else None
+            row[column] = (statistics.mean(values), statistics.stdev(values) if len(values) > 1 else None) if values else None
         table[condition] = row
     return table
 
@@ -135,7 +136,10 @@ def checks(table: dict) -> list[str]:
     random_, pace = "random", "pace"
     for column in ("linear top-1", "retrieval gap top-5", "retrieval vcop top-5"):
         r, p = get(random_, column), get(pace, column)
-        if r and p:
+        if r and p and (r[1] is None or p[1] is None):
+            lines.append(f"- pace beats random on {column} by more than 3 std: {p[0] - r[0]:+.1f} points, "
+                         "not decidable with one seed (no seed-to-seed std)")
+        elif r and p:
             margin, std = p[0] - r[0], max(r[1], p[1])
             ok = margin > 3 * std
             lines.append(f"- pace beats random on {column} by more than 3 std: {margin:+.1f} points vs 3 x {std:.1f} "
@@ -175,7 +179,7 @@ def write_report(results: dict, args: argparse.Namespace, wall: float) -> None:
     columns = list(COLUMNS)
     lines = ["| condition | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
     for condition, row in table.items():
-        cells = [f"{v[0]:.1f} +- {v[1]:.1f}" if v else "-" for v in row.values()]
+        cells = [("-" if not v else f"{v[0]:.1f}" if v[1] is None else f"{v[0]:.1f} +- {v[1]:.1f}") for v in row.values()]
         lines.append(f"| {condition} | " + " | ".join(cells) + " |")
     text = header + "\n".join(lines) + "\n\nTargets:\n\n" + "\n".join(checks(table)) + "\n"
     (out / "proof.md").write_text(text)
@@ -187,7 +191,7 @@ def write_report(results: dict, args: argparse.Namespace, wall: float) -> None:
     width = 0.8 / len(table)
     for i, (condition, row) in enumerate(table.items()):
         means = [row[c][0] if row[c] else 0.0 for c in shown]
-        stds = [row[c][1] if row[c] else 0.0 for c in shown]
+        stds = [row[c][1] or 0.0 if row[c] else 0.0 for c in shown]
         axis.bar([x + i * width for x in range(len(shown))], means, width, yerr=stds, capsize=2, label=condition)
     axis.set_xticks([x + width * (len(table) - 1) / 2 for x in range(len(shown))], shown, rotation=15)
     axis.set_ylabel("% (mean +- std over seeds)")

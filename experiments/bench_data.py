@@ -27,7 +27,8 @@ boundary) resized to 128x171 and cropped to 112x112, with 1 and with N loader wo
   ``extract_frames`` writes from the AVI videos at short side 128 (171x128), JPEG quality 90, as
   ``prepare mode=frames`` does;
 - ``official-style frames``: the official code's way on the 320x240 JPEG folders: each frame read
-  with OpenCV, resized, converted to PIL, per-frame colour jitter with torchvision, crop, tensor.
+  with OpenCV, resized, cropped, converted to PIL, per-frame colour jitter with torchvision (on the
+  112x112 crop, as the official code jitters after its clip transforms), tensor.
 
 The workers of pacepred's pipelines keep freed memory as pacepred's loaders do
 (``data.retain_freed_memory``, :mod:`pacepred.data.memory`), and so do raw decord's, so that the
@@ -187,7 +188,8 @@ class DecordRawDataset(Dataset):
 
 
 class OfficialStyleDataset(Dataset):
-    """The official code's pipeline on JPEG folders: OpenCV per frame, resize, PIL jitter per frame."""
+    """The official code's pipeline on JPEG folders: OpenCV per frame, resize, crop, then PIL jitter
+    per frame of the crop (its ``__getitem__``: the clip transforms, then the per-frame jitter)."""
 
     def __init__(self, folders: list[Path]):
         from torchvision import transforms
@@ -213,10 +215,9 @@ class OfficialStyleDataset(Dataset):
         frames = []
         for i in indices:
             image = cv2.imread(str(self.folders[index] / FRAME_NAME.format(int(i) + 1)))
-            image = cv2.resize(image, (RESIZE[1], RESIZE[0]))
+            image = cv2.resize(image, (RESIZE[1], RESIZE[0]))[top : top + CROP, left : left + CROP]
             image = Image.fromarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
-            image = self.jitter(image).crop((left, top, left + CROP, top + CROP))
-            frames.append(self.to_tensor(image))
+            frames.append(self.to_tensor(self.jitter(image)))
         return torch.stack(frames)
 
 

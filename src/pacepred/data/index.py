@@ -94,7 +94,7 @@ def cache_path_for(root: Path | str, cache_dir: Path | str | None = None) -> Pat
     return folder / f"{root.name}-{digest}.json"
 
 
-def _signature(path: Path) -> tuple[int, int]:
+def file_signature(path: Path) -> tuple[int, int]:
     """(size, mtime_ns) of a file; (number of entries, mtime_ns) of a frame folder."""
     stat = path.stat()
     size = len(os.listdir(path)) if path.is_dir() else stat.st_size
@@ -162,7 +162,7 @@ def build_index(paths: Sequence[Path | str], root: Path | str, cache_dir: Path |
         if not path.exists():
             unreadable[path] = "file does not exist"
             continue
-        signatures[path] = _signature(path)
+        signatures[path] = file_signature(path)
         entry = entries.get(_key(path, root))
         fresh = entry is not None and (entry["size"], entry["mtime_ns"]) == signatures[path]
         if not fresh or (decode and not entry["decoded"]):

@@ -10,7 +10,8 @@ Protocols (the name is written next to every number computed from them):
 Every backbone's ``forward`` is the global average pool of its ``forward_features``, so one
 forward pass gives both. A cache file is named after the model (the checkpoint file's SHA-256 and
 the channel order it was loaded in, or the random-initialisation recipe), the protocol, the split
-and the data (clip settings and the list of videos with each file's size and mtime), so a changed
+and the data (clip settings and the list of videos with each file's size, a frame folder's entry
+count, and mtime: :func:`pacepred.data.index.file_signature`), so a changed
 checkpoint or data never reuses old features.
 """
 
@@ -26,6 +27,7 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
+from pacepred.data.index import file_signature
 from pacepred.data.memory import loader_worker_init
 from pacepred.data.records import VideoRecord
 from pacepred.data.transforms import ClipBatchTransform
@@ -52,16 +54,6 @@ class VideoFeatures:
 
     features: Tensor
     labels: Tensor
-
-
-def file_stamp(path: Path) -> tuple[int, int] | None:
-    """(size in bytes, mtime in ns) of a video file or frame folder; None when it does not exist
-    (the decoder reports it by name when the features are extracted)."""
-    try:
-        stat = Path(path).stat()
-    except OSError:
-        return None
-    return stat.st_size, stat.st_mtime_ns
 
 
 def short_hash(obj) -> str:
@@ -140,7 +132,9 @@ class FeatureExtractor:
             "num_clips": self.num_clips, "span": self.span, "decode_size": self.decode_size,
             "crop_size": self.crop_size, "input": self.batch_transform.input_mode, "decoder": self.decoder,
             "mean": self.batch_transform.mean.flatten().tolist(), "std": self.batch_transform.std.flatten().tolist(),
-            "videos": [(str(r.path), r.label, file_stamp(r.path)) for r in records],
+            # a missing video has no signature: the decoder names it when the features are extracted
+            "videos": [(str(r.path), r.label, file_signature(Path(r.path)) if Path(r.path).exists() else None)
+                       for r in records],
         })
 
     def cache_path(self, protocol: str, split: str, records: Sequence[VideoRecord]) -> Path | None:

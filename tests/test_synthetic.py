@@ -332,6 +332,8 @@ def test_speed_ladder_gives_each_direction_pair_two_speeds():
     assert 0.25 < -np.polyfit(t, slow[:, 0], 1)[0] / np.polyfit(t, fast[:, 0], 1)[0] < 0.6
     with pytest.raises(ValueError, match="class_speeds"):
         syn.SyntheticConfig(class_speeds="fast")
+    with pytest.raises(ValueError, match="typical_object_percent must be in"):
+        syn.SyntheticConfig(typical_object_percent=120)
 
 
 def test_typical_objects_are_distinct_per_class_and_drawn_after_the_motion():
@@ -350,3 +352,12 @@ def test_source_generates_with_every_parameter_in_a_subprocess(tmp_path):
     assert len(records) == len(CLASSES) and source.root.name.endswith("_ladder_typical50")
     config = json.loads((source.root / "synthetic.json").read_text())["config"]
     assert config["class_speeds"] == "ladder" and config["typical_object_percent"] == 50
+
+
+def test_source_folder_names_every_non_default_parameter(tmp_path):
+    """Datasets that differ only in their encoding live in folders of their own."""
+    names = {syn.SyntheticUCF101(tmp_path, **extra).root.name
+             for extra in ({}, {"crf": 30}, {"keyint": 8}, {"fps": 30})}
+    assert len(names) == 4
+    assert syn.SyntheticUCF101(tmp_path).root.name == "motion12_n40-30_f96_s64_seed0"  # existing caches keep their name
+    assert syn.SyntheticUCF101(tmp_path, crf=30, keyint=8).root.name.endswith("_seed0_crf30_keyint8")

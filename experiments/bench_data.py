@@ -30,12 +30,13 @@ boundary) resized to 128x171 and cropped to 112x112, with 1 and with N loader wo
   with OpenCV, resized, cropped, converted to PIL, per-frame colour jitter with torchvision (on the
   112x112 crop, as the official code jitters after its clip transforms), tensor.
 
-The workers of pacepred's pipelines keep freed memory as pacepred's loaders do
-(``data.retain_freed_memory``, :mod:`pacepred.data.memory`), and so do raw decord's, so that the
-ceiling is measured under the same allocator setting; the official-style workers run with glibc's
-defaults, as the official code does (its training loop costs about the same either way in
-``experiments/results/clip_cost.md``). The main process, where pacepred's batch transform runs,
-keeps glibc's defaults.
+Each measurement runs in a process of its own (forked from the benchmark, its loader workers
+forked from it), with the allocator setting its pipeline ships with: pacepred's training process
+and its loader workers keep freed memory (``data.retain_freed_memory``, on by default, set in the
+datamodule's ``setup``; :mod:`pacepred.data.memory`), and so do raw decord's, so that the ceiling
+is measured under the same setting; the official-style pipeline runs with glibc's defaults, as
+the official code does (its training loop costs about the same either way in
+``experiments/results/clip_cost.md``).
 
 Each pipeline is measured in clips/s and in CPU milliseconds per clip (all processes together:
 what a clip costs whatever the number of free cores; with more workers than the machine has idle
@@ -73,7 +74,7 @@ from torch.utils.data import DataLoader, Dataset
 from pacepred.data.convert import FrameSettings, TranscodeSettings, extract_frames, transcode_video
 from pacepred.data.datasets import PaceClipDataset, sample_seed
 from pacepred.data.decoding import FRAME_NAME, read_clip
-from pacepred.data.memory import retain_freed_memory_in_worker
+from pacepred.data.memory import retain_freed_memory
 from pacepred.data.pace import sample_pace_clip
 from pacepred.data.convert import disk_size
 from pacepred.data.records import VideoRecord
@@ -246,13 +247,11 @@ def measure(dataset: Dataset, clips: int, workers: int, batch_transform=None, ba
     depend on how many cores are free, so its ratios are what N workers on N otherwise idle cores
     would give.
     """
-    # every pipeline's workers as they ship (see the module docstring)
-    worker_init = None if isinstance(dataset, OfficialStyleDataset) else retain_freed_memory_in_worker
     # fork: the workers are children of this process (forkserver ones, the default from Python
-    # 3.14, would be the server's, out of sight of process_cpu_seconds)
+    # 3.14, would be the server's, out of sight of process_cpu_seconds); a forked worker inherits
+    # the allocator setting that in_own_process gave this process
     loader = DataLoader(dataset, batch_size=batch_size, sampler=keys(len(dataset), clips), num_workers=workers,
-                        persistent_workers=workers > 0, multiprocessing_context="fork" if workers else None,
-                        worker_init_fn=worker_init if workers else None)
+                        persistent_workers=workers > 0, multiprocessing_context="fork" if workers else None)
     generator = torch.Generator().manual_seed(0)
 
     def one_pass() -> int:
@@ -271,6 +270,43 @@ def measure(dataset: Dataset, clips: int, workers: int, batch_transform=None, ba
     del loader  # the persistent workers exit
     cpu = sum(seconds - cpu_before.get(pid, 0.0) for pid, seconds in cpu_after.items())
     return count / wall, 1000 * cpu / count
+
+
+def in_own_process(dataset: Dataset, clips: int, workers: int, batch_transform=None) -> tuple[float, float]:
+    """:func:`measure` in a forked child process with the allocator setting of its pipeline as it
+    ships (see the module docstring), so that no setting carries over from one pipeline to the next."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+
+    def child() -> None:
+        if not isinstance(dataset, OfficialStyleDataset):
+            retain_freed_memory()
+        send.send(measure(dataset, clips, workers, batch_transform))
+
+    process = context.Process(target=child)
+    process.start()
+    send.close()  # the child's end only: recv fails instead of waiting forever if the child dies
+    try:
+        return receive.recv()
+    except EOFError:
+        raise RuntimeError(f"the measurement process failed (exit code {process.join() or process.exitcode})") from None
+    finally:
+        process.join()
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries the pipelines run on (a newer OpenCV or Pillow moves the baseline)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {}
+    for name in ["torch", "numpy", "decord", "av", "simplejpeg", "opencv-python-headless", "pillow", "torchvision"]:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
 
 
 def process_cpu_seconds() -> dict[int, float]:
@@ -327,7 +363,7 @@ def main() -> None:
         for round_ in range(args.repeats):
             for workers in (1, args.workers):
                 for name, (dataset, batch_transform) in pipelines.items():
-                    value, cpu_ms = measure(dataset, args.clips, workers, batch_transform)
+                    value, cpu_ms = in_own_process(dataset, args.clips, workers, batch_transform)
                     samples.setdefault((name, workers), []).append(value)
                     cpu_samples.setdefault((name, workers), []).append(cpu_ms)
                     print(f"round {round_ + 1} {name:45s} workers={workers}: {value:7.1f} clips/s, "
@@ -346,10 +382,12 @@ def main() -> None:
         "workers": [1, n],
         "repeats": args.repeats,
         "command": f"python experiments/bench_data.py --workers {n} --clips {args.clips} --repeats {args.repeats}",
+        "versions": library_versions(),
     }
     header = (f"Data throughput, {run['date']}, {run['machine']}, {run['torch_threads']} torch thread(s) in the main "
               f"process, steady state: {args.clips} clips timed after a warm-up pass of the same clips, persistent workers, median of {args.repeats} interleaved rounds; 16-frame pace clips (paces 1-4), resize 128x171, crop 112; "
-              f"command: `{run['command']}`\n\n")
+              f"command: `{run['command']}`; "
+              + ", ".join(f"{name} {version}" for name, version in run["versions"].items()) + "\n\n")
     table = (f"| pipeline | clips/s, 1 worker | clips/s, {n} workers | CPU ms per clip, 1 worker | "
              f"CPU ms per clip, {n} workers |\n|---|---|---|---|---|\n")
     for name in pipelines:

@@ -34,8 +34,8 @@ import numpy as np
 import simplejpeg
 import torch
 
-from bench_data import (CLIP_LEN, CROP, PACES, REPO, RESIZE, OfficialStyleDataset, keys, make_videos,
-                        pacepred_dataset, pacepred_transform)
+from bench_data import (CLIP_LEN, CROP, PACES, REPO, RESIZE, OfficialStyleDataset, keys, library_versions,
+                        make_videos, pacepred_dataset, pacepred_transform)
 from pacepred.data.decoding import FRAME_NAME, _resize_frames, frame_count
 from pacepred.data.memory import retain_freed_memory
 from pacepred.data.pace import sample_pace_clip
@@ -151,7 +151,9 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     table = (f"CPU ms per 16-frame clip, one process, 1 torch thread, retained freed memory, 320x240 JPEG folders, median of "
              f"{args.repeats} passes over {args.clips} clips; command: `python experiments/profile_clip_cost.py "
-             f"--clips {args.clips} --repeats {args.repeats}`\n\n| stage | CPU ms per clip |\n|---|---|\n")
+             f"--clips {args.clips} --repeats {args.repeats}`; "
+             + ", ".join(f"{name} {version}" for name, version in library_versions().items())
+             + "\n\n| stage | CPU ms per clip |\n|---|---|\n")
     table += "".join(f"| {name} | {ms:.2f} |\n" for name, ms in costs.items())
     table += ("\nAs a training loop runs them (items stacked into batches of 8, then the batch transform), each "
               f"setting in a fresh process, median of {LOOP_ROUNDS} alternated rounds:\n\n| pipeline | allocator | CPU ms per clip | page faults per clip |\n"

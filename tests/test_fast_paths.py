@@ -31,6 +31,32 @@ def test_activation_checkpointing_keeps_gradients_and_names(make):
         assert torch.allclose(a, b, atol=1e-5, rtol=1e-4)
 
 
+@pytest.mark.parametrize("make", [lambda: R2Plus1D(base_width=4), lambda: S3DG(width_mult=0.0625)])
+def test_activation_checkpointing_in_training_keeps_norm_statistics(make):
+    """In train mode the recomputation does not update BatchNorm's running statistics a second
+    time, and the first layer (whose input needs no gradient) is checkpointed too."""
+    torch.manual_seed(0)
+    reference = make().train()
+    checkpointed = copy.deepcopy(reference)
+    checkpoint_blocks(heavy_blocks(checkpointed))
+    x = torch.randn(2, 3, 8, 32, 32)
+    for a, b in zip(_grads(reference, x), _grads(checkpointed, x)):
+        assert torch.allclose(a, b, atol=1e-5, rtol=1e-4)
+    for (name, a), b in zip(reference.state_dict().items(), checkpointed.state_dict().values()):
+        assert torch.equal(a, b) if a.dtype == torch.long else torch.allclose(a, b, atol=1e-6), name
+    inputs = []  # the first block's input in a forward pass
+    hook = heavy_blocks(reference)[0].register_forward_pre_hook(lambda block, args: inputs.append(args[0]))
+    reference(x)
+    hook.remove()
+    stored = {}
+    for name, model in (("reference", reference), ("checkpointed", checkpointed)):
+        saved = []
+        with torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(t) or t, lambda t: t):
+            heavy_blocks(model)[0](inputs[0])
+        stored[name] = len(saved)
+    assert stored["checkpointed"] == 1 < stored["reference"]  # only the input: the activations are recomputed
+
+
 def test_channels_last_3d_same_output():
     torch.manual_seed(0)
     model = R2Plus1D(base_width=4).eval()

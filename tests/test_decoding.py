@@ -92,16 +92,117 @@ def write_open_gop_avi(path, num_frames=60):
         container.mux(stream.encode())
 
 
-def test_pyav_seeks_to_keyframes_of_open_gops(tmp_path):
+def sequential_frames(path) -> np.ndarray:
+    with av.open(str(path)) as container:
+        return np.stack([frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)])
+
+
+def write_packed_avi(source, path, n_vop: bytes):
+    """``source`` (MPEG-4 part 2 with B-frames) stored as DivX and xvid's "packed bitstream"
+    does it, one AVI chunk per frame: a reference picture with the first B-frame after it in one
+    chunk, the other B-frames alone, then ``n_vop`` (a not-coded picture) as a filler; DivX user
+    data ending in "p" at the start marks the stream packed, as in the UCF101 videos."""
+    from fractions import Fraction
+
+    from pacepred.data.decoding import VOP_START_CODE, _vop_types
+
+    with av.open(str(source)) as container:
+        packets = [(bytes(p), p.is_keyframe) for p in container.demux(video=0) if p.size > 0]
+    first, key = packets[0]
+    at = first.find(VOP_START_CODE)
+    packets[0] = (first[:at] + b"\x00\x00\x01\xb2DivX503b1393p" + first[at:], key)
+    chunks, i = [], 0
+    while i < len(packets):
+        reference, keyframe = packets[i]
+        b_frames = []
+        while i + 1 + len(b_frames) < len(packets) and _vop_types(packets[i + 1 + len(b_frames)][0]) == [2]:
+            b_frames.append(packets[i + 1 + len(b_frames)][0])
+        if b_frames:
+            chunks += [(reference + b_frames[0], keyframe)] + [(b, False) for b in b_frames[1:]] + [(n_vop, False)]
+        else:
+            chunks.append((reference, keyframe))
+        i += 1 + len(b_frames)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mpeg4", rate=25)
+        stream.width, stream.height, stream.pix_fmt, stream.codec_tag = 96, 64, "yuv420p", "XVID"
+        stream.time_base = Fraction(1, 25)
+        for position, (data, keyframe) in enumerate(chunks):
+            packet = av.Packet(data)
+            packet.stream, packet.time_base, packet.pts, packet.dts = stream, stream.time_base, position, position
+            packet.is_keyframe = keyframe
+            container.mux(packet)
+
+
+@pytest.mark.parametrize("backend", ["decord", "pyav"])
+@pytest.mark.parametrize("packed", [False, True], ids=["unpacked", "packed"])
+def test_mpeg4_avi_with_b_frames_and_several_keyframes_reads_right(tmp_path, shared_videos, backend, packed):
+    """decord's random access returns earlier frames (12 as 0, ...) on such files and a PyAV
+    seek into a packed stream loses count; both backends read every frame right."""
+    from pacepred.data.decoding import _packet_index
+
     path = tmp_path / "open_gop.avi"
     write_open_gop_avi(path)
+    if packed:
+        with av.open(str(shared_videos / AVI)) as container:  # the real UCF101 clip is packed: its fillers
+            n_vop = next(bytes(p) for p in container.demux(video=0) if p.size == 6)
+        unpacked, path = path, tmp_path / "packed.avi"
+        write_packed_avi(unpacked, path, n_vop)
+        assert np.array_equal(sequential_frames(path), sequential_frames(unpacked))
     with av.open(str(path)) as container:
-        sequential = np.stack([frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)])
+        index = _packet_index(container, container.streams.video[0], path)
+    assert (index.b_frames, index.packed_b_frames, index.keyframes > 1) == (True, packed, True)
+    sequential = sequential_frames(path)
+    assert len(sequential) == len(index.packets) == 60
+    for i in range(60):
+        assert np.array_equal(read_clip(path, lambda n: np.array([i]), backend=backend)[0], sequential[i]), i
+
+
+@pytest.mark.parametrize("backend", ["decord", "pyav"])
+def test_h264_avi_with_several_keyframes_reads_right(tmp_path, backend):
+    """decord returned frames 0-11 for frames 12-23 of this file (and so on)."""
+    path = tmp_path / "h264.avi"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25, options={"bf": "0", "g": "12"})
+        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
+        for i in range(36):
+            image = np.zeros((64, 96, 3), np.uint8)
+            image[:, (3 * i) % 88:(3 * i) % 88 + 8] = 255
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        container.mux(stream.encode())
+    sequential = sequential_frames(path)
+    assert np.array_equal(read_clip(path, lambda n: np.arange(n)[::-1], backend=backend), sequential[::-1])
+
+
+def test_the_real_ucf101_clip_is_packed_with_one_keyframe(shared_videos):
+    """What the packed-stream test above stands for: DivX-style packed B-frames, as in UCF101."""
+    from pacepred.data.decoding import _packet_index
+
+    with av.open(str(shared_videos / AVI)) as container:
+        index = _packet_index(container, container.streams.video[0], shared_videos / AVI)
+    assert (index.b_frames, index.packed_b_frames, index.keyframes) == (True, True, 1)
+
+
+@pytest.mark.parametrize("backend", ["decord", "pyav"])
+def test_truncated_mp4_is_an_error_not_shifted_frames(tmp_path, backend):
+    """An MP4 with its index at the front (faststart) cut at a packet boundary still demuxes
+    and decodes, but a B-frame is missing and every later frame would shift to an earlier index."""
+    path, cut = tmp_path / "whole.mp4", tmp_path / "cut.mp4"
+    with av.open(str(path), "w", options={"movflags": "faststart"}) as container:
+        stream = container.add_stream("libx264", rate=25, options={"bf": "2", "g": "12"})
+        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
+        for i in range(48):
+            image = np.full((64, 96, 3), (5 * i) % 255, np.uint8)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        container.mux(stream.encode())
     with av.open(str(path)) as container:
-        keyframes = [p.is_keyframe for p in container.demux(video=0) if p.size > 0]
-    assert len(sequential) == 60 and sum(keyframes) >= 4
-    for index in range(60):
-        assert np.array_equal(read_clip(path, lambda n: np.array([index]), backend="pyav")[0], sequential[index]), index
+        ends = [p.pos + p.size for p in container.demux(video=0) if p.size > 0]
+    cut.write_bytes(path.read_bytes()[:ends[30]])
+    with pytest.raises(VideoDecodeError, match="cut.mp4.*declares 48 frames but holds 31"):
+        read_clip(cut, lambda n: np.arange(n - 4, n), backend=backend)
+    for decode in (False, True):
+        with pytest.raises(VideoDecodeError, match="declares 48 frames"):
+            probe_video(cut, decode=decode)
+    assert probe_video(path).num_frames == 48
 
 
 # ----------------------------------------------------------------------------- frame counts

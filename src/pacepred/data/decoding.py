@@ -29,10 +29,18 @@ MP4/H.264 and MKV/H.264):
   1-13% of reads depending on the access pattern (a race at the end of the stream; never
   seen on other frames or on the MP4/MKV clips), so the decord backend takes the last frame
   from PyAV.
-* decord's random access is wrong on an MPEG-4 AVI with B-frames and open GOPs written by
-  ffmpeg (keyframe every 12 frames): frame 10 comes back as frame 0, 22 as 0, ... while reading
-  all frames in order is right. PyAV's seek is right there (tested). The real UCF101 AVI has a
-  single keyframe, so it does not show this; prefer ``pyav`` for such files.
+* decord's random access is wrong in an AVI file with more than one keyframe (H.264 or MPEG-4
+  part 2) and in an MPEG-4 part 2 (xvid, DivX) stream with B-frames and more than one keyframe:
+  frame 12 comes back as frame 0, 13 as 1, ... while reading all frames in order is right. The
+  decord backend therefore reads such files through PyAV (a packet scan per file and process
+  finds them). PyAV's seek is right on them unless the B-frames are
+  packed DivX-style (a B-frame stored behind its reference, a filler in its place: the UCF101
+  videos are stored so), where neither timestamps nor a seek give frame positions; those are
+  decoded from their first frame. The real UCF101 AVI has a single keyframe, so it decodes from
+  its first frame anyway; xvid encoders usually insert a keyframe every 250-300 frames.
+* A container that declares more frames than it holds packets (an MP4 cut short with its index
+  at the front) raises VideoDecodeError: cut at a packet boundary it still decodes, but a missing
+  B-frame would shift every later frame to an earlier index.
 * Resizing: decord scales with swscale's BILINEAR filter (which widens when shrinking, so it
   does not alias), not bicubic. PyAV with the same filter differs from decord by a mean
   absolute error of 0.15-0.40 (out of 255) per pixel, from the different ffmpeg versions
@@ -180,14 +188,16 @@ def probe_video(path: Path | str, decode: bool = True) -> VideoInfo:
         width, height = stream.codec_context.width, stream.codec_context.height
         stream.codec_context.thread_count = 1  # the index runs one probe per worker process
         if decode:
-            num_frames = 0
+            num_frames = packets = 0
             try:
                 for packet in container.demux(stream):
+                    packets += packet.size > 0 or packet.pts is not None or packet.dts is not None
                     num_frames += len(packet.decode())
             except av.FFmpegError as err:
                 raise VideoDecodeError(path, f"decoding failed after {num_frames} frames ({first_line(err)})") from err
+            _check_declared_frames(path, stream, packets)
         else:
-            num_frames = len(_packet_index(container, stream, path))
+            num_frames = len(_packet_index(container, stream, path).packets)
     if num_frames < 1:
         raise VideoDecodeError(path, "the video holds no frames")
     return VideoInfo(num_frames=num_frames, fps=fps, width=width, height=height)
@@ -225,9 +235,42 @@ def _unique_indices(path: Path, choose_indices: Callable[[int], np.ndarray], num
 # ----------------------------------------------------------------------------------- decord
 
 
+#: video file -> (file size, mtime in ns, frames its container declares, whether decord's random
+#: access reads it right): this process's answers, kept while the file stays the same.
+_DECORD_CHECKS: dict[str, tuple[int, int, int, bool]] = {}
+
+
+def _decord_check(path: Path) -> tuple[int, bool]:
+    """(frames the container declares, 0 if it does not say; whether decord reads the file right).
+
+    decord's random access returns earlier frames (frame 12 as frame 0, ...) in an AVI file with
+    more than one keyframe (H.264 as well as MPEG-4 part 2) and in an MPEG-4 part 2 stream with
+    B-frames and more than one keyframe, packed or not (xvid/DivX: long UCF101 and HMDB51
+    videos); such files are read through PyAV. Opening the container costs 0.5-4 ms, the packet
+    scan of an AVI or MPEG-4 part 2 file 2 ms more; once per file and process.
+    """
+    stat = path.stat()
+    known = _DECORD_CHECKS.get(str(path))
+    if known is not None and known[:2] == (stat.st_size, stat.st_mtime_ns):
+        return known[2:]
+    with open_pyav(path) as container:
+        stream = video_stream(container, path)
+        avi = container.format.name == "avi"
+        reads_right = True
+        if avi or stream.codec_context.name == "mpeg4":
+            index = _packet_index(container, stream, path)
+            reads_right = index.keyframes <= 1 or not (avi or index.b_frames)
+        declared = stream.frames
+    _DECORD_CHECKS[str(path)] = (stat.st_size, stat.st_mtime_ns, declared, reads_right)
+    return declared, reads_right
+
+
 def _read_decord(path: Path, choose_indices, size, num_threads: int) -> np.ndarray:
     import decord
 
+    declared, reads_right = _decord_check(path)
+    if not reads_right:
+        return _read_pyav(path, choose_indices, size, num_threads)
     height, width = size if size is not None else (-1, -1)
     try:
         reader = decord.VideoReader(str(path), width=width, height=height, num_threads=num_threads)
@@ -236,6 +279,9 @@ def _read_decord(path: Path, choose_indices, size, num_threads: int) -> np.ndarr
         raise VideoDecodeError(path, f"cannot open as a video ({first_line(err)})") from err
     if num_frames < 1:
         raise VideoDecodeError(path, "the container reports no frames")
+    if declared > num_frames:
+        raise VideoDecodeError(path, f"the container declares {declared} frames but holds {num_frames} "
+                                     "(a truncated file?)")
     unique, inverse = _unique_indices(path, choose_indices, num_frames)
     # decord sometimes returns the frame before the last one in place of the last frame (a
     # race when its decoder is flushed at the end of the stream; seen in 2-7% of reads on the
@@ -271,23 +317,76 @@ def video_stream(container, path: Path):
     return container.streams.video[0]
 
 
-def _packet_index(container, stream, path: Path) -> list[tuple[int | None, bool]]:
-    """(pts, is_keyframe) of every video packet holding data, in decoding order."""
+#: MPEG-4 part 2 start code of a video object plane (a picture); the next byte's two high bits
+#: are its coding type: 0 I, 1 P, 2 B, 3 S.
+VOP_START_CODE = b"\x00\x00\x01\xb6"
+
+
+@dataclass(frozen=True)
+class PacketIndex:
+    """A video stream's packets in decoding order (from demuxing only) and what they say about
+    random access. Only MPEG-4 part 2 streams (xvid, DivX) are inspected for B-frames."""
+
+    packets: list[tuple[int | None, bool]]  # (pts, is_keyframe) of every packet holding data
+    b_frames: bool = False  # MPEG-4 part 2 with B-frames
+    packed_b_frames: bool = False  # ... stored DivX-style: a B-frame packed behind its reference
+
+    @property
+    def keyframes(self) -> int:
+        return sum(keyframe for _, keyframe in self.packets)
+
+
+def _vop_types(data: bytes) -> list[int]:
+    """Coding types (0 I, 1 P, 2 B, 3 S) of the coded pictures in one MPEG-4 part 2 packet;
+    a not-coded placeholder (N-VOP, a packed stream's filler after a packed B-frame) counts too."""
+    types, at = [], data.find(VOP_START_CODE)
+    while at != -1 and at + 4 < len(data):
+        types.append(data[at + 4] >> 6)
+        at = data.find(VOP_START_CODE, at + 4)
+    return types
+
+
+def _packet_index(container, stream, path: Path) -> PacketIndex:
+    """The stream's packets, from demuxing; a container that declares more frames than it holds
+    (a truncated file, whose later frames would otherwise shift to earlier indices) raises
+    :class:`VideoDecodeError`."""
     import av
 
+    mpeg4 = stream.codec_context.name == "mpeg4"
+    packets, others, b_frames, packed = [], 0, False, False
     try:
-        return [(p.pts, p.is_keyframe) for p in container.demux(stream) if p.size > 0]
+        for packet in container.demux(stream):
+            if packet.size == 0:
+                others += packet.pts is not None or packet.dts is not None  # not the final flush packet
+                continue
+            packets.append((packet.pts, packet.is_keyframe))
+            if mpeg4:
+                types = _vop_types(bytes(packet))
+                b_frames = b_frames or 2 in types
+                packed = packed or len(types) > 1
     except av.FFmpegError as err:
         raise VideoDecodeError(path, f"reading packets failed ({first_line(err)})") from err
+    _check_declared_frames(path, stream, len(packets) + others)
+    return PacketIndex(packets, b_frames, packed and b_frames)
 
 
-def _seek_point(packets: list[tuple[int | None, bool]], first: int) -> tuple[int, int | None]:
+def _check_declared_frames(path: Path, stream, held: int) -> None:
+    """VideoDecodeError when the container declares more frames than the ``held`` packets."""
+    if stream.frames > held:
+        raise VideoDecodeError(path, f"the container declares {stream.frames} frames but holds {held} "
+                                     "(a truncated file?)")
+
+
+def _seek_point(index: PacketIndex, first: int) -> tuple[int, int | None]:
     """(display index, pts) of the last keyframe at or before display index ``first``.
 
     A keyframe's display index is the number of packets shown before it (smaller pts).
-    Returns (0, None), decode from the start, when timestamps are missing.
+    Returns (0, None), decode from the start, when timestamps are missing or meaningless: in a
+    stream with packed B-frames neither the timestamps nor the frames after a seek give display
+    positions (a seek into one returned the wrong frame for 150 of 164 indices).
     """
-    if any(pts is None for pts, _ in packets):
+    packets = index.packets
+    if index.packed_b_frames or any(pts is None for pts, _ in packets):
         return 0, None
     ordered = sorted(pts for pts, _ in packets)
     best = (0, None)
@@ -355,16 +454,17 @@ def _decode_from(path: Path, wanted: np.ndarray, start: int, start_pts: int | No
 
 def _read_pyav(path: Path, choose_indices, size, num_threads: int) -> np.ndarray:
     with open_pyav(path) as container:
-        packets = _packet_index(container, video_stream(container, path), path)
-    if not packets:
+        index = _packet_index(container, video_stream(container, path), path)
+    num_frames = len(index.packets)
+    if not num_frames:
         raise VideoDecodeError(path, "the container holds no video frames")
-    unique, inverse = _unique_indices(path, choose_indices, len(packets))
-    start, start_pts = _seek_point(packets, int(unique[0]))
+    unique, inverse = _unique_indices(path, choose_indices, num_frames)
+    start, start_pts = _seek_point(index, int(unique[0]))
     frames = None
     if start_pts is not None and start > 0:
-        frames = _decode_from(path, unique, start, start_pts, size, num_threads, len(packets))
+        frames = _decode_from(path, unique, start, start_pts, size, num_threads, num_frames)
     if frames is None:
-        frames = _decode_from(path, unique, 0, None, size, num_threads, len(packets))
+        frames = _decode_from(path, unique, 0, None, size, num_threads, num_frames)
     return frames[inverse]
 
 

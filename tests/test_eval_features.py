@@ -33,3 +33,22 @@ def test_the_decoder_is_part_of_the_key(tmp_path):
                              torch.device("cpu"), decoder=decoder).data_key([VideoRecord(video, 0)])
             for decoder in ("decord", "pyav")}
     assert len(keys) == 2
+
+
+def test_frames_extracted_again_in_place_get_new_features(tmp_path):
+    """Re-extraction over the old files keeps the folder's entries and mtime, not the files'."""
+    from pacepred.data.decoding import FRAME_NAME
+
+    folder = tmp_path / "v_a"
+    folder.mkdir()
+    for i in range(3):
+        (folder / FRAME_NAME.format(i + 1)).write_bytes(b"jpeg")
+    os.utime(folder, ns=(1_000_000_000, 1_000_000_000))
+    extractor = FeatureExtractor(torch.nn.Identity(), "key", ClipBatchTransform(), 3, 16, (64, 64), 56, 4, 0, None,
+                                 torch.device("cpu"))
+    key = extractor.data_key([VideoRecord(folder, 0)])
+    folder_mtime = folder.stat().st_mtime_ns
+    (folder / FRAME_NAME.format(1)).write_bytes(b"JPEG")  # rewritten: same name, same size
+    os.utime(folder / FRAME_NAME.format(1), ns=(2_000_000_000, 2_000_000_000))
+    assert folder.stat().st_mtime_ns == folder_mtime
+    assert extractor.data_key([VideoRecord(folder, 0)]) != key

@@ -46,11 +46,13 @@ import hydra
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
-from pacepred.data.decoding import VideoDecodeError, VideoInfo, probe_video
+from pacepred.data.decoding import FRAME_NAME, VideoDecodeError, VideoInfo, probe_video
 from pacepred.data.manifest import describe_manifest, read_manifest
 from pacepred.data.records import STAGES, VideoRecord
 
-CACHE_VERSION = 1
+#: 2: a container declaring more frames than it holds is unreadable; frame folders' signatures
+#: include their first frame file's mtime.
+CACHE_VERSION = 2
 CACHE_NAME = "pacepred_index.json"
 #: Frames spanned by a 16-frame clip at pace 4: (16 - 1) * 4 + 1.
 SHORT_SPAN = 61
@@ -95,10 +97,14 @@ def cache_path_for(root: Path | str, cache_dir: Path | str | None = None) -> Pat
 
 
 def file_signature(path: Path) -> tuple[int, int]:
-    """(size, mtime_ns) of a file; (number of entries, mtime_ns) of a frame folder."""
+    """(size, mtime_ns) of a file; (number of entries, the later mtime_ns of the folder and of its
+    first frame file) of a frame folder: frames extracted again in place (``ffmpeg -y``) leave the
+    folder's entries and mtime as they were, not the files' mtimes."""
     stat = path.stat()
-    size = len(os.listdir(path)) if path.is_dir() else stat.st_size
-    return size, stat.st_mtime_ns
+    if not path.is_dir():
+        return stat.st_size, stat.st_mtime_ns
+    first = path / FRAME_NAME.format(1)
+    return len(os.listdir(path)), max(stat.st_mtime_ns, first.stat().st_mtime_ns if first.exists() else 0)
 
 
 def _probe(job: tuple[Path, bool]) -> tuple[Path, VideoInfo | None, str | None]:

@@ -33,6 +33,12 @@ from pacepred.data.records import VideoRecord
 from pacepred.data.transforms import ClipBatchTransform
 from pacepred.evaluation.clips import MultiClipDataset
 
+#: Part of every cached feature file's key: raised whenever a change of the clip sampling,
+#: decoding, pooling or forward pass changes what the same settings extract, so that features
+#: computed by older code are never reused. 2: AVI and packed xvid files read right by decord's
+#: backend (some came back with earlier frames).
+FEATURE_CACHE_VERSION = 2
+
 PROTOCOLS = {
     "vcop": "last conv block max-pooled (1,2,2), flattened, mean over clips, cosine (VCOP)",
     "gap": "global-average-pooled, L2-normalised per clip, mean over clips, cosine",
@@ -129,6 +135,7 @@ class FeatureExtractor:
     def data_key(self, records: Sequence[VideoRecord]) -> str:
         """Hash of everything besides the weights that the features depend on."""
         return short_hash({
+            "version": FEATURE_CACHE_VERSION,
             "num_clips": self.num_clips, "span": self.span, "decode_size": self.decode_size,
             "crop_size": self.crop_size, "input": self.batch_transform.input_mode, "decoder": self.decoder,
             "mean": self.batch_transform.mean.flatten().tolist(), "std": self.batch_transform.std.flatten().tolist(),

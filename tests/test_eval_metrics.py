@@ -53,6 +53,7 @@ def test_knn_votes_are_exp_similarity_over_temperature():
     scores = knn_scores(QUERIES[:1], GALLERY, GALLERY_LABELS, num_classes=3, k=2, temperature=0.07)
     sims = cosine_similarity(QUERIES[:1], GALLERY)[0]
     expected = torch.tensor([math.exp(sims[0] / 0.07), math.exp(sims[2] / 0.07), float("-inf")])
+    expected /= math.exp(max(sims[0], sims[2]) / 0.07)  # relative to the nearest neighbour's vote
     assert torch.allclose(scores[0], expected, rtol=1e-5)  # the class without a vote: -inf
     # with fewer voted classes than k, an unvoted class is no top-k hit
     assert topk_correct(scores, torch.tensor([2]), 3).tolist() == [False]
@@ -61,6 +62,13 @@ def test_knn_votes_are_exp_similarity_over_temperature():
     assert knn_scores(QUERIES, GALLERY, GALLERY_LABELS, 3, k=100, temperature=0.01).argmax(dim=1).tolist() == [0, 1, 2]
     with pytest.raises(ValueError, match="temperature"):
         knn_scores(QUERIES, GALLERY, GALLERY_LABELS, 3, k=2, temperature=0)
+
+
+def test_knn_majority_wins_at_temperatures_where_exp_would_overflow():
+    """Four neighbours at similarity 0.995, three of class 1: exp(0.995 / 0.01) is inf in float32."""
+    gallery = torch.tensor([[0.995, (1 - 0.995**2) ** 0.5]] * 4)
+    scores = knn_scores(torch.tensor([[1.0, 0.0]]), gallery, torch.tensor([0, 1, 1, 1]), 2, k=4, temperature=0.01)
+    assert torch.isfinite(scores).all() and scores.argmax(dim=1).tolist() == [1]
 
 
 def test_linear_probe_separates_separable_classes_deterministically():

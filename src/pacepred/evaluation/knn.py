@@ -19,7 +19,8 @@ def knn_scores(
 ) -> Tensor:
     """Class scores float32 (Q, num_classes) for queries (Q, D) against a labelled gallery (G, D).
 
-    A class's score is the sum of its neighbours' votes; a class none of the k neighbours has
+    A class's score is the sum of its neighbours' votes, each divided by the nearest one's
+    ``exp(s_1 / temperature)`` (the same for every class of a query); a class none of the k neighbours has
     scores -inf, so that it never counts as a top-5 hit by a tie among unvoted classes. Ties
     between equally similar neighbours go to the lower gallery index.
     """
@@ -28,7 +29,10 @@ def knn_scores(
     similarity = cosine_similarity(queries, gallery)
     top = torch.sort(similarity, dim=1, descending=True, stable=True)
     k = min(k, gallery.shape[0])
-    weights = (top.values[:, :k] / temperature).exp()
+    nearest = top.values[:, :k]
+    # relative to each query's nearest neighbour: the same ranking of classes, and no overflow
+    # (exp(1 / temperature) is inf in float32 below temperature 0.0113)
+    weights = ((nearest - nearest[:, :1]) / temperature).exp()
     votes = gallery_labels[top.indices[:, :k]]
     scores = torch.zeros(queries.shape[0], num_classes).scatter_add_(1, votes, weights)
     voted = torch.zeros(queries.shape[0], num_classes, dtype=torch.bool).scatter_(1, votes, True)

@@ -52,6 +52,10 @@ def test_checkpoint_run_config_gives_backbone_and_input(tmp_path):
     cfg = compose_eval(["task=knn", "input=residual"], tmp_path / "run", tmp_path / "data", tmp_path / "logs")
     _adopt_run_config(cfg, None)
     assert cfg.input == "residual"
+    cfg = compose_eval(["task=retrieval", "protocol=paper_retrieval_ucf101"], tmp_path / "run", tmp_path / "data",
+                       tmp_path / "logs")
+    with pytest.raises(ValueError, match="pre-trained with input=residual but the evaluation asks for input=rgb"):
+        _adopt_run_config(cfg, run_cfg)  # the paper protocol's rgb on the default (residual) pre-training
 
 
 def test_monitor_callbacks_config_composes_without_touching_the_data(make_cfg):

@@ -37,7 +37,9 @@ MATCHED_DATA = ("clip_len", "crop_size", "decode_size")
 
 
 def _adopt_run_config(cfg: DictConfig, run_cfg: DictConfig | None) -> None:
-    """Take the backbone and (with ``input=auto``) the input of the checkpoint's run; note differences."""
+    """Take the backbone and (with ``input=auto``) the input of the checkpoint's run; note data
+    differences; refuse another input than the run's (a network pre-trained on frame differences
+    gives meaningless features of RGB frames, and the other way round)."""
     with open_dict(cfg):
         if run_cfg is not None:
             cfg.backbone = run_cfg.backbone
@@ -47,7 +49,9 @@ def _adopt_run_config(cfg: DictConfig, run_cfg: DictConfig | None) -> None:
     if run_cfg is None:
         return
     if run_cfg.input != cfg.input:
-        print(f"note: the checkpoint was pre-trained with input={run_cfg.input}, evaluated with input={cfg.input}")
+        raise ValueError(f"the checkpoint was pre-trained with input={run_cfg.input} but the evaluation asks for "
+                         f"input={cfg.input} (a protocol preset sets the paper's rgb); pass input={run_cfg.input} "
+                         "or input=auto to evaluate it on the input it learned from")
     for key in MATCHED_DATA:
         if OmegaConf.select(run_cfg, f"data.{key}") != OmegaConf.select(cfg, f"data.{key}"):
             print(f"note: data.{key} is {OmegaConf.select(cfg, f'data.{key}')} here, "

@@ -93,6 +93,24 @@ def test_nan_loss_stops_with_a_clear_message(ucf101_layout, make_cfg):
         train(cfg)
 
 
+def test_a_non_finite_loss_on_another_rank_stops_this_rank_too(make_cfg, monkeypatch):
+    """The ranks decide together (a rank stopping alone would leave the others waiting in the
+    next collective): a finite loss here and a NaN elsewhere stop here as well."""
+    from fractions import Fraction
+    from types import SimpleNamespace
+
+    cfg = make_cfg(["backbone=r3d_w16"])
+    module = instantiate(cfg.model, backbone=instantiate(cfg.backbone), paces=[Fraction(1), Fraction(2)],
+                         optimizer=instantiate(cfg.optim))
+    decisions = []
+    strategy = SimpleNamespace(reduce_boolean_decision=lambda decision, all: decisions.append((decision, all)) or False)
+    monkeypatch.setattr(type(module), "trainer", property(lambda self: SimpleNamespace(strategy=strategy, world_size=2)))
+    batch = {"video": torch.randn(2, 3, 8, 32, 32), "pace_label": torch.tensor([0, 1]), "video_idx": torch.tensor([0, 1])}
+    with pytest.raises(NonFiniteLossError, match="training loss is not finite on another rank"):
+        module.training_step(batch, 0)
+    assert decisions == [(True, True)]  # this rank's loss was finite; every rank had to agree
+
+
 def test_missing_resume_checkpoint_is_named(ucf101_layout, make_cfg):
     with pytest.raises(FileNotFoundError, match=r"checkpoints/last.ckpt does not exist"):
         train(make_cfg(real(ucf101_layout) + ["ckpt_path=last"]))

@@ -144,10 +144,15 @@ class PacePretrainModule(pl.LightningModule):
             loss_sup = nn.functional.cross_entropy(self.class_head(features), batch["label"])
             loss = loss + self.loss_weights["supervised"] * loss_sup
             self.log("train/class_loss", loss_sup, batch_size=batch_size, sync_dist=True)
-        if not math.isfinite(loss.item()):
+        finite_here = math.isfinite(loss.item())
+        # every rank decides together: a rank stopping alone would leave the others waiting in
+        # the next collective operation until the process group's timeout
+        if not self.trainer.strategy.reduce_boolean_decision(finite_here, all=True):
+            where = "" if self.trainer.world_size == 1 else (" on this rank" if not finite_here else " on another rank")
             raise NonFiniteLossError(
-                f"training loss is {loss.item()} at epoch {self.current_epoch}, step {self.global_step} "
-                f"(pace loss {loss_pace.item()}); lower optim.lr or check the input data"
+                f"training loss is {loss.item() if not finite_here else 'not finite'}{where} at epoch "
+                f"{self.current_epoch}, step {self.global_step} (pace loss here {loss_pace.item()}); "
+                "lower optim.lr or check the input data"
             )
         self.train_acc(logits.detach(), batch["pace_label"])
         self.log("train/pace_loss", loss_pace, batch_size=batch_size, sync_dist=True)

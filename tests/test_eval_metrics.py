@@ -94,6 +94,23 @@ def test_weight_decay_is_chosen_on_train_folds_and_regularises_noisy_high_dimens
     assert select_weight_decay(features, labels, 4, [0.01]) == (0.01, {})  # one candidate: no search
 
 
+def test_weight_decay_folds_are_contiguous_blocks_of_each_class(monkeypatch):
+    """Videos listed by group (UCF101: g08_c01, g08_c02, ...) keep a group on one side of a fold."""
+    import pacepred.evaluation.linear as linear
+
+    held_out = []
+
+    class Probe:
+        def logits(self, features):
+            held_out.append(features[:, 0].long().tolist())
+            return torch.zeros(len(features), 2)
+
+    monkeypatch.setattr(linear, "fit_linear_probe", lambda *args: Probe())
+    labels = torch.tensor([0] * 10 + [1] * 10)
+    linear.select_weight_decay(torch.arange(20.0)[:, None], labels, 2, [1.0, 2.0], folds=5)
+    assert held_out[:5] == [[0, 1, 10, 11], [2, 3, 12, 13], [4, 5, 14, 15], [6, 7, 16, 17], [8, 9, 18, 19]]
+
+
 def test_scores_helpers():
     scores = torch.tensor([[0.1, 0.7, 0.2], [0.5, 0.3, 0.2]])
     labels = torch.tensor([2, 0])

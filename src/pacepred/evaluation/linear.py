@@ -59,15 +59,16 @@ def select_weight_decay(
     max_iter: int = 200,
 ) -> tuple[float, dict[float, float]]:
     """The candidate weight decay with the best mean held-out top-1 over ``folds`` folds of the
-    train features (fold = position modulo ``folds`` within each class, so every fold holds every
-    class); returns it and the mean accuracy of every candidate. Ties go to the stronger decay."""
+    train features; returns it and the mean accuracy of every candidate. Ties go to the stronger
+    decay. Each class is cut into ``folds`` contiguous blocks in the given order, so every fold
+    holds every class and, with videos listed by group as in UCF101's and HMDB51's split files,
+    a group's clips (same actor, same scene) stay on one side but at the blocks' edges."""
     if len(candidates) == 1:
         return float(candidates[0]), {}
-    rank_in_class = torch.zeros_like(labels)
+    fold_of = torch.zeros_like(labels)
     for label in labels.unique():
         members = (labels == label).nonzero().flatten()
-        rank_in_class[members] = torch.arange(len(members))
-    fold_of = rank_in_class % folds
+        fold_of[members] = torch.arange(len(members)) * folds // len(members)
     accuracy = {}
     for decay in sorted(candidates, reverse=True):
         correct = []

@@ -48,10 +48,31 @@ def test_multirun_summary_gives_mean_and_std(tmp_path):
         (tmp_path / str(job) / ".hydra" / "overrides.yaml").write_text(f"- task=finetune\n- data.split={job + 1}\n")
         (tmp_path / str(job) / "metrics.json").write_text(json.dumps({"metrics": {"finetune/10clip/top1": value}}))
     summary = summarize_sweep(tmp_path)
-    assert summary["count"] == 3 and math.isclose(summary["mean"]["finetune/10clip/top1"], 0.6)
-    assert math.isclose(summary["std"]["finetune/10clip/top1"], 0.1)
+    [group] = summary["groups"]
+    assert summary["count"] == group["count"] == 3 and math.isclose(group["mean"]["finetune/10clip/top1"], 0.6)
+    assert math.isclose(group["std"]["finetune/10clip/top1"], 0.1)
     MultirunSummary().on_multirun_end(OmegaConf.create({"hydra": {"sweep": {"dir": str(tmp_path)}}}))
     assert json.loads((tmp_path / "summary.json").read_text())["count"] == 3
     markdown = (tmp_path / "summary.md").read_text()
+    assert "## all jobs: 3 jobs" in markdown
     assert "| task | protocol | metric | data.split=1 | data.split=2 | data.split=3 | mean | std |" in markdown
     assert "| finetune | 10clip | top1 | 0.5000 | 0.6000 | 0.7000 | 0.6000 | 0.1000 |" in markdown
+
+
+def test_multirun_summary_averages_repeats_of_one_setting_only(tmp_path):
+    """Two checkpoints over two splits: two means, not one of all four jobs; a checkpoint that
+    changed under ckpt=latest makes a group of its own too."""
+    jobs = [("a", 1, 0.9, "aa"), ("a", 2, 0.8, "aa"), ("b", 1, 0.1, "bb"), ("b", 2, 0.2, "bb")]
+    for job, (ckpt, split, value, digest) in enumerate(jobs):
+        (tmp_path / str(job) / ".hydra").mkdir(parents=True)
+        (tmp_path / str(job) / ".hydra" / "overrides.yaml").write_text(f"- ckpt={ckpt}\n- data.split={split}\n")
+        (tmp_path / str(job) / "metrics.json").write_text(
+            json.dumps({"checkpoint_sha256": digest * 32, "metrics": {"knn/gap/top1": value}}))
+    groups = {g["setting"]: g for g in summarize_sweep(tmp_path)["groups"]}
+    assert set(groups) == {"ckpt=a checkpoint sha256 aaaaaaaaaaaa", "ckpt=b checkpoint sha256 bbbbbbbbbbbb"}
+    assert math.isclose(groups["ckpt=a checkpoint sha256 aaaaaaaaaaaa"]["mean"]["knn/gap/top1"], 0.85)
+    for job in (2, 3):  # ckpt=latest twice, resolved to another run's checkpoint the second time
+        (tmp_path / str(job) / ".hydra" / "overrides.yaml").write_text(f"- ckpt=latest\n- data.split={job - 1}\n")
+    for job in (0, 1):
+        (tmp_path / str(job) / ".hydra" / "overrides.yaml").write_text(f"- ckpt=latest\n- data.split={job + 1}\n")
+    assert sorted(g["count"] for g in summarize_sweep(tmp_path)["groups"]) == [2, 2]

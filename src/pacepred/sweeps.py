@@ -19,15 +19,19 @@ import yaml
 
 
 def read_jobs(sweep_dir: Path) -> list[dict]:
-    """One dict per finished job: ``{"job", "overrides": {key: value}, "metrics": {...}}``."""
+    """One dict per finished job: ``{"job", "overrides": {key: value}, "metrics": {...},
+    "checkpoint_sha256"}`` (the evaluated checkpoint's digest; None for a random initialisation
+    or a training job)."""
     jobs = []
     for metrics_file in sorted(sweep_dir.glob("*/metrics.json"), key=lambda p: (len(p.parent.name), p.parent.name)):
         overrides_file = metrics_file.parent / ".hydra" / "overrides.yaml"
         overrides = yaml.safe_load(overrides_file.read_text()) if overrides_file.is_file() else []
+        payload = json.loads(metrics_file.read_text())
         jobs.append({
             "job": metrics_file.parent.name,
             "overrides": dict(o.split("=", 1) for o in overrides if "=" in o),
-            "metrics": json.loads(metrics_file.read_text())["metrics"],
+            "metrics": payload["metrics"],
+            "checkpoint_sha256": payload.get("checkpoint_sha256"),
         })
     if not jobs:
         raise FileNotFoundError(f"no finished job (*/metrics.json) under {sweep_dir}")

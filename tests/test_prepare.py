@@ -337,6 +337,21 @@ def test_verify_command_samples_frames_and_fails_with_strict(broken_folder, tmp_
     assert (tmp_path / "run" / "verify_report.json").is_file() and not (tmp_path / "run" / "skip_list.txt").exists()
 
 
+def test_a_truncated_video_fails_to_convert_instead_of_becoming_a_shorter_one(tmp_path, shared_videos):
+    """The UCF101 clip cut to 60% of its bytes still decodes 93 of its 164 frames."""
+    from pacepred.data.convert import FrameSettings, extract_frames, transcode_video
+    from pacepred.data.decoding import VideoDecodeError
+
+    cut = tmp_path / "cut.avi"
+    data = (shared_videos / AVI).read_bytes()
+    cut.write_bytes(data[: len(data) * 6 // 10])
+    with pytest.raises(VideoDecodeError, match="cut.avi.*declares 164 frames but holds"):
+        transcode_video(cut, tmp_path / "out.mp4", TranscodeSettings())
+    with pytest.raises(VideoDecodeError, match="declares 164 frames"):
+        extract_frames(cut, tmp_path / "frames", FrameSettings())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.avi"]  # no output, not even a partial one
+
+
 def test_drop_listed(tmp_path):
     from pacepred.data.records import VideoRecord
 

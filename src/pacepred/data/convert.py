@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Iterator
 
 from pacepred.data.decoding import (
-    FRAME_NAME, SWSCALE_FILTER, VideoDecodeError, VideoFileError, check_video_file, first_line, open_pyav,
-    probe_video, rgb_frame, video_stream,
+    FRAME_NAME, SWSCALE_FILTER, VideoDecodeError, VideoFileError, check_video_file, every_frame, first_line,
+    open_pyav, probe_video, rgb_frame, video_stream,
 )
 
 #: Name prefix of the temporary folders outputs are written in.
@@ -136,22 +136,16 @@ def remove_partials(folder: Path) -> int:
 
 
 def _decode(source: Path) -> Iterator:
-    """(input stream, frames in display order) of a video file; a broken stream raises
-    :class:`VideoDecodeError` saying after how many frames."""
-    import av
-
+    """(input stream, frames in display order) of a video file; a broken or truncated stream
+    raises :class:`VideoDecodeError` (:func:`pacepred.data.decoding.every_frame`)."""
     check_video_file(source)
     with open_pyav(source) as container:
         stream = video_stream(container, source)
         stream.codec_context.thread_count = 1  # one process per video already runs in parallel
         count = 0
-        try:
-            for packet in container.demux(stream):  # the last, empty packet flushes the decoder
-                for frame in packet.decode():
-                    yield stream, frame
-                    count += 1
-        except av.FFmpegError as err:
-            raise VideoDecodeError(source, f"decoding failed after {count} frames ({first_line(err)})") from err
+        for frame in every_frame(container, stream, source):
+            yield stream, frame
+            count += 1
     if count == 0:
         raise VideoDecodeError(source, "the video holds no frames")
 

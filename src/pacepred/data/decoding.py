@@ -188,14 +188,7 @@ def probe_video(path: Path | str, decode: bool = True) -> VideoInfo:
         width, height = stream.codec_context.width, stream.codec_context.height
         stream.codec_context.thread_count = 1  # the index runs one probe per worker process
         if decode:
-            num_frames = packets = 0
-            try:
-                for packet in container.demux(stream):
-                    packets += packet.size > 0 or packet.pts is not None or packet.dts is not None
-                    num_frames += len(packet.decode())
-            except av.FFmpegError as err:
-                raise VideoDecodeError(path, f"decoding failed after {num_frames} frames ({first_line(err)})") from err
-            _check_declared_frames(path, stream, packets)
+            num_frames = sum(1 for _ in every_frame(container, stream, path))
         else:
             num_frames = len(_packet_index(container, stream, path).packets)
     if num_frames < 1:
@@ -368,6 +361,24 @@ def _packet_index(container, stream, path: Path) -> PacketIndex:
         raise VideoDecodeError(path, f"reading packets failed ({first_line(err)})") from err
     _check_declared_frames(path, stream, len(packets) + others)
     return PacketIndex(packets, b_frames, packed and b_frames)
+
+
+def every_frame(container, stream, path: Path) -> Iterator:
+    """Every frame of an open container's ``stream`` from its start, in display order. A broken
+    stream raises :class:`VideoDecodeError` saying after how many frames, and so does, at the end,
+    a container that declares more frames than it holds."""
+    import av
+
+    count = packets = 0
+    try:
+        for packet in container.demux(stream):  # the last, empty packet flushes the decoder
+            packets += packet.size > 0 or packet.pts is not None or packet.dts is not None
+            for frame in packet.decode():
+                yield frame
+                count += 1
+    except av.FFmpegError as err:
+        raise VideoDecodeError(path, f"decoding failed after {count} frames ({first_line(err)})") from err
+    _check_declared_frames(path, stream, packets)
 
 
 def _check_declared_frames(path: Path, stream, held: int) -> None:

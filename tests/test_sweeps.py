@@ -14,10 +14,11 @@ def fake_job(sweep_dir, job, overrides, metrics):
 def test_summary_lists_monitor_metrics_and_writes_where_asked(tmp_path):
     sweep = tmp_path / "sweep"
     for job, (boundary, seed, acc, top5) in enumerate([("fit", 0, 0.5, 0.4), ("loop", 0, 0.6, 0.3), ("fit", 1, 0.52, 0.42)]):
-        fake_job(sweep, str(job), ["experiment=proof", f"data.boundary={boundary}", f"seed={seed}"],
+        resumed = ["ckpt_path=last"] if job == 1 else []  # Hydra records a resumed job's command
+        fake_job(sweep, str(job), ["experiment=proof", f"data.boundary={boundary}", f"seed={seed}", *resumed],
                  {"val/pace_acc": acc, "monitor/retrieval_top5": top5, "other": 1.0})
     jobs = read_jobs(sweep)
-    assert swept_keys(jobs) == ["data.boundary", "seed"]
+    assert swept_keys(jobs) == ["data.boundary", "seed"]  # not ckpt_path: how a job ran, not what it computed
     table, plot = write_summary(sweep, ["val/pace_acc", "monitor/retrieval_top5"], tmp_path / "out")
     assert table.parent == plot.parent == tmp_path / "out" and plot.stat().st_size > 1000
     lines = table.read_text().splitlines()

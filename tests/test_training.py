@@ -111,6 +111,54 @@ def test_a_non_finite_loss_on_another_rank_stops_this_rank_too(make_cfg, monkeyp
     assert decisions == [(True, True)]  # this rank's loss was finite; every rank had to agree
 
 
+def _run_with_checkpoint(run_dir: Path, cfg, started: int, processed: int) -> Path:
+    """A run directory holding ``cfg`` as its config.yaml and a checkpoint whose epoch counters
+    say ``started`` and ``processed`` (all that the resume checks read)."""
+    from omegaconf import OmegaConf
+
+    (run_dir / "checkpoints").mkdir(parents=True)
+    (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]),
+                                                          resolve=True))
+    counters = {"ready": started, "started": started, "processed": processed, "completed": processed - 1}
+    checkpoint = run_dir / "checkpoints" / "last.ckpt"
+    torch.save({"loops": {"fit_loop": {"epoch_progress": {"current": counters}}}}, checkpoint)
+    return checkpoint
+
+
+def test_resume_refuses_other_settings_and_mid_epoch_checkpoints(make_cfg, tmp_path):
+    from pacepred.run_info import check_resume
+
+    cfg = make_cfg(["trainer.max_epochs=3"])
+    checkpoint = _run_with_checkpoint(tmp_path / "run", cfg, started=2, processed=2)
+    assert check_resume(make_cfg(["trainer.max_epochs=3", "ckpt_path=last", "data.num_workers=3"]), str(checkpoint))
+    with pytest.raises(ValueError, match=r"differ from its run's .*config.yaml: optim.lr: 0.05 -> 0.5; scheduler.T_max: 3 -> 5; "
+                                         r"trainer.max_epochs: 3 -> 5\. A run continued with other settings is a new run"):
+        check_resume(make_cfg(["trainer.max_epochs=5", "optim.lr=0.5"]), str(checkpoint))
+    middle = _run_with_checkpoint(tmp_path / "middle", cfg, started=2, processed=1)
+    with pytest.raises(ValueError, match="saved in the middle of epoch 1: a run resumes from the end of an epoch"):
+        check_resume(cfg, str(middle))
+
+
+def test_resuming_a_finished_run_leaves_it_as_it_is(make_cfg, capsys):
+    cfg = make_cfg(["trainer.max_epochs=3", "ckpt_path=last"])
+    run_dir = Path(cfg.paths.output_dir)
+    _run_with_checkpoint(run_dir, cfg, started=3, processed=3)
+    (run_dir / "metrics.json").write_text('{"metrics": {"val/pace_acc": 0.5}}')
+    before = sorted(p.name for p in run_dir.rglob("*"))
+    assert train(cfg)["metrics"] == {"val/pace_acc": 0.5}
+    assert "has already trained for trainer.max_epochs=3; nothing to resume" in capsys.readouterr().out
+    assert sorted(p.name for p in run_dir.rglob("*")) == before
+
+
+def test_a_multirun_refuses_ddp_processes_started_by_running_the_command_again(make_cfg):
+    from pacepred.train import refuse_launched_processes_in_a_multirun
+
+    trainer = instantiate(make_cfg(["trainer=ddp_cpu"]).trainer, logger=False, enable_checkpointing=False)
+    refuse_launched_processes_in_a_multirun(trainer, multirun=False)  # a single run may
+    with pytest.raises(ValueError, match="a multirun .-m. cannot train with 2 processes"):
+        refuse_launched_processes_in_a_multirun(trainer, multirun=True)
+
+
 def test_missing_resume_checkpoint_is_named(ucf101_layout, make_cfg):
     with pytest.raises(FileNotFoundError, match=r"checkpoints/last.ckpt does not exist"):
         train(make_cfg(real(ucf101_layout) + ["ckpt_path=last"]))

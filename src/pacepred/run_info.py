@@ -1,4 +1,4 @@
-"""What a run directory keeps about its run, and where a run resumes from.
+"""What a run directory keeps about its run, and where and whether a run resumes.
 
 Each run directory gets ``config.yaml`` (the resolved configuration) and ``run_info.json``
 (git commit, package versions, command line, host, time).
@@ -13,6 +13,7 @@ import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -94,3 +95,63 @@ def resolve_checkpoint(ckpt_path: str | None, output_dir: Path) -> str | None:
         hint = " (ckpt_path=last resumes the run in hydra.run.dir=<its run directory>)" if ckpt_path == "last" else ""
         raise FileNotFoundError(f"checkpoint {path} does not exist{hint}")
     return str(path)
+
+
+#: Configuration keys (dotted, or prefixes ending in a dot) that a resumed run may change: where
+#: files are and how the run is spread over processes, not what it computes.
+RESUMABLE_CHANGES = (
+    "ckpt_path", "paths.", "trainer.devices", "trainer.num_nodes", "trainer.strategy", "data.num_workers",
+    "data.pin_memory", "data.root", "data.source.root", "logger.", "callbacks.",
+)
+
+
+def _flatten(node: Any, prefix: str = "") -> dict[str, Any]:
+    """{dotted key: value} of a nested dict (lists are values)."""
+    if not isinstance(node, dict):
+        return {prefix: node}
+    items: dict[str, Any] = {}
+    for key, value in node.items():
+        items.update(_flatten(value, f"{prefix}{key}."))
+    return items if items or not prefix else {prefix[:-1]: {}}
+
+
+def config_differences(before: DictConfig, after: DictConfig) -> dict[str, tuple[Any, Any]]:
+    """{key: (before, after)} of the resolved configurations, but :data:`RESUMABLE_CHANGES`."""
+    old, new = (_flatten(OmegaConf.to_container(OmegaConf.masked_copy(c, [k for k in c if k != "hydra"]),
+                                                resolve=True)) for c in (before, after))
+    differences = {}
+    for key in sorted(old.keys() | new.keys()):
+        name = key.rstrip(".")
+        if any(name == k or name.startswith(k) for k in RESUMABLE_CHANGES):
+            continue
+        if old.get(key) != new.get(key):
+            differences[name] = (old.get(key), new.get(key))
+    return differences
+
+
+def check_resume(cfg: DictConfig, checkpoint: str) -> bool:
+    """Whether to resume from ``checkpoint``: False when its run has already trained for
+    ``trainer.max_epochs`` (nothing to do: the run's files stay as they are).
+
+    Raises ValueError when the checkpoint was saved in the middle of an epoch (the data order
+    cannot be resumed there: an epoch end, e.g. ``last.ckpt``, can) or when ``cfg`` differs from
+    the ``config.yaml`` of the checkpoint's run in anything but :data:`RESUMABLE_CHANGES` (the
+    checkpoint's optimizer and schedule would override the new values that config.yaml recorded).
+    """
+    import torch
+
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    epochs = state["loops"]["fit_loop"]["epoch_progress"]["current"]
+    if epochs["processed"] < epochs["started"]:
+        raise ValueError(f"checkpoint {checkpoint} was saved in the middle of epoch {epochs['started'] - 1}: a run "
+                         "resumes from the end of an epoch (e.g. its checkpoints/last.ckpt), where the data order is known")
+    run_config = Path(checkpoint).resolve().parent.parent / "config.yaml"
+    if run_config.is_file():
+        differences = config_differences(OmegaConf.load(run_config), cfg)
+        if differences:
+            listed = "; ".join(f"{key}: {old!r} -> {new!r}" for key, (old, new) in differences.items())
+            raise ValueError(f"resuming {checkpoint} with settings that differ from its run's {run_config}: {listed}. "
+                             "A run continued with other settings is a new run: start one (ckpt_path=null), "
+                             "or resume with the run's own settings")
+    max_epochs = cfg.trainer.get("max_epochs")
+    return max_epochs is None or max_epochs < 0 or epochs["processed"] < max_epochs

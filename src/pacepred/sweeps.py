@@ -38,9 +38,15 @@ def read_jobs(sweep_dir: Path) -> list[dict]:
     return jobs
 
 
+#: Overrides that say how a job ran, not what it computed (a resumed job's ``ckpt_path=last``).
+BOOKKEEPING = ("ckpt_path", "hydra.", "paths.")
+
+
 def swept_keys(jobs: list[dict]) -> list[str]:
-    """Override keys whose value is not the same in every job, in first-seen order."""
+    """Override keys whose value is not the same in every job, in first-seen order, but
+    :data:`BOOKKEEPING` ones."""
     keys = list(dict.fromkeys(k for job in jobs for k in job["overrides"]))
+    keys = [k for k in keys if not any(k == b or k.startswith(b) for b in BOOKKEEPING)]
     return [k for k in keys if len({job["overrides"].get(k) for job in jobs}) > 1]
 
 

@@ -15,10 +15,12 @@ from typing import Any
 
 import hydra
 import pytorch_lightning as pl
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from pacepred.run_info import keep_earlier_segment, resolve_checkpoint, write_run_info
+from pacepred.run_info import check_resume, keep_earlier_segment, resolve_checkpoint, write_run_info
 
 
 #: Keys of a data config that ``data.source`` reads (``data.root=...``, ``data.split=...`` on the
@@ -32,10 +34,28 @@ def datamodule_options(data: DictConfig) -> dict[str, Any]:
     return {key: value for key, value in options.items() if key not in DATA_ALIASES}
 
 
+def refuse_launched_processes_in_a_multirun(trainer: pl.Trainer, multirun: bool) -> None:
+    """ValueError when Lightning would start the other ranks by running this command again: in
+    a Hydra multirun (``-m``) each of them would run the whole sweep on its own."""
+    strategy = trainer.strategy
+    if (multirun and trainer.world_size > 1 and strategy.launcher is not None
+            and not strategy.cluster_environment.creates_processes_externally):
+        raise ValueError(
+            f"a multirun (-m) cannot train with {trainer.world_size} processes that Lightning starts by running the "
+            "command again (each would run the whole sweep): sweep with hydra/launcher=submitit_slurm (one "
+            "task per rank), or run the jobs one by one")
+
+
 def train(cfg: DictConfig) -> dict[str, Any]:
     """Pre-train as ``cfg`` says; returns the final metrics and the checkpoint paths."""
     pl.seed_everything(cfg.seed, workers=True)
     output_dir = Path(cfg.paths.output_dir)
+    checkpoint = resolve_checkpoint(cfg.get("ckpt_path"), output_dir)
+    if checkpoint is not None and not check_resume(cfg, checkpoint):
+        print(f"{checkpoint}: its run has already trained for trainer.max_epochs={cfg.trainer.max_epochs}; "
+              f"nothing to resume, {output_dir} is left as it is")
+        finished = output_dir / "metrics.json"
+        return json.loads(finished.read_text()) if finished.is_file() else {"metrics": {}, "output_dir": str(output_dir)}
     paces = instantiate(cfg.pace_set)
     module = instantiate(
         cfg.model,
@@ -48,7 +68,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c is not None]
     loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values() if c is not None]
     trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
-    checkpoint = resolve_checkpoint(cfg.get("ckpt_path"), output_dir)
+    refuse_launched_processes_in_a_multirun(trainer, HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN)
     if trainer.is_global_zero:
         if checkpoint is not None:
             kept = keep_earlier_segment(output_dir)

@@ -168,6 +168,39 @@ def test_linear_jitter_equals_sequential_without_clipping_and_rotates_hue_like_h
     assert 0.8 < rotated.norm() / shifted.norm() < 1.25
 
 
+def test_random_jitter_order_applies_each_images_own_order():
+    """jitter_order=random (torchvision draws an order per call): each image gets the four
+    operations in its own order; with the clamps after each, orders give different images."""
+    from pacepred.data.transforms import JITTER_OPERATIONS
+
+    names = list(JITTER_OPERATIONS)
+    x = torch.rand(6, 3, 8, 8)
+    factors = {"brightness": torch.full((6,), 1.7), "contrast": torch.full((6,), 1.6),
+               "saturation": torch.full((6,), 0.3), "hue": torch.full((6,), 0.15)}
+    orders = torch.tensor([[0, 1, 2, 3], [3, 2, 1, 0], [1, 0, 3, 2], [0, 1, 2, 3], [2, 3, 0, 1], [3, 2, 1, 0]])
+    out = color_jitter_sequential(x, factors, orders)
+    for i in range(6):
+        expected = x[i:i + 1]
+        for k in orders[i].tolist():
+            expected = JITTER_OPERATIONS[names[k]](expected, factors[names[k]][i:i + 1])
+        assert torch.allclose(out[i:i + 1], expected, atol=1e-6), i
+    assert torch.equal(out[0], color_jitter_sequential(x, factors)[0])  # the fixed order is [0, 1, 2, 3]
+    twice = color_jitter_sequential(x[:1].repeat(2, 1, 1, 1), {k: v[:2] for k, v in factors.items()}, orders[:2])
+    assert (twice[0] - twice[1]).abs().max() > 0.05  # one image, two orders: two results
+
+    video = torch.randint(0, 256, (2, 1, 4, 3, 8, 8), dtype=torch.uint8)
+    transform = ClipBatchTransform("rgb", jitter_impl="sequential", jitter_order="random", jitter_prob=1.0)
+    drawn = transform._draw_factors(2, 4, torch.Generator().manual_seed(0), "cpu")
+    assert drawn["orders"].shape == (8, 4) and (drawn["orders"].sort(dim=1).values == torch.arange(4)).all()
+    assert len(drawn["orders"].unique(dim=0)) > 1  # per frame: the orders differ
+    fixed = ClipBatchTransform("rgb", jitter_impl="sequential", jitter_prob=1.0)
+    same_draws = fixed._draw_factors(2, 4, torch.Generator().manual_seed(0), "cpu")
+    assert all(torch.equal(drawn[k], same_draws[k]) for k in same_draws)  # the order is drawn after the factors
+    assert transform(video, train=True, generator=torch.Generator().manual_seed(0)).shape == (2, 3, 4, 8, 8)
+    with pytest.raises(ValueError, match="jitter_order=random needs jitter_impl=sequential"):
+        ClipBatchTransform("rgb", jitter_order="random")
+
+
 def test_batch_transform_shapes_residual_and_jitter_modes():
     video = torch.randint(0, 256, (2, 2, 5, 3, 8, 8), dtype=torch.uint8)
     rgb = ClipBatchTransform("rgb", jitter_mode="none")(video, train=True)

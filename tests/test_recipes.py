@@ -78,6 +78,7 @@ def test_pretraining_preset_pins_the_official_recipe(preset, tmp_path):
     # Clips: paces 1-4, RGB, per-frame sequential jitter, looping boundary, the paper's sizes.
     assert cfg.pace == 4 and cfg.input == "rgb" and cfg.data.boundary == "loop"
     assert cfg.data.batch_transform.jitter_mode == "per_frame" and cfg.data.batch_transform.jitter_impl == "sequential"
+    assert cfg.data.batch_transform.jitter_order == "random"  # torchvision draws the order per call
     assert cfg.data.flip is True
     _assert_sizes(cfg.data, want["sizes"])
     assert cfg.data.train_repeat == want["repeat"] and cfg.data.batch_size == want["batch"]

@@ -20,6 +20,7 @@ from torch import Tensor, nn
 INPUT_MODES = ("rgb", "residual")
 JITTER_MODES = ("per_frame", "per_clip", "none")
 JITTER_IMPLS = ("linear", "sequential")
+JITTER_ORDERS = ("fixed", "random")
 _LUMA = (0.299, 0.587, 0.114)
 # RGB -> YIQ (NTSC); hue rotates the (I, Q) chroma plane about the grey axis Y.
 _RGB_TO_YIQ = ((0.299, 0.587, 0.114), (0.595716, -0.274453, -0.321263), (0.211456, -0.522591, 0.311135))
@@ -96,28 +97,58 @@ def _hsv_to_rgb(x: Tensor) -> Tensor:
     return torch.stack(out, dim=-3)
 
 
-def color_jitter_sequential(x: Tensor, factors: dict[str, Tensor]) -> Tensor:
-    """Brightness, contrast, saturation, hue with per-image factors, in that fixed order.
+def _brightness(x: Tensor, factor: Tensor) -> Tensor:
+    return (x * factor.view(-1, 1, 1, 1)).clamp(0, 1)
 
-    torchvision's definitions one after another, clamped after each, hue shifted in HSV.
+
+def _contrast(x: Tensor, factor: Tensor) -> Tensor:
+    mean = _grayscale(x).mean(dim=(-3, -2, -1), keepdim=True)
+    return ((x - mean) * factor.view(-1, 1, 1, 1) + mean).clamp(0, 1)
+
+
+def _saturation(x: Tensor, factor: Tensor) -> Tensor:
+    gray = _grayscale(x)
+    return ((x - gray) * factor.view(-1, 1, 1, 1) + gray).clamp(0, 1)
+
+
+def _hue(x: Tensor, shift: Tensor) -> Tensor:
+    hsv = _rgb_to_hsv(x)
+    hue = (hsv[:, 0] + shift.view(-1, 1, 1)) % 1.0
+    return _hsv_to_rgb(torch.stack((hue, hsv[:, 1], hsv[:, 2]), dim=1)).clamp(0, 1)
+
+
+#: The four colour-jitter operations, in the fixed order (``jitter_order=fixed``).
+JITTER_OPERATIONS = {"brightness": _brightness, "contrast": _contrast, "saturation": _saturation, "hue": _hue}
+
+
+def color_jitter_sequential(x: Tensor, factors: dict[str, Tensor], orders: Tensor | None = None) -> Tensor:
+    """Brightness, contrast, saturation, hue with per-image factors, one after another.
+
+    torchvision's definitions, clamped after each, hue shifted in HSV.
 
     Args:
         x: float (N, 3, H, W) in [0, 1].
         factors: ``brightness``, ``contrast``, ``saturation`` (multiplicative, around 1) and
             ``hue`` (shift in turns, around 0), each float (N,).
+        orders: int (N, 4), each image's order of the operations as indices into
+            :data:`JITTER_OPERATIONS` (torchvision draws one per call); None: that fixed order.
 
     Returns:
         float (N, 3, H, W) in [0, 1].
     """
-    view = (-1, 1, 1, 1)
-    x = (x * factors["brightness"].view(view)).clamp(0, 1)
-    mean = _grayscale(x).mean(dim=(-3, -2, -1), keepdim=True)
-    x = ((x - mean) * factors["contrast"].view(view) + mean).clamp(0, 1)
-    gray = _grayscale(x)
-    x = ((x - gray) * factors["saturation"].view(view) + gray).clamp(0, 1)
-    hsv = _rgb_to_hsv(x)
-    hue = (hsv[:, 0] + factors["hue"].view(-1, 1, 1)) % 1.0
-    return _hsv_to_rgb(torch.stack((hue, hsv[:, 1], hsv[:, 2]), dim=1)).clamp(0, 1)
+    names = list(JITTER_OPERATIONS)
+    if orders is None:
+        for name in names:
+            x = JITTER_OPERATIONS[name](x, factors[name])
+        return x
+    out = torch.empty_like(x)
+    for order in orders.unique(dim=0):  # at most 24 orders: the images of each in one batch
+        members = (orders == order).all(dim=1).nonzero().flatten()
+        part = x[members]
+        for k in order.tolist():
+            part = JITTER_OPERATIONS[names[k]](part, factors[names[k]][members])
+        out[members] = part
+    return out
 
 
 def _hue_rotation(hue: Tensor) -> Tensor:
@@ -168,8 +199,10 @@ class ClipBatchTransform(nn.Module):
 
     Colour jitter (training only) follows the official code's strengths (brightness,
     contrast, saturation 0.8, hue 0.2, applied with probability 0.8), drawn independently for
-    every frame (``per_frame``, the paper) or once per clip (``per_clip``); the order of the
-    four operations is fixed (torchvision draws a random order). ``jitter_impl`` chooses how:
+    every frame (``per_frame``, the paper) or once per clip (``per_clip``). ``jitter_order``:
+    ``fixed`` (brightness, contrast, saturation, hue) or ``random`` (a random order per image, or
+    per clip, as torchvision draws one per call; ``sequential`` only: the operations of
+    ``linear`` commute, as it clamps once). ``jitter_impl`` chooses how:
     ``linear`` (default) composes them into one colour matrix per image with the hue as a YIQ
     chroma rotation (:func:`color_jitter_linear`; the whole batch transform about 15 times cheaper
     on a CPU: `experiments/profile_clip_cost.py`),
@@ -185,6 +218,7 @@ class ClipBatchTransform(nn.Module):
         std: Sequence[float] = (0.22803, 0.22145, 0.216989),
         jitter_mode: str = "per_frame",
         jitter_impl: str = "linear",
+        jitter_order: str = "fixed",
         jitter_prob: float = 0.8,
         brightness: float = 0.8,
         contrast: float = 0.8,
@@ -198,11 +232,17 @@ class ClipBatchTransform(nn.Module):
             raise ValueError(f"jitter_mode={jitter_mode!r}: expected one of {JITTER_MODES}")
         if jitter_impl not in JITTER_IMPLS:
             raise ValueError(f"jitter_impl={jitter_impl!r}: expected one of {JITTER_IMPLS}")
+        if jitter_order not in JITTER_ORDERS:
+            raise ValueError(f"jitter_order={jitter_order!r}: expected one of {JITTER_ORDERS}")
+        if jitter_order == "random" and jitter_impl != "sequential":
+            raise ValueError("jitter_order=random needs jitter_impl=sequential: the linear jitter's operations commute "
+                             "(one clamp at the end), so their order changes nothing")
         if not 0 <= hue <= 0.5:
             raise ValueError(f"hue={hue}: expected a value in [0, 0.5]")
         self.input_mode = input_mode
         self.jitter_mode = jitter_mode
         self.color_jitter = COLOR_JITTERS[jitter_impl]
+        self.random_order = jitter_order == "random"
         self.jitter_prob = jitter_prob
         self.strengths = {"brightness": brightness, "contrast": contrast, "saturation": saturation}
         self.hue = hue
@@ -210,7 +250,8 @@ class ClipBatchTransform(nn.Module):
         self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1, 1), persistent=False)
 
     def _draw_factors(self, num_clips: int, num_frames: int, generator: torch.Generator, device) -> dict[str, Tensor]:
-        """Per-image factors (num_clips * num_frames,), identity where jitter is not applied."""
+        """Per-image factors (num_clips * num_frames,), identity where jitter is not applied; with
+        ``jitter_order=random`` also ``orders`` (num_clips * num_frames, 4)."""
         per_frame = self.jitter_mode == "per_frame"
         shape = (num_clips, num_frames if per_frame else 1)
 
@@ -221,12 +262,16 @@ class ClipBatchTransform(nn.Module):
         factors["hue"] = uniform(-self.hue, self.hue)
         applied = torch.rand(shape, generator=generator, device=device) < self.jitter_prob
         identity = {"brightness": 1.0, "contrast": 1.0, "saturation": 1.0, "hue": 0.0}
-        return {
+        drawn = {
             name: torch.where(applied, value, torch.full_like(value, identity[name]))
             .expand(num_clips, num_frames)
             .reshape(-1)
             for name, value in factors.items()
         }
+        if self.random_order:  # drawn last, so that the fixed order's draws stay as they were
+            keys = torch.rand((*shape, len(JITTER_OPERATIONS)), generator=generator, device=device)
+            drawn["orders"] = keys.argsort(dim=-1).expand(num_clips, num_frames, -1).reshape(-1, len(JITTER_OPERATIONS))
+        return drawn
 
     def forward(self, video: Tensor, train: bool, generator: torch.Generator | None = None) -> Tensor:
         """uint8 (B, V, T, C, H, W) -> float (B*V, C, T', H, W); jitter only when ``train``."""
@@ -239,7 +284,7 @@ class ClipBatchTransform(nn.Module):
             if self.color_jitter is color_jitter_linear:
                 frames = color_jitter_linear(pixels, factors, scale=1 / 255)
             else:
-                frames = self.color_jitter(pixels.div_(255.0), factors)
+                frames = self.color_jitter(pixels.div_(255.0), factors, factors.pop("orders", None))
         else:
             frames = pixels.div_(255.0)
         clips = frames.reshape(b * v, t, c, h, w).permute(0, 2, 1, 3, 4)

@@ -278,6 +278,15 @@ def test_frames_lists_count_earlier_outputs_and_skip_broken(broken_folder, tmp_p
     assert json.loads((out / MANIFEST_NAME).read_text())["settings"]["frames_dir"] == "frames"
 
 
+def test_transcoding_a_folder_dataset_with_failures_warns_that_its_split_moved(broken_folder, tmp_path, capsys):
+    for name in ("clip1.avi", "clip2.mp4", "clip3.mkv"):  # only the broken class: nothing to encode
+        (broken_folder / "a_good" / name).unlink()
+    result = run_prepare(tmp_path, ["mode=transcode", "data=folder", f"data.root={broken_folder}",
+                                    "data.source.test_every=2", f"out={tmp_path / 'out'}"])
+    assert len(result.failed) == 3
+    assert "the output's train/test split differs from the source's" in capsys.readouterr().out
+
+
 def test_frames_of_several_splits(tmp_path, shared_videos):
     """HMDB51 leaves some videos unused in each split: splits=[1,2] prepares the union and
     writes list files for both splits."""

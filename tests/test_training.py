@@ -216,6 +216,26 @@ def test_a_checkpoint_every_epoch_when_validation_runs_less_often(ucf101_layout,
     assert sorted(p.name for p in checkpoints.glob("epoch*.ckpt")) == ["epoch000.ckpt", "epoch001.ckpt"]
 
 
+def test_a_broken_replacement_is_reported_too(tmp_path, shared_videos):
+    """A sample whose video and whose first replacement are both broken lists both."""
+    from fractions import Fraction
+
+    from pacepred.data.datasets import PaceClipDataset
+    from pacepred.data.records import VideoRecord
+
+    records = [VideoRecord(tmp_path / "missing0.mp4", 0), VideoRecord(tmp_path / "missing1.mp4", 0),
+               VideoRecord(shared_videos / "ucf101_apply_eye_makeup.avi", 0)]
+    dataset = PaceClipDataset(records, [Fraction(1), Fraction(2)], 4, 1, "fit", (32, 40), 24, train=True, flip=False,
+                              on_bad_video="skip")
+    chains = set()
+    for seed in range(12):
+        sample = dataset[(0, seed)]
+        tried = [i for i in sample["skipped_idx"].tolist() if i >= 0]
+        assert tried[0] == 0 and set(tried) <= {0, 1} and int(sample["video_idx"]) == 2
+        chains.add(tuple(tried))
+    assert any(1 in chain for chain in chains)  # some seed drew the other broken video as a replacement
+
+
 def test_skipped_videos_of_every_rank_reach_the_checkpoint(monkeypatch):
     """Under DDP the checkpoint holds rank 0's callback state: after the epoch's gather it has
     the videos every rank skipped, so a resumed run's report still lists them all."""

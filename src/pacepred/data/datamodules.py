@@ -8,7 +8,7 @@ input representation there, and flattens the views. The batch the LightningModul
     pace_label int64 (N,)
     label      int64 (N,)
     video_idx  int64 (N,)              the clip's video (global index in the split)
-    skipped_idx int64 (B,)             per video: the broken video it replaced, else -1
+    skipped_idx int64 (B, K)           per video: the broken videos tried before it, then -1
 """
 
 from __future__ import annotations

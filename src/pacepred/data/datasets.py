@@ -40,8 +40,9 @@ class PaceClipDataset(Dataset):
         pace_label int64 (V,)              index of each view's pace, slowest first; views differ
         label      int64 ()                class label of the video (not used by pre-training)
         video_idx  int64 ()                index of the video in this dataset
-        skipped_idx int64 ()               the video that could not be decoded and was replaced
-                                           by this one (``on_bad_video='skip'``), else -1
+        skipped_idx int64 (MAX_CONSECUTIVE_BAD,) the videos that could not be decoded before this
+                                           one, in the order tried (a replacement can be broken
+                                           too; ``on_bad_video='skip'``), then -1
 
     ``on_bad_video='raise'`` stops at the first broken video with its file name and the
     decoder's reason; ``'skip'`` logs the file once per process and draws another video.
@@ -91,7 +92,7 @@ class PaceClipDataset(Dataset):
     def __getitem__(self, key: int | tuple[int, int]) -> dict[str, torch.Tensor]:
         index, seed = key if isinstance(key, tuple) else (key, sample_seed(0, -1, key))
         rng = np.random.default_rng(seed)
-        skipped_idx, last_error = -1, None
+        skipped, last_error = [], None
         for _ in range(MAX_CONSECUTIVE_BAD):
             try:
                 sample = self._load(index, rng)
@@ -102,10 +103,11 @@ class PaceClipDataset(Dataset):
                 if index not in self._reported:
                     self._reported.add(index)
                     log.warning("skipping broken video (data.on_bad_video=skip): %s", err)
-                skipped_idx = index if skipped_idx < 0 else skipped_idx
+                skipped.append(index)
                 index = int(rng.integers(len(self.records)))
                 continue
-            sample["skipped_idx"] = torch.tensor(skipped_idx, dtype=torch.int64)
+            sample["skipped_idx"] = torch.full((MAX_CONSECUTIVE_BAD,), -1, dtype=torch.int64)
+            sample["skipped_idx"][:len(skipped)] = torch.tensor(skipped, dtype=torch.int64)
             return sample
         raise RuntimeError(f"{MAX_CONSECUTIVE_BAD} videos in a row could not be decoded (last: {last_error}); check the dataset")
 

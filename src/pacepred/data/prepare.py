@@ -404,6 +404,11 @@ def prepare(cfg: DictConfig) -> PrepareResult:
             copied = _copy_aux_files(root, out)
             print(f"copied {copied} non-video files (split files, annotations) from {root}")
             result.files = [_write_text(out / SKIP_LIST_NAME, sorted(result.failed))]
+            if data_name == "folder" and result.failed:  # positions decide its split (records.FolderSplit)
+                print(f"warning: data=folder takes every test_every-th video of a class as a test video: the "
+                      f"{len(result.failed)} failed videos are missing from {out}, so later videos of their classes "
+                      "moved to other positions and the output's train/test split differs from the source's; "
+                      "repair or remove the failed videos in the source and prepare again")
         else:
             result.files = _write_frame_lists(out, frames_dir, records, classes, data_split, root)
         counts = {"videos": len(jobs), "done": len(result.done) + len(result.already), "failed": len(result.failed)}

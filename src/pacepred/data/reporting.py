@@ -15,8 +15,8 @@ class BadVideoReport(pl.Callback):
     """Counts the broken videos the training data skipped and says which.
 
     Logs ``data/skipped_videos`` (distinct broken videos seen so far, all ranks) every epoch and
-    writes their paths to ``<run dir>/skipped_videos.txt``. Reads ``batch["skipped_idx"]`` (B,)
-    int64, -1 where nothing was skipped.
+    writes their paths to ``<run dir>/skipped_videos.txt``. Reads ``batch["skipped_idx"]`` (B, K)
+    int64: the broken videos tried before each sample's, -1 for none.
     """
 
     def __init__(self) -> None:
@@ -24,7 +24,7 @@ class BadVideoReport(pl.Callback):
 
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any,
                            batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        self.skipped.update(int(i) for i in batch["skipped_idx"].tolist() if i >= 0)
+        self.skipped.update(int(i) for i in batch["skipped_idx"].flatten().tolist() if i >= 0)
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         local = torch.zeros(len(trainer.datamodule.datasets["train"]), dtype=torch.int64, device=pl_module.device)

@@ -197,12 +197,60 @@ def test_truncated_mp4_is_an_error_not_shifted_frames(tmp_path, backend):
     with av.open(str(path)) as container:
         ends = [p.pos + p.size for p in container.demux(video=0) if p.size > 0]
     cut.write_bytes(path.read_bytes()[:ends[30]])
-    with pytest.raises(VideoDecodeError, match="cut.mp4.*declares 48 frames but holds 31"):
+    with av.open(str(cut)) as container:  # what the container offers without the check: 31 packets
+        assert sum(p.size > 0 for p in container.demux(video=0)) == 31
+    with pytest.raises(VideoDecodeError, match="cut.mp4.*ends inside its 'mdat' box .*a truncated file"):
         read_clip(cut, lambda n: np.arange(n - 4, n), backend=backend)
     for decode in (False, True):
-        with pytest.raises(VideoDecodeError, match="declares 48 frames"):
+        with pytest.raises(VideoDecodeError, match="ends inside its 'mdat' box"):
             probe_video(cut, decode=decode)
     assert probe_video(path).num_frames == 48
+
+
+def _write(path, codec: str, num_frames: int, gaps: bool = False, **options):
+    """A 64x48 video of ``num_frames`` frames; ``gaps``: every 10th frame 3 ticks after the one
+    before, which an AVI stores as empty dropped-frame chunks."""
+    from fractions import Fraction
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream(codec, rate=25, options=options)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        stream.time_base = Fraction(1, 25)
+        pts = 0
+        for i in range(num_frames):
+            image = np.full((48, 64, 3), (6 * i) % 256, np.uint8)
+            image[:, i % 64] = 255
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts, frame.time_base = pts, Fraction(1, 25)
+            container.mux(stream.encode(frame))
+            pts += 3 if gaps and i % 10 == 5 else 1
+        container.mux(stream.encode())
+
+
+@pytest.mark.parametrize("backend", ["decord", "pyav"])
+def test_complete_files_that_declare_more_frames_than_they_hold_read(tmp_path, backend):
+    """An AVI with dropped-frame chunks (48 frames declared, 40 stored) and an MP4 whose edit list
+    ends before its media (60 declared, 35 shown) are complete files, not truncated ones."""
+    import struct
+
+    gaps = tmp_path / "gaps.avi"
+    _write(gaps, "mpeg4", 40, gaps=True)
+    trimmed = tmp_path / "trimmed.mp4"
+    _write(trimmed, "libx264", 60, g="12")
+    data = bytearray(trimmed.read_bytes())
+    at = data.find(b"elst")
+    struct.pack_into(">I", data, at + 12, struct.unpack(">I", data[at + 12:at + 16])[0] // 2)
+    trimmed.write_bytes(bytes(data))
+    for path, declared in ((gaps, 48), (trimmed, 60)):
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            assert stream.frames == declared > sum(p.size > 0 for p in container.demux(stream))
+    assert probe_video(gaps).num_frames == 40
+    assert read_clip(gaps, lambda n: np.arange(n), backend=backend).shape[0] == 40
+    # the trimmed MP4 demuxes 35 packets but decodes 30 frames (the edit hides the rest): its
+    # first frames read, its last ones raise a named error (not a shifted clip)
+    assert probe_video(trimmed).num_frames == 30
+    assert read_clip(trimmed, lambda n: np.arange(20), backend=backend).shape[0] == 20
 
 
 # ----------------------------------------------------------------------------- frame counts

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 from hydra.utils import instantiate
+from omegaconf import open_dict
 
 from pacepred.modules.pretrain import NonFiniteLossError
 from pacepred.train import train
@@ -134,6 +135,11 @@ def test_resume_refuses_other_settings_and_mid_epoch_checkpoints(make_cfg, tmp_p
     with pytest.raises(ValueError, match=r"differ from its run's .*config.yaml: optim.lr: 0.05 -> 0.5; scheduler.T_max: 3 -> 5; "
                                          r"trainer.max_epochs: 3 -> 5\. A run continued with other settings is a new run"):
         check_resume(make_cfg(["trainer.max_epochs=5", "optim.lr=0.5"]), str(checkpoint))
+    older = make_cfg(["trainer.max_epochs=3"])  # a run started before a setting was added
+    with open_dict(older):
+        del older.data.batch_transform["jitter_order"]
+    older_run = _run_with_checkpoint(tmp_path / "older", older, started=2, processed=2)
+    assert check_resume(cfg, str(older_run))
     middle = _run_with_checkpoint(tmp_path / "middle", cfg, started=2, processed=1)
     with pytest.raises(ValueError, match="saved in the middle of epoch 1: a run resumes from the end of an epoch"):
         check_resume(cfg, str(middle))

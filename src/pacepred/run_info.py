@@ -116,16 +116,18 @@ def _flatten(node: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def config_differences(before: DictConfig, after: DictConfig) -> dict[str, tuple[Any, Any]]:
-    """{key: (before, after)} of the resolved configurations, but :data:`RESUMABLE_CHANGES`."""
+    """{key: (before, after)} of the keys both resolved configurations have, but
+    :data:`RESUMABLE_CHANGES`. A key only one of them has (a setting added to pacepred since the
+    run started, with a default that keeps the old behaviour, or one removed) is no difference."""
     old, new = (_flatten(OmegaConf.to_container(OmegaConf.masked_copy(c, [k for k in c if k != "hydra"]),
                                                 resolve=True)) for c in (before, after))
     differences = {}
-    for key in sorted(old.keys() | new.keys()):
+    for key in sorted(old.keys() & new.keys()):
         name = key.rstrip(".")
         if any(name == k or name.startswith(k) for k in RESUMABLE_CHANGES):
             continue
-        if old.get(key) != new.get(key):
-            differences[name] = (old.get(key), new.get(key))
+        if old[key] != new[key]:
+            differences[name] = (old[key], new[key])
     return differences
 
 
@@ -140,8 +142,9 @@ def check_resume(cfg: DictConfig, checkpoint: str) -> bool:
     """
     import torch
 
-    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
-    epochs = state["loops"]["fit_loop"]["epoch_progress"]["current"]
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False, mmap=True)
+    loops = state.get("loops")  # absent from checkpoints of other trainers: their epoch is not known
+    epochs = loops["fit_loop"]["epoch_progress"]["current"] if loops else {"started": 0, "processed": 0}
     if epochs["processed"] < epochs["started"]:
         raise ValueError(f"checkpoint {checkpoint} was saved in the middle of epoch {epochs['started'] - 1}: a run "
                          "resumes from the end of an epoch (e.g. its checkpoints/last.ckpt), where the data order is known")
@@ -154,4 +157,4 @@ def check_resume(cfg: DictConfig, checkpoint: str) -> bool:
                              "A run continued with other settings is a new run: start one (ckpt_path=null), "
                              "or resume with the run's own settings")
     max_epochs = cfg.trainer.get("max_epochs")
-    return max_epochs is None or max_epochs < 0 or epochs["processed"] < max_epochs
+    return not loops or max_epochs is None or max_epochs < 0 or epochs["processed"] < max_epochs

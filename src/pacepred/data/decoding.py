@@ -38,9 +38,12 @@ MP4/H.264 and MKV/H.264):
   videos are stored so), where neither timestamps nor a seek give frame positions; those are
   decoded from their first frame. The real UCF101 AVI has a single keyframe, so it decodes from
   its first frame anyway; xvid encoders usually insert a keyframe every 250-300 frames.
-* A container that declares more frames than it holds packets (an MP4 cut short with its index
-  at the front) raises VideoDecodeError: cut at a packet boundary it still decodes, but a missing
-  B-frame would shift every later frame to an earlier index.
+* An AVI or MP4 file that ends inside one of its top-level chunks or boxes (cut short, e.g. an
+  MP4 with its index at the front) raises VideoDecodeError (:func:`check_complete`): cut at a
+  packet boundary it still decodes, but a missing B-frame would shift every later frame to an
+  earlier index. (Comparing the frames a container declares with its packets is no test: AVI
+  files count dropped-frame chunks that hold no packet, and an MP4 edit list can end before the
+  media does.)
 * Resizing: decord scales with swscale's BILINEAR filter (which widens when shrinking, so it
   does not alias), not bicubic. PyAV with the same filter differs from decord by a mean
   absolute error of 0.15-0.40 (out of 255) per pixel, from the different ffmpeg versions
@@ -228,13 +231,13 @@ def _unique_indices(path: Path, choose_indices: Callable[[int], np.ndarray], num
 # ----------------------------------------------------------------------------------- decord
 
 
-#: video file -> (file size, mtime in ns, frames its container declares, whether decord's random
-#: access reads it right): this process's answers, kept while the file stays the same.
-_DECORD_CHECKS: dict[str, tuple[int, int, int, bool]] = {}
+#: video file -> (file size, mtime in ns, whether decord's random access reads it right): this
+#: process's answers, kept while the file stays the same.
+_DECORD_CHECKS: dict[str, tuple[int, int, bool]] = {}
 
 
-def _decord_check(path: Path) -> tuple[int, bool]:
-    """(frames the container declares, 0 if it does not say; whether decord reads the file right).
+def _decord_reads_right(path: Path) -> bool:
+    """Whether decord's random access reads the (complete: :func:`check_complete`) file right.
 
     decord's random access returns earlier frames (frame 12 as frame 0, ...) in an AVI file with
     more than one keyframe (H.264 as well as MPEG-4 part 2) and in an MPEG-4 part 2 stream with
@@ -245,7 +248,7 @@ def _decord_check(path: Path) -> tuple[int, bool]:
     stat = path.stat()
     known = _DECORD_CHECKS.get(str(path))
     if known is not None and known[:2] == (stat.st_size, stat.st_mtime_ns):
-        return known[2:]
+        return known[2]
     with open_pyav(path) as container:
         stream = video_stream(container, path)
         avi = container.format.name == "avi"
@@ -253,16 +256,14 @@ def _decord_check(path: Path) -> tuple[int, bool]:
         if avi or stream.codec_context.name == "mpeg4":
             index = _packet_index(container, stream, path)
             reads_right = index.keyframes <= 1 or not (avi or index.b_frames)
-        declared = stream.frames
-    _DECORD_CHECKS[str(path)] = (stat.st_size, stat.st_mtime_ns, declared, reads_right)
-    return declared, reads_right
+    _DECORD_CHECKS[str(path)] = (stat.st_size, stat.st_mtime_ns, reads_right)
+    return reads_right
 
 
 def _read_decord(path: Path, choose_indices, size, num_threads: int) -> np.ndarray:
     import decord
 
-    declared, reads_right = _decord_check(path)
-    if not reads_right:
+    if not _decord_reads_right(path):
         return _read_pyav(path, choose_indices, size, num_threads)
     height, width = size if size is not None else (-1, -1)
     try:
@@ -272,9 +273,6 @@ def _read_decord(path: Path, choose_indices, size, num_threads: int) -> np.ndarr
         raise VideoDecodeError(path, f"cannot open as a video ({first_line(err)})") from err
     if num_frames < 1:
         raise VideoDecodeError(path, "the container reports no frames")
-    if declared > num_frames:
-        raise VideoDecodeError(path, f"the container declares {declared} frames but holds {num_frames} "
-                                     "(a truncated file?)")
     unique, inverse = _unique_indices(path, choose_indices, num_frames)
     # decord sometimes returns the frame before the last one in place of the last frame (a
     # race when its decoder is flushed at the end of the stream; seen in 2-7% of reads on the
@@ -293,10 +291,54 @@ def _read_decord(path: Path, choose_indices, size, num_threads: int) -> np.ndarr
 # ------------------------------------------------------------------------------------ PyAV
 
 
+#: Box types of an ISO base media file (MP4, MOV, M4V, 3GP) that can open one.
+_ISO_FIRST_BOXES = {b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip", b"pnot"}
+
+
+def check_complete(path: Path) -> None:
+    """VideoDecodeError when an AVI or MP4/MOV file ends inside one of its top-level chunks or
+    boxes: a file cut short (a broken download or copy) whose remaining packets still decode, but
+    a B-frame lost at the cut would shift every later frame to an earlier index. Other
+    containers, and chunk sizes a writer left unset (0), are not checked."""
+    size = path.stat().st_size
+    with open(path, "rb") as file:
+        head = file.read(12)
+        if head[:4] == b"RIFF":  # AVI: RIFF chunks one after another (OpenDML adds RIFF AVIX ones)
+            offset = 0
+            while True:
+                file.seek(offset)
+                header = file.read(8)
+                if len(header) < 8 or header[:4] != b"RIFF":
+                    return
+                length = int.from_bytes(header[4:], "little")
+                if length == 0:
+                    return
+                if offset + 8 + length > size:
+                    raise VideoDecodeError(path, f"the file ends inside its RIFF chunk at byte {offset} ({length + 8} "
+                                                 f"bytes declared, {size - offset} present): a truncated file")
+                offset += 8 + length + (length & 1)
+        if head[4:8] in _ISO_FIRST_BOXES:  # ISO base media: boxes one after another
+            offset = 0
+            while offset + 8 <= size:
+                file.seek(offset)
+                header = file.read(16)
+                length, kind = int.from_bytes(header[:4], "big"), header[4:8]
+                if length == 1 and len(header) == 16:
+                    length = int.from_bytes(header[8:16], "big")
+                if length < 8 or not kind.isalnum():  # to the end of the file, or not a box: stop
+                    return
+                if offset + length > size:
+                    raise VideoDecodeError(path, f"the file ends inside its '{kind.decode()}' box at byte {offset} "
+                                                 f"({length} bytes declared, {size - offset} present): a truncated file")
+                offset += length
+
+
 def open_pyav(path: Path):
-    """``av.open(path)``; a failure raises :class:`VideoDecodeError` naming the file."""
+    """``av.open(path)`` of a complete file (:func:`check_complete`); a failure raises
+    :class:`VideoDecodeError` naming the file."""
     import av
 
+    check_complete(path)
     try:
         return av.open(str(path))
     except (av.FFmpegError, OSError) as err:
@@ -340,17 +382,14 @@ def _vop_types(data: bytes) -> list[int]:
 
 
 def _packet_index(container, stream, path: Path) -> PacketIndex:
-    """The stream's packets, from demuxing; a container that declares more frames than it holds
-    (a truncated file, whose later frames would otherwise shift to earlier indices) raises
-    :class:`VideoDecodeError`."""
+    """The stream's packets, from demuxing."""
     import av
 
     mpeg4 = stream.codec_context.name == "mpeg4"
-    packets, others, b_frames, packed = [], 0, False, False
+    packets, b_frames, packed = [], False, False
     try:
         for packet in container.demux(stream):
             if packet.size == 0:
-                others += packet.pts is not None or packet.dts is not None  # not the final flush packet
                 continue
             packets.append((packet.pts, packet.is_keyframe))
             if mpeg4:
@@ -359,33 +398,22 @@ def _packet_index(container, stream, path: Path) -> PacketIndex:
                 packed = packed or len(types) > 1
     except av.FFmpegError as err:
         raise VideoDecodeError(path, f"reading packets failed ({first_line(err)})") from err
-    _check_declared_frames(path, stream, len(packets) + others)
     return PacketIndex(packets, b_frames, packed and b_frames)
 
 
 def every_frame(container, stream, path: Path) -> Iterator:
-    """Every frame of an open container's ``stream`` from its start, in display order. A broken
-    stream raises :class:`VideoDecodeError` saying after how many frames, and so does, at the end,
-    a container that declares more frames than it holds."""
+    """Every frame of an open container's ``stream`` from its start, in display order; a broken
+    stream raises :class:`VideoDecodeError` saying after how many frames."""
     import av
 
-    count = packets = 0
+    count = 0
     try:
         for packet in container.demux(stream):  # the last, empty packet flushes the decoder
-            packets += packet.size > 0 or packet.pts is not None or packet.dts is not None
             for frame in packet.decode():
                 yield frame
                 count += 1
     except av.FFmpegError as err:
         raise VideoDecodeError(path, f"decoding failed after {count} frames ({first_line(err)})") from err
-    _check_declared_frames(path, stream, packets)
-
-
-def _check_declared_frames(path: Path, stream, held: int) -> None:
-    """VideoDecodeError when the container declares more frames than the ``held`` packets."""
-    if stream.frames > held:
-        raise VideoDecodeError(path, f"the container declares {stream.frames} frames but holds {held} "
-                                     "(a truncated file?)")
 
 
 def _seek_point(index: PacketIndex, first: int) -> tuple[int, int | None]:

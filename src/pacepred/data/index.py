@@ -50,7 +50,7 @@ from pacepred.data.decoding import FRAME_NAME, VideoDecodeError, VideoInfo, prob
 from pacepred.data.manifest import describe_manifest, read_manifest
 from pacepred.data.records import STAGES, VideoRecord
 
-#: 2: a container declaring more frames than it holds is unreadable; frame folders' signatures
+#: 2: an AVI or MP4 file cut short is unreadable (decoding.check_complete); frame folders' signatures
 #: include their first frame file's mtime.
 CACHE_VERSION = 2
 CACHE_NAME = "pacepred_index.json"

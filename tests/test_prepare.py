@@ -242,6 +242,8 @@ def test_frames_of_kinetics_read_back(tmp_path, shared_videos):
     result = run_prepare(tmp_path, ["mode=frames", "data=kinetics400", f"data.root={root}", f"out={out}",
                                     "workers=2"])
     assert len(result.done) == 5 and result.failed == {}
+    missing = json.loads((out / MANIFEST_NAME).read_text())["source"]["missing_on_disk"]
+    assert sum(missing.values()) == 1  # 'gone1', listed in a CSV: counted, not failed
     source = Kinetics400Split(root)
     frames = instantiate(compose_train(result.read_with.split(), tmp_path / "run", tmp_path / "data").data.source)
     assert frames == FramesSplit(str(out), frames_dir="frames", class_index="classInd.txt")

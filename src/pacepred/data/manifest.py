@@ -47,5 +47,7 @@ def describe_manifest(manifest: dict[str, Any]) -> list[str]:
         f"prepared dataset: {manifest.get('mode')} of {source.get('root')} (data={source.get('data')}) "
         f"on {manifest.get('date')} by pacepred {manifest.get('pacepred_version')}{state}",
         f"  settings: {settings}",
-        f"  videos: {counts.get('done')} prepared, {counts.get('failed')} failed; read it with: {manifest.get('read_with')}",
+        f"  videos: {counts.get('done')} prepared, {counts.get('failed')} failed"
+        + (f", {sum(source['missing_on_disk'].values())} listed but missing in the source" if source.get("missing_on_disk") else "")
+        + f"; read it with: {manifest.get('read_with')}",
     ]

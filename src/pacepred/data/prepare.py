@@ -370,9 +370,14 @@ def prepare(cfg: DictConfig) -> PrepareResult:
     jobs = _plan(mode, videos, root, out, frames_dir, settings)
     settings_dict = json.loads(json.dumps({**asdict(settings), **({"frames_dir": frames_dir} if mode == "frames" else {})}))
     data_name = _data_name(cfg)
+    # listed but absent (Kinetics: many clips are gone from the web): counted, not failed
+    missing = {stage: len(paths) for source in sources.values() for stage, paths in getattr(source, "missing", {}).items()
+               if paths}
+    if missing:
+        print(f"listed in the annotations but missing on disk, left out: {missing}")
     header = {
         "mode": mode, "settings": settings_dict, "date": datetime.datetime.now().isoformat(timespec="seconds"),
-        "source": {"root": str(root), "data": data_name, "splits": list(sources),
+        "source": {"root": str(root), "data": data_name, "splits": list(sources), "missing_on_disk": missing,
                    "config": OmegaConf.to_container(cfg.data.source, resolve=True)},
         "pacepred_version": pacepred.__version__,
     }

@@ -197,6 +197,19 @@ def test_bad_video_skip_counts_and_lists_it(ucf101_layout, make_cfg, tmp_path):
     assert (tmp_path / "run" / "skipped_videos.txt").read_text() == f"{broken}\n"
 
 
+def test_a_broken_validation_video_is_counted_and_listed(ucf101_layout, make_cfg, tmp_path):
+    """Under skip a broken test video is replaced by another: the validation metrics count that
+    one twice, so the run says so."""
+    broken = ucf101_layout / "UCF-101" / "ApplyEyeMakeup" / "v_ApplyEyeMakeup_g09_c01.mp4"
+    broken.write_text("not a video\n")  # every clip of it fails (the corrupted MP4's first 28 frames decode)
+    testlist = ucf101_layout / "ucfTrainTestlist" / "testlist01.txt"
+    testlist.write_text(testlist.read_text() + "ApplyEyeMakeup/v_ApplyEyeMakeup_g09_c01.mp4\n")
+    result = train(make_cfg(real(ucf101_layout) + ["backbone=r3d_w16", "data.batch_size=2", "data.on_bad_video=skip",
+                                                   "trainer.limit_val_batches=null"]))
+    assert result["metrics"]["data/skipped_val_videos"] == 1.0
+    assert (tmp_path / "run" / "skipped_val_videos.txt").read_text() == f"{broken}\n"
+
+
 def test_each_accumulated_batch_draws_its_own_jitter(ucf101_layout, make_cfg, monkeypatch):
     """With gradient accumulation, the batches of one optimizer step get different colour jitter
     (their seed counts batches, not optimizer steps)."""
@@ -252,8 +265,10 @@ def test_skipped_videos_of_every_rank_reach_the_checkpoint(monkeypatch):
     other_rank = torch.tensor([[0, 0, 0, 1, 0]])
     monkeypatch.setattr(reporting, "gather_no_grad", lambda local: torch.cat([local, other_rank]))
     report = reporting.BadVideoReport()
-    report.skipped = {1}
+    report.skipped["train"] = {1}
     trainer = SimpleNamespace(datamodule=SimpleNamespace(datasets={"train": [None] * 5}), is_global_zero=False)
     module = SimpleNamespace(device=torch.device("cpu"), log=lambda *args, **kwargs: None)
     report.on_train_epoch_end(trainer, module)
-    assert report.state_dict() == {"skipped": [1, 3]}
+    assert report.state_dict() == {"skipped": [1, 3], "skipped_val": []}
+    report.load_state_dict({"skipped": [2]})  # a checkpoint from before validation skips were counted
+    assert report.skipped == {"train": {2}, "val": set()}

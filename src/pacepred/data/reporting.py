@@ -10,37 +10,60 @@ import torch
 
 from pacepred.distributed import gather_no_grad
 
+#: dataset of the datamodule -> (logged metric, file in the run directory)
+REPORTS = {"train": ("data/skipped_videos", "skipped_videos.txt"),
+           "val": ("data/skipped_val_videos", "skipped_val_videos.txt")}
+
 
 class BadVideoReport(pl.Callback):
-    """Counts the broken videos the training data skipped and says which.
+    """Counts the broken videos the training and the validation data skipped and says which.
 
-    Logs ``data/skipped_videos`` (distinct broken videos seen so far, all ranks) every epoch and
-    writes their paths to ``<run dir>/skipped_videos.txt``. Reads ``batch["skipped_idx"]`` (B, K)
-    int64: the broken videos tried before each sample's, -1 for none.
+    Logs ``data/skipped_videos`` (distinct broken training videos seen so far, all ranks) every
+    training epoch and ``data/skipped_val_videos`` (validation: a broken test video is replaced by
+    another, so the validation metrics count that one twice) every validation, and writes their
+    paths to ``<run dir>/skipped_videos.txt`` and ``skipped_val_videos.txt``. Reads
+    ``batch["skipped_idx"]`` (B, K) int64: the broken videos tried before each sample's, -1 for none.
     """
 
     def __init__(self) -> None:
-        self.skipped: set[int] = set()
+        self.skipped: dict[str, set[int]] = {name: set() for name in REPORTS}
+
+    @staticmethod
+    def _note(seen: set[int], batch: dict[str, torch.Tensor]) -> None:
+        seen.update(int(i) for i in batch["skipped_idx"].flatten().tolist() if i >= 0)
 
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any,
                            batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        self.skipped.update(int(i) for i in batch["skipped_idx"].flatten().tolist() if i >= 0)
+        self._note(self.skipped["train"], batch)
 
-    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        local = torch.zeros(len(trainer.datamodule.datasets["train"]), dtype=torch.int64, device=pl_module.device)
-        if self.skipped:
-            local[list(self.skipped)] = 1
+    def on_validation_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any,
+                                batch: dict[str, torch.Tensor], batch_idx: int, dataloader_idx: int = 0) -> None:
+        self._note(self.skipped["val"], batch)
+
+    def _report(self, name: str, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Gather every rank's skipped videos of dataset ``name``, log their count, list them."""
+        dataset = trainer.datamodule.datasets[name]
+        local = torch.zeros(len(dataset), dtype=torch.int64, device=pl_module.device)
+        if self.skipped[name]:
+            local[list(self.skipped[name])] = 1
         flags = gather_no_grad(local[None]).amax(dim=0)
         indices = flags.nonzero().flatten().tolist()
-        self.skipped = set(indices)  # every rank's, so the checkpoint (rank 0's state) keeps them all
-        pl_module.log("data/skipped_videos", float(len(indices)), rank_zero_only=True)
+        self.skipped[name] = set(indices)  # every rank's, so the checkpoint (rank 0's state) keeps them all
+        metric, file_name = REPORTS[name]
+        pl_module.log(metric, float(len(indices)), rank_zero_only=True)
         if trainer.is_global_zero and indices:
-            records = trainer.datamodule.datasets["train"].records
-            path = Path(trainer.default_root_dir) / "skipped_videos.txt"
-            path.write_text("".join(f"{records[i].path}\n" for i in indices))
+            path = Path(trainer.default_root_dir) / file_name
+            path.write_text("".join(f"{dataset.records[i].path}\n" for i in indices))
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._report("train", trainer, pl_module)
+
+    def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if not trainer.sanity_checking:
+            self._report("val", trainer, pl_module)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"skipped": sorted(self.skipped)}
+        return {"skipped": sorted(self.skipped["train"]), "skipped_val": sorted(self.skipped["val"])}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.skipped = set(state_dict["skipped"])
+        self.skipped = {"train": set(state_dict["skipped"]), "val": set(state_dict.get("skipped_val", []))}

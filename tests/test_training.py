@@ -165,6 +165,25 @@ def test_a_multirun_refuses_ddp_processes_started_by_running_the_command_again(m
         refuse_launched_processes_in_a_multirun(trainer, multirun=True)
 
 
+def test_head_batchnorm_needs_two_clips_or_two_videos_per_process(make_cfg):
+    from fractions import Fraction
+
+    def module(*overrides):
+        cfg = make_cfg(["backbone=r3d_w16", *overrides])
+        return instantiate(cfg.model, backbone=instantiate(cfg.backbone), paces=[Fraction(1), Fraction(2)],
+                           optimizer=instantiate(cfg.optim))
+
+    video = torch.randn(1, 3, 8, 32, 32)
+    batch = {"video": video, "pace_label": torch.tensor([0]), "video_idx": torch.tensor([0])}
+    with pytest.raises(ValueError, match="a training batch of 1 clip per process .* data.batch_size >= 2"):
+        module("model.head_hidden=16").training_step(batch, 0)
+    pair = {"video": video.repeat(2, 1, 1, 1, 1), "pace_label": torch.tensor([0, 1]), "video_idx": torch.tensor([0, 0])}
+    with pytest.raises(ValueError, match="1 video per process in the context contrastive mode"):
+        module("model=pace_ctr_context").training_step(pair, 0)
+    module("model.head_hidden=16")._check_head_norm_batch(2)  # two clips: trains
+    module()._check_head_norm_batch(1)  # the official head (no BatchNorm) trains on one clip
+
+
 def test_missing_resume_checkpoint_is_named(ucf101_layout, make_cfg):
     with pytest.raises(FileNotFoundError, match=r"checkpoints/last.ckpt does not exist"):
         train(make_cfg(real(ucf101_layout) + ["ckpt_path=last"]))

@@ -130,7 +130,24 @@ class PacePretrainModule(pl.LightningModule):
         candidates, offset = gather_with_grad(projections)
         return nt_xent(projections, keys, candidates, gather_no_grad(keys), offset, self.temperature)
 
+    def _check_head_norm_batch(self, rows: int) -> None:
+        """ValueError when the heads' BatchNorm cannot train on ``rows`` clips per process: one
+        clip has no batch statistics, and in ``context`` mode the two views of a single video
+        are normalised into opposite vectors (each other's negative: a useless positive pair)."""
+        heads = [self.pace_head, *([self.projection] if self.projection is not None else [])]
+        norms = [m for head in heads for m in head.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        if not norms:
+            return
+        if rows < 2:
+            raise ValueError("a training batch of 1 clip per process cannot train the BatchNorm of the pace head's "
+                             "MLP (model.head_hidden) or of the projection head: set data.batch_size >= 2")
+        if self.contrastive == "context" and rows == self.num_views and not isinstance(norms[-1], nn.SyncBatchNorm):
+            raise ValueError("1 video per process in the context contrastive mode: the projection head's BatchNorm "
+                             "maps its two views to opposite vectors; set data.batch_size >= 2 or "
+                             "trainer.sync_batchnorm=true")
+
     def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
+        self._check_head_norm_batch(batch["video"].shape[0])
         features = self.features(batch["video"])
         logits = self.pace_head(features)
         loss_pace = pace_loss(logits, batch["pace_label"])

@@ -246,6 +246,9 @@ def test_complete_files_that_declare_more_frames_than_they_hold_read(tmp_path, b
             stream = container.streams.video[0]
             assert stream.frames == declared > sum(p.size > 0 for p in container.demux(stream))
     assert probe_video(gaps).num_frames == 40
+    unset = tmp_path / "piped.avi"  # a writer that cannot seek back leaves the RIFF size unset
+    unset.write_bytes(gaps.read_bytes()[:4] + b"\xff\xff\xff\xff" + gaps.read_bytes()[8:])
+    assert probe_video(unset).num_frames == 40
     assert read_clip(gaps, lambda n: np.arange(n), backend=backend).shape[0] == 40
     # the trimmed MP4 demuxes 35 packets but decodes 30 frames (the edit hides the rest): its
     # first frames read, its last ones raise a named error (not a shifted clip)

@@ -140,6 +140,8 @@ def test_resume_refuses_other_settings_and_mid_epoch_checkpoints(make_cfg, tmp_p
         del older.data.batch_transform["jitter_order"]
     older_run = _run_with_checkpoint(tmp_path / "older", older, started=2, processed=2)
     assert check_resume(cfg, str(older_run))
+    with pytest.raises(ValueError, match=r"scheduler: \{'_target_': 'torch.optim.lr_scheduler.CosineAnnealingLR'"):
+        check_resume(make_cfg(["trainer.max_epochs=3", "scheduler=none"]), str(checkpoint))  # a group replaced
     middle = _run_with_checkpoint(tmp_path / "middle", cfg, started=2, processed=1)
     with pytest.raises(ValueError, match="saved in the middle of epoch 1: a run resumes from the end of an epoch"):
         check_resume(cfg, str(middle))

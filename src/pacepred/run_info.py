@@ -116,19 +116,31 @@ def _flatten(node: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def config_differences(before: DictConfig, after: DictConfig) -> dict[str, tuple[Any, Any]]:
-    """{key: (before, after)} of the keys both resolved configurations have, but
-    :data:`RESUMABLE_CHANGES`. A key only one of them has (a setting added to pacepred since the
-    run started, with a default that keeps the old behaviour, or one removed) is no difference."""
+    """{key: (before, after)} of the resolved configurations, but :data:`RESUMABLE_CHANGES`. A
+    key only one of them has (a setting added to pacepred since the run started, with a default
+    that keeps the old behaviour, or one removed) is no difference, unless the other holds a
+    value at a parent key (a group replaced by an empty one)."""
     old, new = (_flatten(OmegaConf.to_container(OmegaConf.masked_copy(c, [k for k in c if k != "hydra"]),
                                                 resolve=True)) for c in (before, after))
     differences = {}
-    for key in sorted(old.keys() & new.keys()):
+    for key in sorted(old.keys() | new.keys()):
         name = key.rstrip(".")
         if any(name == k or name.startswith(k) for k in RESUMABLE_CHANGES):
             continue
-        if old[key] != new[key]:
-            differences[name] = (old[key], new[key])
-    return differences
+        if key in old and key in new:
+            if old[key] != new[key]:
+                differences[name] = (old[key], new[key])
+            continue
+        # on one side only: a difference where the other side holds a value at a parent key (a
+        # group replaced, e.g. scheduler=none's {} against a cosine schedule's entries)
+        other = new if key in old else old
+        parts = name.split(".")
+        parents = (".".join(parts[:i]) for i in range(1, len(parts)))
+        parent = next((p for p in parents if p in other or f"{p}." in other), None)  # an empty group, a value
+        if parent is not None:
+            differences[parent] = (OmegaConf.select(before, parent), OmegaConf.select(after, parent))
+    return {key: tuple(OmegaConf.to_container(v, resolve=True) if isinstance(v, DictConfig) else v for v in pair)
+            for key, pair in differences.items()}
 
 
 def check_resume(cfg: DictConfig, checkpoint: str) -> bool:
@@ -142,7 +154,10 @@ def check_resume(cfg: DictConfig, checkpoint: str) -> bool:
     """
     import torch
 
-    state = torch.load(checkpoint, map_location="cpu", weights_only=False, mmap=True)
+    try:
+        state = torch.load(checkpoint, map_location="cpu", weights_only=False, mmap=True)
+    except RuntimeError:  # a checkpoint in torch's legacy (not zip) format cannot be memory-mapped
+        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
     loops = state.get("loops")  # absent from checkpoints of other trainers: their epoch is not known
     epochs = loops["fit_loop"]["epoch_progress"]["current"] if loops else {"started": 0, "processed": 0}
     if epochs["processed"] < epochs["started"]:

@@ -299,7 +299,7 @@ def check_complete(path: Path) -> None:
     """VideoDecodeError when an AVI or MP4/MOV file ends inside one of its top-level chunks or
     boxes: a file cut short (a broken download or copy) whose remaining packets still decode, but
     a B-frame lost at the cut would shift every later frame to an earlier index. Other
-    containers, and chunk sizes a writer left unset (0), are not checked."""
+    containers, and chunk sizes a writer left unset (0 or 0xFFFFFFFF), are not checked."""
     size = path.stat().st_size
     with open(path, "rb") as file:
         head = file.read(12)
@@ -311,9 +311,9 @@ def check_complete(path: Path) -> None:
                 if len(header) < 8 or header[:4] != b"RIFF":
                     return
                 length = int.from_bytes(header[4:], "little")
-                if length == 0:
+                if length in (0, 0xFFFFFFFF):  # left unset by a writer that could not seek back (a pipe)
                     return
-                if offset + 8 + length > size:
+                if offset + 8 + length > size + 1:  # + 1: a final padding byte counted but not written
                     raise VideoDecodeError(path, f"the file ends inside its RIFF chunk at byte {offset} ({length + 8} "
                                                  f"bytes declared, {size - offset} present): a truncated file")
                 offset += 8 + length + (length & 1)

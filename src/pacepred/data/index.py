@@ -50,9 +50,10 @@ from pacepred.data.decoding import FRAME_NAME, VideoDecodeError, VideoInfo, prob
 from pacepred.data.manifest import describe_manifest, read_manifest
 from pacepred.data.records import STAGES, VideoRecord
 
-#: 2: an AVI or MP4 file cut short is unreadable (decoding.check_complete); frame folders' signatures
-#: include their first frame file's mtime.
-CACHE_VERSION = 2
+#: 3: an AVI or MP4 file cut short is unreadable (decoding.check_complete), and complete files
+#: that version 2 refused for declaring more frames than they hold are read again; frame folders'
+#: signatures include their first frame file's mtime (2).
+CACHE_VERSION = 3
 CACHE_NAME = "pacepred_index.json"
 #: Frames spanned by a 16-frame clip at pace 4: (16 - 1) * 4 + 1.
 SHORT_SPAN = 61

@@ -141,10 +141,11 @@ class PacePretrainModule(pl.LightningModule):
         if rows < 2:
             raise ValueError("a training batch of 1 clip per process cannot train the BatchNorm of the pace head's "
                              "MLP (model.head_hidden) or of the projection head: set data.batch_size >= 2")
-        if self.contrastive == "context" and rows == self.num_views and not isinstance(norms[-1], nn.SyncBatchNorm):
+        synced = isinstance(norms[-1], nn.SyncBatchNorm) and self._trainer is not None and self.trainer.world_size > 1
+        if self.contrastive == "context" and rows == self.num_views and not synced:
             raise ValueError("1 video per process in the context contrastive mode: the projection head's BatchNorm "
-                             "maps its two views to opposite vectors; set data.batch_size >= 2 or "
-                             "trainer.sync_batchnorm=true")
+                             "maps its two views to opposite vectors; set data.batch_size >= 2 (or, with several "
+                             "processes, trainer.sync_batchnorm=true)")
 
     def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
         self._check_head_norm_batch(batch["video"].shape[0])

@@ -79,11 +79,14 @@ from pacepred.data.pace import sample_pace_clip
 from pacepred.data.convert import disk_size
 from pacepred.data.records import VideoRecord
 from pacepred.data.transforms import ClipBatchTransform
+from pacepred.run_info import package_versions
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "videos"
 PACES = [Fraction(p) for p in (1, 2, 3, 4)]
 RESIZE, CROP, CLIP_LEN = (128, 171), 112, 16
+#: The libraries the pipelines run on (a newer OpenCV or Pillow moves the baseline).
+LIBRARIES = ("torch", "numpy", "decord", "av", "simplejpeg", "opencv-python-headless", "pillow", "torchvision")
 #: Settings of the prepared forms: transcode_video's defaults (short side 128, gop 16); frames at
 #: short side 128, JPEG quality 90.
 TRANSCODE, FRAMES_128 = TranscodeSettings(), FrameSettings(short_side=128, quality=90)
@@ -291,22 +294,10 @@ def in_own_process(dataset: Dataset, clips: int, workers: int, batch_transform=N
     try:
         return receive.recv()
     except EOFError:
-        raise RuntimeError(f"the measurement process failed (exit code {process.join() or process.exitcode})") from None
+        process.join()
+        raise RuntimeError(f"the measurement process failed (exit code {process.exitcode})") from None
     finally:
         process.join()
-
-
-def library_versions() -> dict[str, str]:
-    """Versions of the libraries the pipelines run on (a newer OpenCV or Pillow moves the baseline)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    versions = {}
-    for name in ["torch", "numpy", "decord", "av", "simplejpeg", "opencv-python-headless", "pillow", "torchvision"]:
-        try:
-            versions[name] = version(name)
-        except PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
 
 
 def process_cpu_seconds() -> dict[int, float]:
@@ -382,7 +373,7 @@ def main() -> None:
         "workers": [1, n],
         "repeats": args.repeats,
         "command": f"python experiments/bench_data.py --workers {n} --clips {args.clips} --repeats {args.repeats}",
-        "versions": library_versions(),
+        "versions": package_versions(LIBRARIES),
     }
     header = (f"Data throughput, {run['date']}, {run['machine']}, {run['torch_threads']} torch thread(s) in the main "
               f"process, steady state: {args.clips} clips timed after a warm-up pass of the same clips, persistent workers, median of {args.repeats} interleaved rounds; 16-frame pace clips (paces 1-4), resize 128x171, crop 112; "

@@ -34,12 +34,13 @@ import numpy as np
 import simplejpeg
 import torch
 
-from bench_data import (CLIP_LEN, CROP, PACES, REPO, RESIZE, OfficialStyleDataset, keys, library_versions,
-                        make_videos, pacepred_dataset, pacepred_transform)
+from bench_data import (CLIP_LEN, CROP, LIBRARIES, PACES, REPO, RESIZE, OfficialStyleDataset, keys, make_videos,
+                        pacepred_dataset, pacepred_transform)
 from pacepred.data.decoding import FRAME_NAME, _resize_frames, frame_count
 from pacepred.data.memory import retain_freed_memory
 from pacepred.data.pace import sample_pace_clip
 from pacepred.data.transforms import crop_and_flip
+from pacepred.run_info import package_versions
 
 BATCH = 8
 TRANSFORM = "pacepred batch transform (per-frame jitter, normalisation), per clip of a batch of 8"
@@ -152,7 +153,7 @@ def main() -> None:
     table = (f"CPU ms per 16-frame clip, one process, 1 torch thread, retained freed memory, 320x240 JPEG folders, median of "
              f"{args.repeats} passes over {args.clips} clips; command: `python experiments/profile_clip_cost.py "
              f"--clips {args.clips} --repeats {args.repeats}`; "
-             + ", ".join(f"{name} {version}" for name, version in library_versions().items())
+             + ", ".join(f"{name} {version}" for name, version in package_versions(LIBRARIES).items())
              + "\n\n| stage | CPU ms per clip |\n|---|---|\n")
     table += "".join(f"| {name} | {ms:.2f} |\n" for name, ms in costs.items())
     table += ("\nAs a training loop runs them (items stacked into batches of 8, then the batch transform), each "

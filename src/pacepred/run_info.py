@@ -35,10 +35,10 @@ def git_commit(directory: Path) -> str:
     return commit + ("+dirty" if dirty else "")
 
 
-def package_versions() -> dict[str, str]:
-    """Installed versions of the packages a result depends on."""
+def package_versions(names: tuple[str, ...] = PACKAGES) -> dict[str, str]:
+    """Installed versions of the packages ``names`` (by default those a result depends on)."""
     versions = {}
-    for name in PACKAGES:
+    for name in names:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -46,11 +46,15 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+def job_config(cfg: DictConfig) -> DictConfig:
+    """The run's configuration without Hydra's own node: what ``config.yaml`` records."""
+    return OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])
+
+
 def write_run_info(cfg: DictConfig, output_dir: Path) -> None:
     """Write ``config.yaml`` and ``run_info.json`` into ``output_dir``."""
     output_dir.mkdir(parents=True, exist_ok=True)
-    job = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])
-    (output_dir / "config.yaml").write_text(OmegaConf.to_yaml(job, resolve=True))
+    (output_dir / "config.yaml").write_text(OmegaConf.to_yaml(job_config(cfg), resolve=True))
     info = {
         "git_commit": git_commit(Path(__file__).resolve().parent),
         "packages": package_versions(),
@@ -120,8 +124,14 @@ def config_differences(before: DictConfig, after: DictConfig) -> dict[str, tuple
     key only one of them has (a setting added to pacepred since the run started, with a default
     that keeps the old behaviour, or one removed) is no difference, unless the other holds a
     value at a parent key (a group replaced by an empty one)."""
-    old, new = (_flatten(OmegaConf.to_container(OmegaConf.masked_copy(c, [k for k in c if k != "hydra"]),
-                                                resolve=True)) for c in (before, after))
+    trees = [OmegaConf.to_container(job_config(c), resolve=True) for c in (before, after)]
+    old, new = (_flatten(tree) for tree in trees)
+
+    def at(tree: Any, dotted: str) -> Any:
+        for part in dotted.split("."):
+            tree = tree.get(part) if isinstance(tree, dict) else None
+        return tree
+
     differences = {}
     for key in sorted(old.keys() | new.keys()):
         name = key.rstrip(".")
@@ -138,9 +148,8 @@ def config_differences(before: DictConfig, after: DictConfig) -> dict[str, tuple
         parents = (".".join(parts[:i]) for i in range(1, len(parts)))
         parent = next((p for p in parents if p in other or f"{p}." in other), None)  # an empty group, a value
         if parent is not None:
-            differences[parent] = (OmegaConf.select(before, parent), OmegaConf.select(after, parent))
-    return {key: tuple(OmegaConf.to_container(v, resolve=True) if isinstance(v, DictConfig) else v for v in pair)
-            for key, pair in differences.items()}
+            differences[parent] = (at(trees[0], parent), at(trees[1], parent))
+    return differences
 
 
 def check_resume(cfg: DictConfig, checkpoint: str) -> bool:

@@ -106,8 +106,7 @@ class PaceClipDataset(Dataset):
                 skipped.append(index)
                 index = int(rng.integers(len(self.records)))
                 continue
-            sample["skipped_idx"] = torch.full((MAX_CONSECUTIVE_BAD,), -1, dtype=torch.int64)
-            sample["skipped_idx"][:len(skipped)] = torch.tensor(skipped, dtype=torch.int64)
+            sample["skipped_idx"] = torch.tensor(skipped + [-1] * (MAX_CONSECUTIVE_BAD - len(skipped)))
             return sample
         raise RuntimeError(f"{MAX_CONSECUTIVE_BAD} videos in a row could not be decoded (last: {last_error}); check the dataset")
 

@@ -401,9 +401,10 @@ def _packet_index(container, stream, path: Path) -> PacketIndex:
     return PacketIndex(packets, b_frames, packed and b_frames)
 
 
-def every_frame(container, stream, path: Path) -> Iterator:
-    """Every frame of an open container's ``stream`` from its start, in display order; a broken
-    stream raises :class:`VideoDecodeError` saying after how many frames."""
+def every_frame(container, stream, path: Path, from_start: bool = True) -> Iterator:
+    """The frames of an open container's ``stream`` in display order, from its start (or, with
+    ``from_start=False``, from where a seek left it) to its end; a broken stream raises
+    :class:`VideoDecodeError`, saying after how many frames when they were counted from the start."""
     import av
 
     count = 0
@@ -413,7 +414,8 @@ def every_frame(container, stream, path: Path) -> Iterator:
                 yield frame
                 count += 1
     except av.FFmpegError as err:
-        raise VideoDecodeError(path, f"decoding failed after {count} frames ({first_line(err)})") from err
+        where = f"decoding failed after {count} frames" if from_start else "decoding frames failed"
+        raise VideoDecodeError(path, f"{where} ({first_line(err)})") from err
 
 
 def _seek_point(index: PacketIndex, first: int) -> tuple[int, int | None]:
@@ -434,17 +436,6 @@ def _seek_point(index: PacketIndex, first: int) -> tuple[int, int | None]:
         if keyframe and best[0] <= position <= first:
             best = (position, pts)
     return best
-
-
-def _decoded_frames(container, stream, path: Path) -> Iterator:
-    """Frames in display order from the container's current position to the end."""
-    import av
-
-    try:
-        for packet in container.demux(stream):  # the last, empty packet flushes the decoder
-            yield from packet.decode()
-    except av.FFmpegError as err:
-        raise VideoDecodeError(path, f"decoding frames failed ({first_line(err)})") from err
 
 
 def rgb_frame(frame, size: tuple[int, int] | None) -> np.ndarray:
@@ -469,7 +460,7 @@ def _decode_from(path: Path, wanted: np.ndarray, start: int, start_pts: int | No
         found: dict[int, np.ndarray] = {}
         index = None  # display index of the current frame
         targets, last = set(wanted.tolist()), int(wanted[-1])
-        for frame in _decoded_frames(container, stream, path):
+        for frame in every_frame(container, stream, path, from_start=False):
             if index is None:
                 if start_pts is not None and frame.pts is not None:
                     if frame.pts < start_pts:

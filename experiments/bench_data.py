@@ -22,7 +22,8 @@ boundary) resized to 128x171 and cropped to 112x112, with 1 and with N loader wo
   random access decodes from the first frame; the generated AVI has no B-frames and decodes faster)
   and on its transcode: the #7 ratio that a UCF101 user gets;
 - ``pacepred frames``: the same pipeline on the 320x240 JPEG folders (quality 95; ``frames``
-  backend);
+  backend), resizing only the crop's region (``data.frame_folder_resize=crop``, the default), and
+  once more resizing whole frames to 128x171 before cropping (``whole``, the official code's order);
 - ``pacepred frames, prepared (short side 128)``: the same pipeline on the frames
   ``extract_frames`` writes from the AVI videos at short side 128 (171x128), JPEG quality 90, as
   ``prepare mode=frames`` does;
@@ -103,6 +104,7 @@ FORMS = {
 }
 VIDEO_AVI, VIDEO_MP4 = "pacepred video (AVI xvid)", "pacepred video (MP4 H.264)"
 FRAMES, OFFICIAL = "pacepred frames (JPEG)", "official-style frames (JPEG)"
+FRAMES_WHOLE = "pacepred frames (JPEG), whole frames resized (frame_folder_resize=whole)"
 TRANSCODED_AVI, TRANSCODED_MP4 = "pacepred video, transcoded (from AVI xvid)", "pacepred video, transcoded (from MP4 H.264)"
 PREPARED_FRAMES = "pacepred frames, prepared (short side 128)"
 VIDEO_UCF, TRANSCODED_UCF = "pacepred video (real UCF101 AVI)", "pacepred video, transcoded (from the real UCF101 AVI)"
@@ -111,6 +113,7 @@ RATIOS = [
     ("pacepred video / decord raw (AVI)", VIDEO_AVI, "decord raw (AVI xvid)", 0.7, "#3"),
     ("pacepred video / decord raw (MP4)", VIDEO_MP4, "decord raw (MP4 H.264)", 0.7, "#3"),
     ("pacepred frames / official-style frames", FRAMES, OFFICIAL, 3.0, "#3"),
+    ("pacepred frames, whole frames resized / official-style frames", FRAMES_WHOLE, OFFICIAL, None, "#3"),
     ("pacepred video (AVI) / official-style frames", VIDEO_AVI, OFFICIAL, None, "#3"),
     ("pacepred video (MP4) / official-style frames", VIDEO_MP4, OFFICIAL, None, "#3"),
     ("transcoded / original video (AVI)", TRANSCODED_AVI, VIDEO_AVI, 3.0, "#7"),
@@ -225,10 +228,10 @@ class OfficialStyleDataset(Dataset):
         return torch.stack(frames)
 
 
-def pacepred_dataset(paths: list[Path]) -> PaceClipDataset:
+def pacepred_dataset(paths: list[Path], frame_folder_resize: str = "crop") -> PaceClipDataset:
     """pacepred's training dataset on ``paths`` (videos or frame folders): pace clips, crop, flip."""
     return PaceClipDataset([VideoRecord(p, 0) for p in paths], PACES, CLIP_LEN, 1, "fit", RESIZE, CROP,
-                           train=True, flip=True)
+                           train=True, flip=True, frame_folder_resize=frame_folder_resize)
 
 
 def pacepred_transform(jitter_impl: str) -> ClipBatchTransform:
@@ -344,6 +347,7 @@ def main() -> None:
             VIDEO_UCF: (pacepred_dataset(forms["ucf"]), transform),
             TRANSCODED_UCF: (pacepred_dataset(forms["ucf_transcoded"]), transform),
             FRAMES: (pacepred_dataset(forms["frames"]), transform),
+            FRAMES_WHOLE: (pacepred_dataset(forms["frames"], "whole"), transform),
             PREPARED_FRAMES: (pacepred_dataset(forms["frames_128"]), transform),
             OFFICIAL: (OfficialStyleDataset(forms["frames"]), None),
         }

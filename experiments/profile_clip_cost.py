@@ -4,10 +4,11 @@ On the same 320x240 JPEG folders as ``bench_data.py`` (generated from the real c
 ``../shared/videos``), in one process with one torch thread and pacepred's allocator setting
 (``data.retain_freed_memory``), the CPU milliseconds of one 16-frame
 pace clip (paces 1-4, resize 128x171, crop 112): the stages of pacepred's ``frames`` pipeline
-(JPEG decoding with libjpeg-turbo, also with its fast DCT and upsampling for comparison, the
-batched resize, crop and flip, the whole dataset item, the batch transform with per-frame colour
-jitter per clip of a batch of 8, with the default and with the sequential jitter) and the whole
-item of the official-style pipeline. Median of ``--repeats`` passes over ``--clips`` clips (or
+(JPEG decoding with libjpeg-turbo, also with its fast DCT and upsampling for comparison; the
+crop's region resized to 112, as ``data.frame_folder_resize=crop`` does, and for comparison the
+whole frames resized to 128x171, then cropped, as ``whole`` does; the whole dataset item with
+each; the batch transform with per-frame colour jitter per clip of a batch of 8, with the default
+and with the sequential jitter) and the whole item of the official-style pipeline. Median of ``--repeats`` passes over ``--clips`` clips (or
 batches, for the batch transform). Then both pipelines as a training loop runs them (8 items
 stacked, pacepred's batch transform, next batch), each in a fresh process (3 alternated rounds), with glibc's default
 allocator settings and after :func:`pacepred.data.memory.retain_freed_memory`
@@ -43,7 +44,7 @@ from pacepred.data.transforms import crop_and_flip
 from pacepred.run_info import package_versions
 
 BATCH = 8
-TRANSFORM = "pacepred batch transform (per-frame jitter, normalisation), per clip of a batch of 8"
+TRANSFORM = "pacepred batch transform (per-frame jitter, normalisation folded in), per clip of a batch of 8"
 SEQUENTIAL = "the same with `jitter_impl=sequential` (torchvision's operations, HSV hue: not the default)"
 
 
@@ -112,7 +113,7 @@ def main() -> None:
             clip_files.append([(folders[index] / FRAME_NAME.format(int(i) + 1)).read_bytes() for i in indices])
         decoded = [np.stack([simplejpeg.decode_jpeg(d, colorspace="RGB") for d in f]) for f in clip_files]
         resized = [_resize_frames(frames, RESIZE) for frames in decoded]
-        dataset = pacepred_dataset(folders)
+        dataset, whole = pacepred_dataset(folders), pacepred_dataset(folders, "whole")
         official = OfficialStyleDataset(folders)
         transform, sequential = pacepred_transform("linear"), pacepred_transform("sequential")
         batch = torch.stack([dataset[items[k]]["video"] for k in range(BATCH)])
@@ -123,10 +124,14 @@ def main() -> None:
             "JPEG decoding, 16 frames (fast DCT and upsampling: not used)":
                 lambda k: [simplejpeg.decode_jpeg(d, colorspace="RGB", fastdct=True, fastupsample=True)
                            for d in clip_files[k]],
-            "resize to 128x171 (antialiased bilinear, batched)": lambda k: _resize_frames(decoded[k], RESIZE),
-            "random crop 112 and flip": lambda k: crop_and_flip(resized[k], CROP, rng, flip=True),
-            "pacepred frames: whole dataset item (file reads, sampling, all of the above)":
+            "crop's region of the decoded frames resized to 112 (antialiased bilinear), flip "
+            "(`frame_folder_resize=crop`: used)": lambda k: crop_and_flip(decoded[k], CROP, rng, True, RESIZE),
+            "whole frames resized to 128x171 (`frame_folder_resize=whole`: not used)":
+                lambda k: _resize_frames(decoded[k], RESIZE),
+            "then random crop 112 and flip (`whole`)": lambda k: crop_and_flip(resized[k], CROP, rng, flip=True),
+            "pacepred frames: whole dataset item (file reads, sampling, decoding, crop and resize)":
                 lambda k: dataset[items[k]],
+            "the same with `frame_folder_resize=whole`": lambda k: whole[items[k]],
             TRANSFORM:
                 lambda k: transform(batch, train=True, generator=generator),
             SEQUENTIAL: lambda k: sequential(batch, train=True, generator=generator),

@@ -135,7 +135,12 @@ def test_crop_and_flip():
     assert seen == {False, True}
 
 
-@pytest.mark.parametrize("jitter", [color_jitter_sequential, color_jitter_linear])
+def linear_on_images(x, factors, **kwargs):
+    """color_jitter_linear on images (N, 3, H, W), as clips of one frame."""
+    return color_jitter_linear(x[:, None], factors, **kwargs)[:, :, 0]
+
+
+@pytest.mark.parametrize("jitter", [color_jitter_sequential, linear_on_images])
 def test_color_jitter_identity_and_brightness(jitter):
     x = torch.rand(3, 3, 8, 8)
     ones, zeros = torch.ones(3), torch.zeros(3)
@@ -149,13 +154,13 @@ def test_linear_jitter_equals_sequential_without_clipping_and_rotates_hue_like_h
     x = torch.rand(4, 3, 6, 6) * 0.4 + 0.3  # mid-range: no intermediate clamp is active
     factors = {"brightness": torch.tensor([1.0, 1.1, 0.9, 1.05]), "contrast": torch.tensor([1.0, 1.2, 0.8, 0.9]),
                "saturation": torch.tensor([1.3, 1.0, 0.7, 0.9]), "hue": torch.zeros(4)}
-    assert torch.allclose(color_jitter_linear(x, factors), color_jitter_sequential(x, factors), atol=1e-5)
-    assert torch.allclose(color_jitter_linear(x * 255, factors, scale=1 / 255), color_jitter_sequential(x, factors), atol=1e-5)
+    assert torch.allclose(linear_on_images(x, factors), color_jitter_sequential(x, factors), atol=1e-5)
+    assert torch.allclose(linear_on_images(x * 255, factors, scale=1 / 255), color_jitter_sequential(x, factors), atol=1e-5)
     # hue: greys stay grey, luma is kept, and red turns towards yellow (green up) as in HSV
     hue_only = {"brightness": torch.ones(2), "contrast": torch.ones(2), "saturation": torch.ones(2),
                 "hue": torch.tensor([0.1, 0.1])}
     pixels = torch.tensor([[0.5, 0.5, 0.5], [0.6, 0.4, 0.4]]).view(2, 3, 1, 1)
-    linear, hsv = color_jitter_linear(pixels, hue_only), color_jitter_sequential(pixels, hue_only)
+    linear, hsv = linear_on_images(pixels, hue_only), color_jitter_sequential(pixels, hue_only)
     assert torch.allclose(linear[0], pixels[0], atol=1e-5)
     luma = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
     assert torch.allclose((linear * luma).sum(1)[1], (pixels * luma).sum(1)[1], atol=1e-5)
@@ -163,9 +168,24 @@ def test_linear_jitter_equals_sequential_without_clipping_and_rotates_hue_like_h
     # on random mid-range images both change colours in a similar direction and by a similar amount
     x_hue = {**hue_only, "hue": torch.full((4,), 0.05), "brightness": torch.ones(4), "contrast": torch.ones(4),
              "saturation": torch.ones(4)}
-    rotated, shifted = (color_jitter_linear(x, x_hue) - x).flatten(), (color_jitter_sequential(x, x_hue) - x).flatten()
+    rotated, shifted = (linear_on_images(x, x_hue) - x).flatten(), (color_jitter_sequential(x, x_hue) - x).flatten()
     assert torch.nn.functional.cosine_similarity(rotated, shifted, dim=0) > 0.5
     assert 0.8 < rotated.norm() / shifted.norm() < 1.25
+
+
+def test_linear_jitter_clamps_then_normalises_into_the_clip_layout():
+    """Image n * T + t of the factors jitters frame t of clip n; the clamp to [0, 1] comes before
+    the normalisation folded into the colour map; the result is (N, 3, T, H, W)."""
+    x = torch.rand(2, 3, 3, 5, 5)  # 2 clips of 3 frames
+    brightness = torch.tensor([0.5, 1.8, 1.0, 1.4, 0.7, 1.9])  # values above 1 are clamped
+    ones = torch.ones(6)
+    factors = {"brightness": brightness, "contrast": ones, "saturation": ones, "hue": torch.zeros(6)}
+    mean, std = (0.4, 0.5, 0.3), (0.2, 0.25, 0.3)
+    out = color_jitter_linear(x * 255, factors, scale=1 / 255, mean=mean, std=std)
+    clamped = (x * brightness.view(2, 3, 1, 1, 1)).clamp(0, 1)
+    expected = (clamped - torch.tensor(mean).view(3, 1, 1)) / torch.tensor(std).view(3, 1, 1)
+    assert out.shape == (2, 3, 3, 5, 5)
+    assert torch.allclose(out, expected.permute(0, 2, 1, 3, 4), atol=1e-5)
 
 
 def test_random_jitter_order_applies_each_images_own_order():
@@ -221,3 +241,5 @@ def test_batch_transform_shapes_residual_and_jitter_modes():
     assert sequential(constant, train=True, generator=torch.Generator().manual_seed(0)).abs().max() < 1e-5
     with pytest.raises(ValueError, match="jitter_impl='fast'"):
         ClipBatchTransform("rgb", jitter_impl="fast")
+    with pytest.raises(ValueError, match=r"std=\[0.2, 0.0, 0.2\]: expected 3 values each, std positive"):
+        ClipBatchTransform("rgb", std=(0.2, 0.0, 0.2))

@@ -48,7 +48,7 @@ def test_dataset_decodes_the_protocol_frames_and_crops_the_centre(monkeypatch, n
     """A fake decoder paints frame index, row and column into the three channels."""
     height, width, crop = 20, 30, 12
 
-    def fake_read_clip(path, choose_indices, size, num_threads=1, backend="decord", cache=False):
+    def fake_read_clip(path, choose_indices, size, num_threads=1, backend="decord", cache=False, defer_frame_resize=False):
         assert size == (height, width) and backend == "decord"
         t = np.asarray(choose_indices(num_frames))
         frames = np.zeros((len(t), height, width, 3), dtype=np.uint8)

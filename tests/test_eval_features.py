@@ -26,12 +26,16 @@ def test_a_video_replaced_in_place_gets_new_features(tmp_path):
     assert extractor.data_key(records) not in (key, resized)
 
 
-def test_the_decoder_is_part_of_the_key(tmp_path):
+def test_the_decoder_and_the_frame_folder_resize_are_part_of_the_key(tmp_path):
     video = tmp_path / "a.mp4"
     video.write_bytes(b"x")
     keys = {FeatureExtractor(torch.nn.Identity(), "key", ClipBatchTransform(), 3, 16, (64, 64), 56, 4, 0, None,
                              torch.device("cpu"), decoder=decoder).data_key([VideoRecord(video, 0)])
             for decoder in ("decord", "pyav")}
+    assert len(keys) == 2
+    keys = {FeatureExtractor(torch.nn.Identity(), "key", ClipBatchTransform(), 3, 16, (64, 64), 56, 4, 0, None,
+                             torch.device("cpu"), frame_folder_resize=resize).data_key([VideoRecord(video, 0)])
+            for resize in ("crop", "whole")}
     assert len(keys) == 2
 
 

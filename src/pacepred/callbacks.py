@@ -60,7 +60,8 @@ class KNNMonitor(pl.Callback):
 
     Args:
         source: dataset source with ``records(stage)`` (the pre-training data's).
-        clip_len, input_mode, decode_size, crop_size, decoder: the pre-training clip settings.
+        clip_len, input_mode, decode_size, crop_size, decoder, frame_folder_resize: the pre-training
+            clip settings.
         batch_transform: the pre-training :class:`ClipBatchTransform` (used without jitter).
         every_n_epochs, train_per_class, test_per_class, num_clips, k, temperature, batch_size (clips),
         linear_weight_decay, linear_folds.
@@ -71,13 +72,14 @@ class KNNMonitor(pl.Callback):
         every_n_epochs: int = 1, train_per_class: int = 10, test_per_class: int = 5, num_clips: int = 1,
         k: int = 20, temperature: float = 0.07, batch_size: int = 32,
         linear_weight_decay: Sequence[float] = (1e-4, 1e-3, 1e-2, 1e-1, 1.0), linear_folds: int = 5,
-        decoder: str = "decord",
+        decoder: str = "decord", frame_folder_resize: str = "crop",
     ):
         if every_n_epochs < 1:
             raise ValueError(f"every_n_epochs={every_n_epochs}: expected >= 1")
         self.source = source
         self.span = frames_per_clip(clip_len, input_mode)
         self.decode_size, self.crop_size, self.decoder = decode_size, crop_size, decoder
+        self.frame_folder_resize = frame_folder_resize
         self.batch_transform = batch_transform
         self.every_n_epochs = every_n_epochs
         self.per_class = {"train": train_per_class, "test": test_per_class}
@@ -99,7 +101,7 @@ class KNNMonitor(pl.Callback):
                     taken[record.label] = taken.get(record.label, 0) + 1
                     subset.append(record)
             dataset = MultiClipDataset(subset, self.num_clips, self.span, self.decode_size, self.crop_size,
-                                       decoder=self.decoder)
+                                       decoder=self.decoder, frame_folder_resize=self.frame_folder_resize)
             items = [dataset[i] for i in range(len(dataset))]
             self.clips[stage_name] = torch.stack([item["video"] for item in items])   # (N, K, S, C, H, W) uint8
             self.labels[stage_name] = torch.stack([item["label"] for item in items])  # (N,)

@@ -109,6 +109,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         cache_dir=Path(cfg.paths.feature_cache) if cfg.paths.feature_cache else None, device=device,
         output_dir=output_dir, report=report, seed=cfg.seed, cache_decoded=cfg.data.get("cache_decoded", False),
         retain_freed_memory=retain, decoder=cfg.data.get("decoder", "decord"),
+        frame_folder_resize=cfg.data.get("frame_folder_resize", "crop"),
     )
     t = cfg.task
     if task == "retrieval":

@@ -63,6 +63,8 @@ class PaceDataModule(pl.LightningDataModule):
             the source's root (``source.root``, i.e. ``data.root``), or None (see
             :func:`pacepred.data.records.drop_listed`).
         cache_decoded: keep every decoded video in memory (per process).
+        frame_folder_resize: frame folders: ``crop`` (resize only the crop) or ``whole`` (resize whole
+            frames, then crop; :func:`pacepred.data.decoding.defers_frame_resize`).
         retain_freed_memory: keep freed heap memory in this process and the workers instead of
             giving it back to the OS after every clip (:mod:`pacepred.data.memory`, glibc only).
     """
@@ -91,6 +93,7 @@ class PaceDataModule(pl.LightningDataModule):
         skip_list: str | None = None,
         cache_decoded: bool = False,
         retain_freed_memory: bool = True,
+        frame_folder_resize: str = "crop",
     ):
         super().__init__()
         if boundary not in BOUNDARY_POLICIES:
@@ -124,6 +127,7 @@ class PaceDataModule(pl.LightningDataModule):
         self.decoder = decoder
         self.skip_list = skip_list
         self.cache_decoded = cache_decoded
+        self.frame_folder_resize = frame_folder_resize
         self.num_samples = clip_len + (1 if input_mode == "residual" else 0)
         self.datasets: dict[str, PaceClipDataset] = {}
         self.classes: list[str] = []
@@ -136,7 +140,7 @@ class PaceDataModule(pl.LightningDataModule):
         return PaceClipDataset(
             records, self.paces, self.num_samples, num_views, self.boundary,
             self.decode_size, self.crop_size, train=train, flip=self.flip, on_bad_video=self.on_bad_video,
-            decoder=self.decoder, cache_decoded=self.cache_decoded,
+            decoder=self.decoder, cache_decoded=self.cache_decoded, frame_folder_resize=self.frame_folder_resize,
         )
 
     def setup(self, stage: str | None = None) -> None:

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
-from pacepred.data.decoding import VideoDecodeError, read_clip
+from pacepred.data.decoding import VideoDecodeError, defers_frame_resize, read_clip
 from pacepred.data.pace import draw_pace_labels, sample_pace_clip
 from pacepred.data.records import VideoRecord
 from pacepred.data.transforms import crop_and_flip
@@ -49,6 +49,8 @@ class PaceClipDataset(Dataset):
 
     ``cache_decoded=True`` keeps every video decoded whole in the reading process's memory after
     its first read (``read_clip(cache=True)``), so later clips are slices.
+    ``frame_folder_resize`` (frame folders): ``crop`` resizes only the crop, ``whole`` resizes
+    whole frames to ``decode_size`` first (:func:`pacepred.data.decoding.defers_frame_resize`).
     """
 
     def __init__(
@@ -66,6 +68,7 @@ class PaceClipDataset(Dataset):
         on_bad_video: str = "raise",
         decoder: str = "decord",
         cache_decoded: bool = False,
+        frame_folder_resize: str = "crop",
     ):
         if on_bad_video not in BAD_VIDEO_POLICIES:
             raise ValueError(f"data.on_bad_video={on_bad_video!r}: expected one of {BAD_VIDEO_POLICIES}")
@@ -84,6 +87,7 @@ class PaceClipDataset(Dataset):
         self.on_bad_video = on_bad_video
         self.decoder = decoder
         self.cache_decoded = cache_decoded
+        self.defer_frame_resize = defers_frame_resize(frame_folder_resize)
         self._reported: set[int] = set()
 
     def __len__(self) -> int:
@@ -121,9 +125,10 @@ class PaceClipDataset(Dataset):
                 for label in pace_labels
             ])
 
-        frames = read_clip(record.path, choose, self.decode_size, self.decode_threads, self.decoder, self.cache_decoded)
+        frames = read_clip(record.path, choose, self.decode_size, self.decode_threads, self.decoder, self.cache_decoded,
+                           self.defer_frame_resize)
         views = [
-            crop_and_flip(view, self.crop_size, rng if self.train else None, self.flip)
+            crop_and_flip(view, self.crop_size, rng if self.train else None, self.flip, self.decode_size)
             for view in np.split(frames, self.num_views)
         ]
         return {

@@ -73,6 +73,8 @@ BACKENDS = ("decord", "pyav", "frames")
 #: Name of frame ``i`` (0-based index) in a frame folder: ``FRAME_NAME.format(i + 1)``.
 FRAME_NAME = "frame{:06d}.jpg"
 FRAME_FILE = re.compile(r"frame\d{6}\.jpg")
+#: ``data.frame_folder_resize``: resize only the crop of a frame folder's frames, or whole frames first.
+FRAME_FOLDER_RESIZES = ("crop", "whole")
 #: swscale filter of decord (measured: the closest of all swscale filters to decord's output).
 SWSCALE_FILTER = "BILINEAR"
 
@@ -120,6 +122,7 @@ def read_clip(
     num_threads: int = 1,
     backend: str = "decord",
     cache: bool = False,
+    defer_frame_resize: bool = False,
 ) -> np.ndarray:
     """Decode the frames ``choose_indices(num_frames)`` asks for, in that order.
 
@@ -137,6 +140,11 @@ def read_clip(
             memory (keyed by path, file size and mtime, ``size`` and ``backend``); later calls
             slice it. For datasets that fit in RAM (H x W x 3 bytes per frame), read by one
             process (data.num_workers=0) or by persistent workers (a copy each).
+        defer_frame_resize: frame folders only: return the frames as decoded (at least ``size``,
+            at the smallest power-of-two DCT reduction; a frame of another size than the first
+            is resized to the first's) for a caller that resizes just its crop
+            (:func:`~pacepred.data.transforms.crop_and_flip` with ``size``). Video files are
+            resized while decoding either way.
 
     Returns:
         uint8 array (K, H, W, 3), RGB.
@@ -149,22 +157,36 @@ def read_clip(
     path = Path(path)
     if cache:
         stat = path.stat() if path.exists() else None
-        key = (str(path), stat and stat.st_size, stat and stat.st_mtime_ns, size and tuple(size), backend)
+        key = (str(path), stat and stat.st_size, stat and stat.st_mtime_ns, size and tuple(size), backend,
+               defer_frame_resize)
         video = _DECODED.get(key)
         if video is None:
             for stale in [k for k in _DECODED if k[0] == key[0] and k[1:3] != key[1:3]]:
                 del _DECODED[stale]  # the file changed since: its old frames are never read again
-            video = _DECODED[key] = read_clip(path, np.arange, size, num_threads, backend)
+            video = _DECODED[key] = read_clip(path, np.arange, size, num_threads, backend,
+                                              defer_frame_resize=defer_frame_resize)
         unique, inverse = _unique_indices(path, choose_indices, len(video))  # checked as when decoding
         return video[unique][inverse]
     if path.is_dir():
-        return _read_frame_folder(path, choose_indices, size)
+        return _read_frame_folder(path, choose_indices, size, defer_frame_resize)
     check_video_file(path)
     if backend == "frames":
         raise VideoDecodeError(path, "the frames backend reads a folder of frame%06d.jpg files, this is a file")
     if backend == "pyav":
         return _read_pyav(path, choose_indices, size, num_threads)
     return _read_decord(path, choose_indices, size, num_threads)
+
+
+def defers_frame_resize(frame_folder_resize: str) -> bool:
+    """``read_clip``'s ``defer_frame_resize`` for ``data.frame_folder_resize``: ``crop`` (resize
+    only the crop: the decoded frames' region under the crop, half the CPU time) or ``whole`` (whole
+    frames resized to ``data.decode_size``, then cropped: the official code's order). The two differ
+    by a shift of at most half a source pixel (the region is rounded to whole pixels) and at the
+    crop's border (the filter's support): a mean absolute difference of 1.1-1.5 out of 255 on the
+    real clips at 128x171 (tests/test_decoding.py)."""
+    if frame_folder_resize not in FRAME_FOLDER_RESIZES:
+        raise ValueError(f"data.frame_folder_resize={frame_folder_resize!r}: expected one of {FRAME_FOLDER_RESIZES}")
+    return frame_folder_resize == "crop"
 
 
 def probe_video(path: Path | str, decode: bool = True) -> VideoInfo:
@@ -571,7 +593,7 @@ def _resize_frames(frames: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return resized.permute(0, 2, 3, 1).contiguous().numpy()
 
 
-def _read_frame_folder(path: Path, choose_indices, size) -> np.ndarray:
+def _read_frame_folder(path: Path, choose_indices, size, defer_resize: bool = False) -> np.ndarray:
     count = frame_count(path)
     unique, inverse = _unique_indices(path, choose_indices, count)
     first = _load_frame(path, int(unique[0]), count, size)
@@ -579,13 +601,16 @@ def _read_frame_folder(path: Path, choose_indices, size) -> np.ndarray:
     stacked = np.empty((len(unique), *first.shape), dtype=np.uint8)
     stacked[0] = first
     frames = [first] + [_load_frame(path, int(i), count, size, out=stacked[k]) for k, i in enumerate(unique[1:], 1)]
-    shapes = {frame.shape for frame in frames}
-    if size is None and len(shapes) > 1:
-        raise VideoDecodeError(path, f"frame files differ in size: {sorted(shapes)}")
-    if size is not None and shapes != {(size[0], size[1], 3)}:
-        if len(shapes) > 1:  # files of different sizes: resized one by one
-            return np.concatenate([_resize_frames(frame[None], size) for frame in frames])[inverse]
-        return _resize_frames(stacked, size)[inverse]
+    odd = [k for k, frame in enumerate(frames) if frame.shape != first.shape]
+    if size is None and odd:
+        raise VideoDecodeError(path, f"frame files differ in size: {sorted({frame.shape for frame in frames})}")
+    target = first.shape[:2] if defer_resize or size is None else tuple(size)
+    if target != first.shape[:2]:
+        stacked = _resize_frames(stacked, target)
+    for k in odd:  # a frame of another size than the first, resized on its own
+        stacked[k] = _resize_frames(frames[k][None], target)[0]
+    if len(inverse) == len(unique) and (np.diff(inverse) == 1).all():
+        return stacked  # the wanted frames in order, no repeats (fast and normal paces): no copy
     return stacked[inverse]
 
 

@@ -15,6 +15,7 @@ from typing import Sequence
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 INPUT_MODES = ("rgb", "residual")
@@ -27,36 +28,52 @@ _RGB_TO_YIQ = ((0.299, 0.587, 0.114), (0.595716, -0.274453, -0.321263), (0.21145
 
 
 def crop_and_flip(
-    frames: np.ndarray, crop_size: int, rng: np.random.Generator | None, flip: bool
+    frames: np.ndarray,
+    crop_size: int,
+    rng: np.random.Generator | None,
+    flip: bool,
+    size: tuple[int, int] | None = None,
 ) -> torch.Tensor:
     """One crop (random when ``rng`` is given, else centre) and optional flip for all frames.
 
     Args:
         frames: uint8 (T, H, W, C).
-        crop_size: side of the square crop; must not exceed H or W.
+        crop_size: side of the square crop; must not exceed the frames' size.
         rng: generator for the crop position and the flip; None means centre crop, no flip.
         flip: allow a horizontal flip (with probability 1/2) when ``rng`` is given.
+        size: ``(height, width)`` the frames stand for (``data.decode_size``), None: their own.
+            Frames of another size (a frame folder read as stored: ``read_clip`` with
+            ``defer_frame_resize``) are cut at the region the crop covers at ``size`` (rounded
+            to whole pixels) and only that region is resized to ``crop_size`` (bilinear with
+            antialiasing, as the frame folder's own resize): half the cost of resizing whole
+            frames first. The crop position is drawn at ``size`` either way, from the same draws.
 
     Returns:
         uint8 tensor (T, C, crop_size, crop_size).
     """
     _, height, width, _ = frames.shape
-    if crop_size > height or crop_size > width:
+    target_height, target_width = size if size is not None else (height, width)
+    if crop_size > target_height or crop_size > target_width:
         raise ValueError(
-            f"crop_size={crop_size} is larger than the decoded frames ({height}x{width}); "
+            f"crop_size={crop_size} is larger than the decoded frames ({target_height}x{target_width}); "
             "lower data.crop_size or raise data.decode_size"
         )
     if rng is None:
-        top, left = (height - crop_size) // 2, (width - crop_size) // 2
+        top, left = (target_height - crop_size) // 2, (target_width - crop_size) // 2
     else:
-        top = int(rng.integers(height - crop_size + 1))
-        left = int(rng.integers(width - crop_size + 1))
-    clip = torch.from_numpy(frames[:, top : top + crop_size, left : left + crop_size])
-    if rng is not None and flip and rng.random() < 0.5:
-        clip = clip.flip(2)  # a copy; numpy's copy of a reversed view is 10x slower (1 ms a clip)
-    else:
-        clip = clip.contiguous()
-    return clip.permute(0, 3, 1, 2)
+        top = int(rng.integers(target_height - crop_size + 1))
+        left = int(rng.integers(target_width - crop_size + 1))
+    mirror = rng is not None and flip and rng.random() < 0.5
+    if (target_height, target_width) == (height, width):
+        clip = torch.from_numpy(frames[:, top : top + crop_size, left : left + crop_size])
+        # flip copies; numpy's copy of a reversed view is 10x slower (1 ms a clip)
+        return (clip.flip(2) if mirror else clip.contiguous()).permute(0, 3, 1, 2)
+    scale_y, scale_x = height / target_height, width / target_width
+    y0, y1 = round(top * scale_y), max(round((top + crop_size) * scale_y), round(top * scale_y) + 1)
+    x0, x1 = round(left * scale_x), max(round((left + crop_size) * scale_x), round(left * scale_x) + 1)
+    region = torch.from_numpy(frames[:, y0:y1, x0:x1]).permute(0, 3, 1, 2)
+    clip = F.interpolate(region, size=(crop_size, crop_size), mode="bilinear", antialias=True, align_corners=False)
+    return clip.flip(3) if mirror else clip
 
 
 def _grayscale(x: Tensor) -> Tensor:
@@ -163,32 +180,51 @@ def _hue_rotation(hue: Tensor) -> Tensor:
     return torch.linalg.inv(to_yiq) @ rotation @ to_yiq
 
 
-def color_jitter_linear(x: Tensor, factors: dict[str, Tensor], scale: float = 1.0) -> Tensor:
-    """The same four operations composed into one affine colour map per image, one clamp.
+def color_jitter_linear(
+    x: Tensor,
+    factors: dict[str, Tensor],
+    scale: float = 1.0,
+    mean: Sequence[float] = (0.0, 0.0, 0.0),
+    std: Sequence[float] = (1.0, 1.0, 1.0),
+) -> Tensor:
+    """The four jitter operations composed into one affine colour map per image, one clamp,
+    then ``(y - mean) / std``, written straight into the network's (N, 3, T, H, W) layout.
 
     Brightness ``b``, contrast ``c`` (around the image's mean luma ``g``), saturation ``s``
     (around each pixel's luma) and hue (a rotation of the YIQ chroma plane, which keeps luma
     and greys) are linear in RGB, so together: ``y = c b H S x + (1 - c) b g``, clamped to [0, 1].
     Equal to :func:`color_jitter_sequential` wherever no intermediate value leaves [0, 1], except
-    hue, which rotates chroma instead of shifting the HSV hue angle (close, not equal).
+    hue, which rotates chroma instead of shifting the HSV hue angle (close, not equal). The
+    normalisation is folded into the map and the clamp bounds, and each output channel is three
+    multiply-adds of whole (T, H, W) planes: on a CPU half the cost of a batched 3x3 matrix product
+    followed by a separate normalisation pass (`experiments/profile_clip_cost.py`).
 
-    Args and returns as :func:`color_jitter_sequential`, except that ``x`` is ``scale`` times
-    the image in [0, 1] (``scale=1/255`` takes raw pixel values, folding the scaling in).
+    Args:
+        x: float (N, T, 3, H, W), ``scale`` times the images in [0, 1] (``scale=1/255`` takes
+            raw pixel values, folding the scaling in).
+        factors: as :func:`color_jitter_sequential`, each float (N * T,), image ``n * T + t``.
+        mean, std: per-channel normalisation of the result.
+
+    Returns:
+        float (N, 3, T, H, W).
     """
-    n = x.shape[0]
+    n, t, c, h, w = x.shape
     luma = torch.tensor(_LUMA, dtype=x.dtype, device=x.device)
     eye = torch.eye(3, dtype=x.dtype, device=x.device)
-    sat = factors["saturation"].view(n, 1, 1)
+    sat = factors["saturation"].view(-1, 1, 1)
     saturation = sat * eye + (1 - sat) * luma.expand(3, 3)
-    gain = (factors["contrast"] * factors["brightness"] * scale).view(n, 1, 1)
-    matrix = gain * (_hue_rotation(factors["hue"]) @ saturation)
-    pixels = x.reshape(n, 3, -1)
-    mean_luma = torch.einsum("c,ncp->n", luma, pixels) * (scale / pixels.shape[-1])
-    offset = ((1 - factors["contrast"]) * factors["brightness"] * mean_luma).view(n, 1, 1)
-    return torch.baddbmm(offset.expand(n, 3, 1), matrix, pixels).clamp_(0, 1).reshape(x.shape)
-
-
-COLOR_JITTERS = {"linear": color_jitter_linear, "sequential": color_jitter_sequential}
+    gain = (factors["contrast"] * factors["brightness"] * scale).view(-1, 1, 1)
+    matrix = gain * (_hue_rotation(factors["hue"]) @ saturation)  # (N*T, 3, 3)
+    pixels = x.view(n, t, c, h * w)
+    mean_luma = torch.einsum("c,ntcp->nt", luma, pixels).reshape(-1) * (scale / (h * w))
+    offset = ((1 - factors["contrast"]) * factors["brightness"] * mean_luma).view(-1, 1)  # (N*T, 1)
+    out = torch.empty((n, c, t, h * w), dtype=x.dtype, device=x.device)
+    for k in range(c):
+        coefficient = (matrix[:, k] / std[k]).view(n, t, 3, 1)
+        channel = torch.mul(pixels[:, :, 0], coefficient[:, :, 0], out=out[:, k])
+        channel.addcmul_(pixels[:, :, 1], coefficient[:, :, 1]).addcmul_(pixels[:, :, 2], coefficient[:, :, 2])
+        channel.add_(((offset - mean[k]) / std[k]).view(n, t, 1)).clamp_(-mean[k] / std[k], (1 - mean[k]) / std[k])
+    return out.view(n, c, t, h, w)
 
 
 class ClipBatchTransform(nn.Module):
@@ -204,8 +240,8 @@ class ClipBatchTransform(nn.Module):
     per clip, as torchvision draws one per call; ``sequential`` only: the operations of
     ``linear`` commute, as it clamps once). ``jitter_impl`` chooses how:
     ``linear`` (default) composes them into one colour matrix per image with the hue as a YIQ
-    chroma rotation (:func:`color_jitter_linear`; the whole batch transform about 15 times cheaper
-    on a CPU: `experiments/profile_clip_cost.py`),
+    chroma rotation and the normalisation folded in (:func:`color_jitter_linear`; the whole batch
+    transform about 15 times cheaper on a CPU: `experiments/profile_clip_cost.py`),
     ``sequential`` applies torchvision's definitions one by one with the hue in HSV. The official
     code feeds raw 0-255 BGR values; pacepred feeds RGB normalised by ``mean``/``std``
     (METHOD.md decision).
@@ -239,13 +275,16 @@ class ClipBatchTransform(nn.Module):
                              "(one clamp at the end), so their order changes nothing")
         if not 0 <= hue <= 0.5:
             raise ValueError(f"hue={hue}: expected a value in [0, 0.5]")
+        if len(mean) != 3 or len(std) != 3 or min(std) <= 0:
+            raise ValueError(f"mean={list(mean)}, std={list(std)}: expected 3 values each, std positive")
         self.input_mode = input_mode
         self.jitter_mode = jitter_mode
-        self.color_jitter = COLOR_JITTERS[jitter_impl]
+        self.jitter_impl = jitter_impl
         self.random_order = jitter_order == "random"
         self.jitter_prob = jitter_prob
         self.strengths = {"brightness": brightness, "contrast": contrast, "saturation": saturation}
         self.hue = hue
+        self.mean_values, self.std_values = tuple(map(float, mean)), tuple(map(float, std))
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1, 1), persistent=False)
 
@@ -276,21 +315,22 @@ class ClipBatchTransform(nn.Module):
     def forward(self, video: Tensor, train: bool, generator: torch.Generator | None = None) -> Tensor:
         """uint8 (B, V, T, C, H, W) -> float (B*V, C, T', H, W); jitter only when ``train``."""
         b, v, t, c, h, w = video.shape
-        pixels = video.reshape(b * v * t, c, h, w).float()
-        if train and self.jitter_mode != "none":
+        jitter = train and self.jitter_mode != "none"
+        if jitter:
             if generator is None:
                 generator = torch.Generator(device=video.device).manual_seed(0)
             factors = self._draw_factors(b * v, t, generator, video.device)
-            if self.color_jitter is color_jitter_linear:
-                frames = color_jitter_linear(pixels, factors, scale=1 / 255)
-            else:
-                frames = self.color_jitter(pixels.div_(255.0), factors, factors.pop("orders", None))
+        if jitter and self.jitter_impl == "linear":
+            clips = video.reshape(b * v, t, c, h, w).float()
+            normalised = color_jitter_linear(clips, factors, 1 / 255, self.mean_values, self.std_values)
         else:
-            frames = pixels.div_(255.0)
-        clips = frames.reshape(b * v, t, c, h, w).permute(0, 2, 1, 3, 4)
-        # (x - mean) / std in one pass, written straight into the (B*V, C, T, H, W) layout
-        normalised = torch.empty(clips.shape, dtype=clips.dtype, device=clips.device)
-        torch.addcmul(-self.mean / self.std, clips, 1 / self.std, out=normalised)
+            frames = video.reshape(b * v * t, c, h, w).float().div_(255.0)
+            if jitter:
+                frames = color_jitter_sequential(frames, factors, factors.pop("orders", None))
+            clips = frames.reshape(b * v, t, c, h, w).permute(0, 2, 1, 3, 4)
+            # (x - mean) / std in one pass, written straight into the (B*V, C, T, H, W) layout
+            normalised = torch.empty(clips.shape, dtype=clips.dtype, device=clips.device)
+            torch.addcmul(-self.mean / self.std, clips, 1 / self.std, out=normalised)
         if self.input_mode == "residual":
             return normalised[:, :, 1:] - normalised[:, :, :-1]
         return normalised

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from pacepred.data.decoding import read_clip
+from pacepred.data.decoding import defers_frame_resize, read_clip
 from pacepred.data.pace import clip_indices
 from pacepred.data.records import VideoRecord
 from pacepred.data.transforms import INPUT_MODES, crop_and_flip
@@ -77,6 +77,7 @@ class MultiClipDataset(Dataset):
         decode_threads: int = 1,
         cache_decoded: bool = False,
         decoder: str = "decord",
+        frame_folder_resize: str = "crop",
     ):
         self.records = list(records)
         self.num_clips = num_clips
@@ -86,6 +87,7 @@ class MultiClipDataset(Dataset):
         self.decode_threads = decode_threads
         self.cache_decoded = cache_decoded
         self.decoder = decoder  # video files: 'decord' or 'pyav' (read_clip's backend); frame folders are JPEGs
+        self.defer_frame_resize = defers_frame_resize(frame_folder_resize)
 
     def __len__(self) -> int:
         return len(self.records)
@@ -97,8 +99,8 @@ class MultiClipDataset(Dataset):
             return protocol_clip_indices(num_frames, self.num_clips, self.span).reshape(-1)
 
         frames = read_clip(record.path, choose, self.decode_size, self.decode_threads, backend=self.decoder,
-                           cache=self.cache_decoded)
-        clips = crop_and_flip(frames, self.crop_size, rng=None, flip=False)  # one centre crop for all
+                           cache=self.cache_decoded, defer_frame_resize=self.defer_frame_resize)
+        clips = crop_and_flip(frames, self.crop_size, None, False, self.decode_size)  # one centre crop for all
         return {
             "video": clips.reshape(self.num_clips, self.span, *clips.shape[1:]),
             "label": torch.tensor(record.label, dtype=torch.int64),

@@ -37,6 +37,7 @@ class ClassifyDataModule(pl.LightningDataModule):
         batch_size, test_batch_size: videos per training / test batch; num_workers: loader workers; seed: sampling and jitter;
         cache_decoded: keep decoded videos in memory (``read_clip(cache=True)``).
         decoder: video backend, ``data.decoder`` ('decord' or 'pyav').
+        frame_folder_resize: ``data.frame_folder_resize`` ('crop' or 'whole').
         retain_freed_memory: the workers keep freed memory (:mod:`pacepred.data.memory`).
     """
 
@@ -45,12 +46,15 @@ class ClassifyDataModule(pl.LightningDataModule):
         decode_size: Sequence[int] | None, crop_size: int, flip: bool, num_clips: int,
         batch_transform: ClipBatchTransform, batch_size: int, test_batch_size: int, num_workers: int = 0,
         seed: int = 0, cache_decoded: bool = False, retain_freed_memory: bool = True, decoder: str = "decord",
+        frame_folder_resize: str = "crop",
     ):
         super().__init__()
         self.train_set = PaceClipDataset(train_records, [Fraction(1)], span, 1, "fit", decode_size, crop_size,
-                                         train=True, flip=flip, decoder=decoder, cache_decoded=cache_decoded)
+                                         train=True, flip=flip, decoder=decoder, cache_decoded=cache_decoded,
+                                         frame_folder_resize=frame_folder_resize)
         self.test_set = MultiClipDataset(test_records, num_clips, span, decode_size, crop_size,
-                                         cache_decoded=cache_decoded, decoder=decoder)
+                                         cache_decoded=cache_decoded, decoder=decoder,
+                                         frame_folder_resize=frame_folder_resize)
         self.batch_transform = batch_transform
         self.batch_size, self.test_batch_size = batch_size, test_batch_size
         self.num_workers, self.seed = num_workers, seed

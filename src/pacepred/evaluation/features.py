@@ -112,6 +112,7 @@ class FeatureExtractor:
         cache_decoded: keep decoded videos in memory (``read_clip(cache=True)``).
         retain_freed_memory: the workers keep freed memory (:mod:`pacepred.data.memory`).
         decoder: video backend, ``data.decoder`` ('decord' or 'pyav'); part of the cache key.
+        frame_folder_resize: ``data.frame_folder_resize`` ('crop' or 'whole'); part of the cache key.
     """
 
     def __init__(
@@ -119,6 +120,7 @@ class FeatureExtractor:
         num_clips: int, span: int, decode_size: Sequence[int] | None, crop_size: int,
         batch_size: int, num_workers: int, cache_dir: Path | None, device: torch.device,
         cache_decoded: bool = False, retain_freed_memory: bool = True, decoder: str = "decord",
+        frame_folder_resize: str = "crop",
     ):
         self.backbone = backbone
         self.model_key = model_key
@@ -131,6 +133,7 @@ class FeatureExtractor:
         self.cache_decoded = cache_decoded
         self.worker_init = loader_worker_init(retain_freed_memory, num_workers)
         self.decoder = decoder
+        self.frame_folder_resize = frame_folder_resize
 
     def data_key(self, records: Sequence[VideoRecord]) -> str:
         """Hash of everything besides the weights that the features depend on."""
@@ -138,6 +141,7 @@ class FeatureExtractor:
             "version": FEATURE_CACHE_VERSION,
             "num_clips": self.num_clips, "span": self.span, "decode_size": self.decode_size,
             "crop_size": self.crop_size, "input": self.batch_transform.input_mode, "decoder": self.decoder,
+            "frame_folder_resize": self.frame_folder_resize,
             "mean": self.batch_transform.mean.flatten().tolist(), "std": self.batch_transform.std.flatten().tolist(),
             # a missing video has no signature: the decoder names it when the features are extracted
             "videos": [(str(r.path), r.label, file_signature(Path(r.path)) if Path(r.path).exists() else None)
@@ -165,7 +169,8 @@ class FeatureExtractor:
         if missing:
             print(f"  extracting {split} features ({', '.join(missing)}): {len(records)} videos x {self.num_clips} clips")
             dataset = MultiClipDataset(records, self.num_clips, self.span, self.decode_size, self.crop_size,
-                                       cache_decoded=self.cache_decoded, decoder=self.decoder)
+                                       cache_decoded=self.cache_decoded, decoder=self.decoder,
+                                       frame_folder_resize=self.frame_folder_resize)
             loader = DataLoader(dataset, batch_size=self.batch_size, shuffle=False, drop_last=False,
                                 num_workers=self.num_workers, worker_init_fn=self.worker_init)
             extracted = extract_features(self.backbone, loader, self.batch_transform, missing, self.device)

@@ -60,6 +60,7 @@ class EvalSetup:
     cache_decoded: bool = False  # keep decoded videos in memory (read_clip(cache=True))
     retain_freed_memory: bool = True  # the loader workers keep freed memory (pacepred.data.memory)
     decoder: str = "decord"  # video backend (data.decoder): decord or pyav
+    frame_folder_resize: str = "crop"  # data.frame_folder_resize: crop or whole
 
     @property
     def num_classes(self) -> int:
@@ -70,7 +71,7 @@ class EvalSetup:
         extractor = FeatureExtractor(self.backbone, self.model_key, self.batch_transform, num_clips, self.span,
                                      self.decode_size, self.crop_size, batch_size, self.num_workers,
                                      self.cache_dir, self.device, self.cache_decoded, self.retain_freed_memory,
-                                     self.decoder)
+                                     self.decoder, self.frame_folder_resize)
         train = extractor("train", self.train_records, protocols)
         test = extractor("test", self.test_records, protocols)
         for protocol in protocols:
@@ -203,7 +204,7 @@ def run_finetune(setup: EvalSetup, trainer: pl.Trainer, optimizer: Callable[...,
     datamodule = ClassifyDataModule(setup.train_records, setup.test_records, setup.span, setup.decode_size,
                                     setup.crop_size, flip, num_clips, setup.batch_transform, batch_size,
                                     test_batch_size, setup.num_workers, setup.seed, setup.cache_decoded,
-                                    setup.retain_freed_memory, setup.decoder)
+                                    setup.retain_freed_memory, setup.decoder, setup.frame_folder_resize)
     trainer.fit(module, datamodule=datamodule)
     trainer.test(module, datamodule=datamodule, verbose=False)
     outputs = {name: torch.cat(chunks) for name, chunks in module.test_outputs.items()}

@@ -241,7 +241,7 @@ class ClipBatchTransform(nn.Module):
     ``linear`` commute, as it clamps once). ``jitter_impl`` chooses how:
     ``linear`` (default) composes them into one colour matrix per image with the hue as a YIQ
     chroma rotation and the normalisation folded in (:func:`color_jitter_linear`; the whole batch
-    transform about 15 times cheaper on a CPU: `experiments/profile_clip_cost.py`),
+    transform about 19 times cheaper on a CPU: `experiments/profile_clip_cost.py`),
     ``sequential`` applies torchvision's definitions one by one with the hue in HSV. The official
     code feeds raw 0-255 BGR values; pacepred feeds RGB normalised by ``mean``/``std``
     (METHOD.md decision).

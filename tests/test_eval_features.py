@@ -2,6 +2,7 @@
 
 import os
 
+import pytest
 import torch
 
 from pacepred.data.records import VideoRecord
@@ -37,6 +38,9 @@ def test_the_decoder_and_the_frame_folder_resize_are_part_of_the_key(tmp_path):
                              torch.device("cpu"), frame_folder_resize=resize).data_key([VideoRecord(video, 0)])
             for resize in ("crop", "whole")}
     assert len(keys) == 2
+    with pytest.raises(ValueError, match=r"data.frame_folder_resize='both'"):  # refused when built, not at extraction
+        FeatureExtractor(torch.nn.Identity(), "key", ClipBatchTransform(), 3, 16, (64, 64), 56, 4, 0, None,
+                         torch.device("cpu"), frame_folder_resize="both")
 
 
 def test_frames_extracted_again_in_place_get_new_features(tmp_path):

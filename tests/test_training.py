@@ -140,6 +140,23 @@ def test_resume_refuses_other_settings_and_mid_epoch_checkpoints(make_cfg, tmp_p
         del older.data.batch_transform["jitter_order"]
     older_run = _run_with_checkpoint(tmp_path / "older", older, started=2, processed=2)
     assert check_resume(cfg, str(older_run))
+    # a setting added with a default that changes what an older run computed: the older run
+    # compares as the behaviour it had, where the setting matters to it (frame folders)
+    for source, refused in (("pacepred.data.records.FramesSplit", True), ("pacepred.data.records.UCF101Split", False)):
+        before_setting = make_cfg(["trainer.max_epochs=3"])
+        with open_dict(before_setting):
+            del before_setting.data["frame_folder_resize"]
+            before_setting.data.source._target_ = source
+        run = _run_with_checkpoint(tmp_path / source, before_setting, started=2, processed=2)
+        now = make_cfg(["trainer.max_epochs=3"])
+        with open_dict(now):
+            now.data.source._target_ = source
+        if refused:
+            with pytest.raises(ValueError, match=r"data.frame_folder_resize: 'whole' -> 'crop'"):
+                check_resume(now, str(run))
+            with open_dict(now):
+                now.data.frame_folder_resize = "whole"
+        assert check_resume(now, str(run))
     with pytest.raises(ValueError, match=r"scheduler: \{'_target_': 'torch.optim.lr_scheduler.CosineAnnealingLR'"):
         check_resume(make_cfg(["trainer.max_epochs=3", "scheduler=none"]), str(checkpoint))  # a group replaced
     middle = _run_with_checkpoint(tmp_path / "middle", cfg, started=2, processed=1)

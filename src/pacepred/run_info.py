@@ -109,6 +109,14 @@ RESUMABLE_CHANGES = (
 )
 
 
+#: Settings added since runs may have started whose default changes what such a run computes:
+#: dotted key -> (the behaviour runs from before it had, whether it matters to a run: a test on
+#: the run's configuration flattened by :func:`_flatten`). A resumed run without the key compares as that value.
+LEGACY_VALUES = {
+    "data.frame_folder_resize": ("whole", lambda flat: str(flat.get("data.source._target_.", "")).endswith("FramesSplit")),
+}
+
+
 def _flatten(node: Any, prefix: str = "") -> dict[str, Any]:
     """{dotted key: value} of a nested dict (lists are values)."""
     if not isinstance(node, dict):
@@ -123,9 +131,13 @@ def config_differences(before: DictConfig, after: DictConfig) -> dict[str, tuple
     """{key: (before, after)} of the resolved configurations, but :data:`RESUMABLE_CHANGES`. A
     key only one of them has (a setting added to pacepred since the run started, with a default
     that keeps the old behaviour, or one removed) is no difference, unless the other holds a
-    value at a parent key (a group replaced by an empty one)."""
+    value at a parent key (a group replaced by an empty one), or the key is in
+    :data:`LEGACY_VALUES` (the run before it compares as the behaviour it had)."""
     trees = [OmegaConf.to_container(job_config(c), resolve=True) for c in (before, after)]
     old, new = (_flatten(tree) for tree in trees)
+    for key, (legacy, matters) in LEGACY_VALUES.items():
+        if f"{key}." in new and f"{key}." not in old and matters(old):  # _flatten's keys end with a dot
+            old[f"{key}."] = legacy
 
     def at(tree: Any, dotted: str) -> Any:
         for part in dotted.split("."):

@@ -21,6 +21,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from pacepred.data.datasets import PaceClipDataset, SeededShardSampler
+from pacepred.data.decoding import defers_frame_resize
 from pacepred.data.memory import loader_worker_init, retain_freed_memory
 from pacepred.data.pace import BOUNDARY_POLICIES
 from pacepred.data.records import drop_listed
@@ -127,6 +128,7 @@ class PaceDataModule(pl.LightningDataModule):
         self.decoder = decoder
         self.skip_list = skip_list
         self.cache_decoded = cache_decoded
+        defers_frame_resize(frame_folder_resize)  # a wrong value is refused now, not in setup()
         self.frame_folder_resize = frame_folder_resize
         self.num_samples = clip_len + (1 if input_mode == "residual" else 0)
         self.datasets: dict[str, PaceClipDataset] = {}

@@ -66,6 +66,37 @@ def test_monitor_callbacks_config_composes_without_touching_the_data(make_cfg):
     assert isinstance(monitor, KNNMonitor) and monitor.span == cfg.data.clip_len + 1 and not monitor.clips
 
 
+def test_monitor_leaves_out_a_broken_video_only_when_told_to(tmp_path, shared_videos):
+    """data.on_bad_video reaches the online monitor: raise stops at a broken video of its subset,
+    skip leaves it out and takes the next video of its class."""
+    from pacepred.data.decoding import VideoDecodeError
+    from pacepred.data.records import VideoRecord
+    from pacepred.data.transforms import ClipBatchTransform
+
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"")
+    records = [VideoRecord(broken, 0), VideoRecord(shared_videos / "ucf101_apply_eye_makeup.avi", 0),
+               VideoRecord(shared_videos / "kinetics_arm_wrestling.mp4", 1)]
+
+    class Source:
+        root = tmp_path
+
+        def records(self, stage):
+            return records, ["a", "b"]
+
+    def monitor(policy):
+        return KNNMonitor(Source(), 4, "rgb", (32, 40), 32, ClipBatchTransform(), train_per_class=1, test_per_class=1,
+                          on_bad_video=policy)
+
+    with pytest.raises(VideoDecodeError, match="broken.mp4: file is empty"):
+        monitor("raise").setup(None, None, "fit")
+    skipping = monitor("skip")
+    skipping.setup(None, None, "fit")
+    assert skipping.labels["train"].tolist() == [0, 1] and skipping.clips["train"].shape == (2, 1, 4, 3, 32, 32)
+    with pytest.raises(ValueError, match="data.on_bad_video='ignore'"):
+        monitor("ignore")
+
+
 def test_fine_tuning_refuses_a_multi_device_trainer():
     import pytorch_lightning as pl
 

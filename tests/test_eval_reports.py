@@ -40,6 +40,8 @@ def test_pca_keeps_the_leading_directions():
     points = pca_2d(line)
     assert points.shape == (50, 2) and points[:, 1].abs().max() < 1e-4
     assert torch.allclose(points[:, 0].abs(), (line - line.mean(0)).norm(dim=1), atol=1e-4)
+    assert torch.equal(pca_2d(torch.randn(1, 8)), torch.zeros(1, 2))  # one video (e.g. the rest left out)
+    assert pca_2d(torch.randn(5, 1)).shape == (5, 2)
 
 
 def test_multirun_summary_gives_mean_and_std(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Sequence
 from typing import Any
@@ -10,12 +11,15 @@ import numpy as np
 import pytorch_lightning as pl
 import torch
 
-from pacepred.data.decoding import defers_frame_resize
+from pacepred.data.datasets import check_bad_video_policy
+from pacepred.data.decoding import VideoDecodeError, defers_frame_resize
 from pacepred.evaluation.clips import MultiClipDataset, frames_per_clip
 from pacepred.evaluation.features import pool_clips
 from pacepred.evaluation.knn import knn_scores
 from pacepred.evaluation.linear import fit_linear_probe, select_weight_decay
 from pacepred.evaluation.retrieval import retrieve
+
+log = logging.getLogger(__name__)
 
 
 class RNGStateCallback(pl.Callback):
@@ -63,6 +67,8 @@ class KNNMonitor(pl.Callback):
         source: dataset source with ``records(stage)`` (the pre-training data's).
         clip_len, input_mode, decode_size, crop_size, decoder, frame_folder_resize: the pre-training
             clip settings.
+        on_bad_video: ``data.on_bad_video``: ``raise`` stops at a broken video of the subset,
+            ``skip`` leaves it out with a warning and takes the next video of its class.
         batch_transform: the pre-training :class:`ClipBatchTransform` (used without jitter).
         every_n_epochs, train_per_class, test_per_class, num_clips, k, temperature, batch_size (clips),
         linear_weight_decay, linear_folds.
@@ -73,10 +79,11 @@ class KNNMonitor(pl.Callback):
         every_n_epochs: int = 1, train_per_class: int = 10, test_per_class: int = 5, num_clips: int = 1,
         k: int = 20, temperature: float = 0.07, batch_size: int = 32,
         linear_weight_decay: Sequence[float] = (1e-4, 1e-3, 1e-2, 1e-1, 1.0), linear_folds: int = 5,
-        decoder: str = "decord", frame_folder_resize: str = "crop",
+        decoder: str = "decord", frame_folder_resize: str = "crop", on_bad_video: str = "raise",
     ):
         if every_n_epochs < 1:
             raise ValueError(f"every_n_epochs={every_n_epochs}: expected >= 1")
+        self.on_bad_video = check_bad_video_policy(on_bad_video)
         self.source = source
         self.span = frames_per_clip(clip_len, input_mode)
         self.decode_size, self.crop_size, self.decoder = decode_size, crop_size, decoder
@@ -96,15 +103,22 @@ class KNNMonitor(pl.Callback):
             return
         for stage_name, per_class in self.per_class.items():
             records, classes = self.source.records(stage_name)
-            taken: dict[int, int] = {}
-            subset = []
-            for record in records:
-                if taken.get(record.label, 0) < per_class:
-                    taken[record.label] = taken.get(record.label, 0) + 1
-                    subset.append(record)
-            dataset = MultiClipDataset(subset, self.num_clips, self.span, self.decode_size, self.crop_size,
+            dataset = MultiClipDataset(records, self.num_clips, self.span, self.decode_size, self.crop_size,
                                        decoder=self.decoder, frame_folder_resize=self.frame_folder_resize)
-            items = [dataset[i] for i in range(len(dataset))]
+            taken: dict[int, int] = {}
+            items = []
+            for index, record in enumerate(records):
+                if taken.get(record.label, 0) == per_class:
+                    continue
+                try:
+                    items.append(dataset[index])
+                except VideoDecodeError as err:
+                    if self.on_bad_video == "raise":
+                        raise
+                    log.warning("online monitor: leaving out a broken %s video (data.on_bad_video=skip), "
+                                "the next of its class is taken: %s", stage_name, err)
+                    continue
+                taken[record.label] = taken.get(record.label, 0) + 1
             self.clips[stage_name] = torch.stack([item["video"] for item in items])   # (N, K, S, C, H, W) uint8
             self.labels[stage_name] = torch.stack([item["label"] for item in items])  # (N,)
             self.num_classes = len(classes)

@@ -20,8 +20,10 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from pacepred.data.datasets import check_bad_video_policy
+from pacepred.data.index import build_index
 from pacepred.data.memory import retain_freed_memory
-from pacepred.data.records import drop_listed
+from pacepred.data.records import VideoRecord, drop_listed
 from pacepred.evaluation.checkpoints import (
     CheckpointMismatchError, file_sha256, load_backbone_checkpoint, resolve_checkpoint, run_config_path,
 )
@@ -56,6 +58,25 @@ def _adopt_run_config(cfg: DictConfig, run_cfg: DictConfig | None) -> None:
         if OmegaConf.select(run_cfg, f"data.{key}") != OmegaConf.select(cfg, f"data.{key}"):
             print(f"note: data.{key} is {OmegaConf.select(cfg, f'data.{key}')} here, "
                   f"{OmegaConf.select(run_cfg, f'data.{key}')} in pre-training")
+
+
+def _leave_out_unreadable(
+    splits: dict[str, list[VideoRecord]], root: Path, workers: int, output_dir: Path, info: dict[str, Any]
+) -> dict[str, list[VideoRecord]]:
+    """``data.on_bad_video=skip``: leave out of every split the videos that the video index
+    (:mod:`pacepred.data.index`: every frame decoded once, in ``workers`` processes, cached beside
+    the data) finds unreadable; they are listed with their reasons in
+    ``<output_dir>/skipped_videos.txt`` and counted in the report's ``skipped_videos``."""
+    paths = [record.path for records in splits.values() for record in records]
+    unreadable = build_index(paths, root, workers=max(1, workers), decode=True).unreadable
+    kept = {name: [r for r in records if Path(r.path) not in unreadable] for name, records in splits.items()}
+    info["skipped_videos"] = {name: len(splits[name]) - len(kept[name]) for name in splits}
+    if unreadable:
+        listing = output_dir / "skipped_videos.txt"
+        listing.write_text("".join(f"{path}\t{reason}\n" for path, reason in sorted(unreadable.items())))
+        counts = " and ".join(f"{n} {name}" for name, n in info["skipped_videos"].items())
+        print(f"data.on_bad_video=skip: left out {counts} videos that cannot be decoded (listed in {listing})")
+    return kept
 
 
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
@@ -99,6 +120,10 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         train_records, dropped_train = drop_listed(train_records, skip_list, source.root)
         test_records, dropped_test = drop_listed(test_records, skip_list, source.root)
         print(f"skip list {skip_list}: dropped {dropped_train} train and {dropped_test} test videos")
+    if check_bad_video_policy(cfg.data.get("on_bad_video", "raise")) == "skip":
+        kept = _leave_out_unreadable({"train": train_records, "test": test_records}, Path(source.root),
+                                     cfg.data.num_workers, output_dir, info)
+        train_records, test_records = kept["train"], kept["test"]
     device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if cfg.device == "auto" else cfg.device)
     report = Report(task, class_names, info=info)
     setup = EvalSetup(

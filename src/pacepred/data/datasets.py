@@ -23,6 +23,13 @@ from pacepred.data.transforms import crop_and_flip
 
 log = logging.getLogger(__name__)
 BAD_VIDEO_POLICIES = ("raise", "skip")
+
+
+def check_bad_video_policy(policy: str) -> str:
+    """``policy`` if it is one of :data:`BAD_VIDEO_POLICIES` (``data.on_bad_video``), else ValueError."""
+    if policy not in BAD_VIDEO_POLICIES:
+        raise ValueError(f"data.on_bad_video={policy!r}: expected one of {BAD_VIDEO_POLICIES}")
+    return policy
 MAX_CONSECUTIVE_BAD = 20
 
 
@@ -70,8 +77,7 @@ class PaceClipDataset(Dataset):
         cache_decoded: bool = False,
         frame_folder_resize: str = "crop",
     ):
-        if on_bad_video not in BAD_VIDEO_POLICIES:
-            raise ValueError(f"data.on_bad_video={on_bad_video!r}: expected one of {BAD_VIDEO_POLICIES}")
+        check_bad_video_policy(on_bad_video)
         if num_views > len(paces):
             raise ValueError(f"{num_views} views need as many different paces; the pace set has {len(paces)}")
         self.records = list(records)

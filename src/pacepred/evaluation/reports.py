@@ -134,10 +134,12 @@ def save_retrieval_sheet(rows: Sequence[SheetRow], path: Path, title: str) -> Pa
 
 
 def pca_2d(features: Tensor) -> Tensor:
-    """float (N, D) -> the two leading principal components float32 (N, 2)."""
+    """float (N, D) -> the two leading principal components float32 (N, 2); zeros where there are
+    fewer than two (one video, or one feature)."""
     x = features.float() - features.float().mean(dim=0)
     _, _, v = torch.linalg.svd(x, full_matrices=False)
-    return x @ v[:2].T
+    points = x @ v[:2].T
+    return torch.nn.functional.pad(points, (0, 2 - points.shape[1]))
 
 
 def save_embedding_plot(features: Tensor, labels: Tensor, class_names: Sequence[str], path: Path, title: str) -> Path:

@@ -95,6 +95,9 @@ def test_monitor_leaves_out_a_broken_video_only_when_told_to(tmp_path, shared_vi
     assert skipping.labels["train"].tolist() == [0, 1] and skipping.clips["train"].shape == (2, 1, 4, 3, 32, 32)
     with pytest.raises(ValueError, match="data.on_bad_video='ignore'"):
         monitor("ignore")
+    records[1:] = [VideoRecord(broken, 1)]
+    with pytest.raises(RuntimeError, match="online monitor: none of the 2 train videos of data.source could be decoded"):
+        monitor("skip").setup(None, None, "fit")
 
 
 def test_fine_tuning_refuses_a_multi_device_trainer():

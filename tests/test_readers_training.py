@@ -34,11 +34,11 @@ def test_evaluation_on_a_folder_with_broken_videos(tmp_path, broken_folder):
     from pacepred.eval import evaluate
     from test_eval_configs import compose_eval
 
-    def run(policy: str) -> dict:
+    def run(policy: str, *overrides: str, name: str = "") -> dict:
         cfg = compose_eval(["task=knn", "ckpt=null", "input=rgb", "backbone=r3d_w16", "data=folder",
                             f"data.root={broken_folder}", "data.source.test_every=2", "data.decode_size=[64,80]",
-                            "data.crop_size=56", "data.num_workers=0", "task.num_clips=1", f"data.on_bad_video={policy}"],
-                           tmp_path / policy, tmp_path / "data", tmp_path / "logs")
+                            "data.crop_size=56", "data.num_workers=0", "task.num_clips=1", f"data.on_bad_video={policy}",
+                            *overrides], tmp_path / (name or policy), tmp_path / "data", tmp_path / "logs")
         return evaluate(cfg)
 
     with pytest.raises(VideoDecodeError, match=r"b_bad/(corrupted|empty|text)\.mp4"):
@@ -47,6 +47,16 @@ def test_evaluation_on_a_folder_with_broken_videos(tmp_path, broken_folder):
     # test_every=2: clip2.mp4 and empty.mp4 are the test videos, the other four train
     assert result["info"]["skipped_videos"] == {"train": 2, "test": 1}
     assert (result["info"]["train_videos"], result["info"]["test_videos"]) == (2, 1)
-    listed = (tmp_path / "skip" / "skipped_videos.txt").read_text().splitlines()
-    assert sorted(line.split("\t")[0].rsplit("/", 1)[1] for line in listed) == ["corrupted.mp4", "empty.mp4", "text.mp4"]
     assert 0.0 <= result["metrics"]["knn/gap/top1"] <= 1.0
+    # the list is a skip list: each path relative to data.root after a comment line with its reason
+    listing = tmp_path / "skip" / "skipped_videos.txt"
+    lines = listing.read_text().splitlines()
+    assert lines[1::2] == ["b_bad/corrupted.mp4", "b_bad/empty.mp4", "b_bad/text.mp4"]
+    assert lines[2] == "# file is empty (0 bytes)" and all(line.startswith("# ") for line in lines[0::2])
+    listed = run("raise", f"data.skip_list={listing}", name="listed")  # no decoding pass
+    assert listed["metrics"]["knn/gap/top1"] == result["metrics"]["knn/gap/top1"]
+    test_only = tmp_path / "test_videos.txt"
+    test_only.write_text("a_good/clip2.mp4\n")
+    with pytest.raises(ValueError, match=r"no test videos left to evaluate on \(data.skip_list=.*test_videos.txt, "
+                                         r"data.on_bad_video=skip\)"):
+        run("skip", f"data.skip_list={test_only}", name="empty")

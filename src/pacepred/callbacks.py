@@ -119,6 +119,9 @@ class KNNMonitor(pl.Callback):
                                 "the next of its class is taken: %s", stage_name, err)
                     continue
                 taken[record.label] = taken.get(record.label, 0) + 1
+            if not items:
+                raise RuntimeError(f"online monitor: none of the {len(records)} {stage_name} videos of data.source "
+                                   "could be decoded (data.on_bad_video=skip left every one out); check the dataset")
             self.clips[stage_name] = torch.stack([item["video"] for item in items])   # (N, K, S, C, H, W) uint8
             self.labels[stage_name] = torch.stack([item["label"] for item in items])  # (N,)
             self.num_classes = len(classes)

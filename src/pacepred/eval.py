@@ -11,6 +11,7 @@ and is what tests call.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -65,15 +66,19 @@ def _leave_out_unreadable(
 ) -> dict[str, list[VideoRecord]]:
     """``data.on_bad_video=skip``: leave out of every split the videos that the video index
     (:mod:`pacepred.data.index`: every frame decoded once, in ``workers`` processes, cached beside
-    the data) finds unreadable; they are listed with their reasons in
-    ``<output_dir>/skipped_videos.txt`` and counted in the report's ``skipped_videos``."""
+    the data) finds unreadable. They are counted in the report's ``skipped_videos`` and listed in
+    ``<output_dir>/skipped_videos.txt``, each path (relative to ``root``) after a ``#`` line with
+    its reason: a skip list, for ``data.skip_list`` (see :func:`pacepred.data.records.drop_listed`)."""
     paths = [record.path for records in splits.values() for record in records]
     unreadable = build_index(paths, root, workers=max(1, workers), decode=True).unreadable
     kept = {name: [r for r in records if Path(r.path) not in unreadable] for name, records in splits.items()}
     info["skipped_videos"] = {name: len(splits[name]) - len(kept[name]) for name in splits}
     if unreadable:
         listing = output_dir / "skipped_videos.txt"
-        listing.write_text("".join(f"{path}\t{reason}\n" for path, reason in sorted(unreadable.items())))
+        base = os.path.abspath(root)
+        listing.write_text("".join(
+            f"# {reason}\n{os.path.relpath(os.path.abspath(path), base)}\n" for path, reason in sorted(unreadable.items())
+        ))
         counts = " and ".join(f"{n} {name}" for name, n in info["skipped_videos"].items())
         print(f"data.on_bad_video=skip: left out {counts} videos that cannot be decoded (listed in {listing})")
     return kept
@@ -124,6 +129,10 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         kept = _leave_out_unreadable({"train": train_records, "test": test_records}, Path(source.root),
                                      cfg.data.num_workers, output_dir, info)
         train_records, test_records = kept["train"], kept["test"]
+    for name, records in (("train", train_records), ("test", test_records)):
+        if not records:
+            raise ValueError(f"no {name} videos left to evaluate on (data.skip_list={skip_list}, "
+                             f"data.on_bad_video={cfg.data.get('on_bad_video', 'raise')}): check the dataset")
     device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if cfg.device == "auto" else cfg.device)
     report = Report(task, class_names, info=info)
     setup = EvalSetup(

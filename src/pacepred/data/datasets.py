@@ -30,6 +30,8 @@ def check_bad_video_policy(policy: str) -> str:
     if policy not in BAD_VIDEO_POLICIES:
         raise ValueError(f"data.on_bad_video={policy!r}: expected one of {BAD_VIDEO_POLICIES}")
     return policy
+
+
 MAX_CONSECUTIVE_BAD = 20
 
 

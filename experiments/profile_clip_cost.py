@@ -4,7 +4,9 @@ On the same 320x240 JPEG folders as ``bench_data.py`` (generated from the real c
 ``../shared/videos``), in one process with one torch thread and pacepred's allocator setting
 (``data.retain_freed_memory``), the CPU milliseconds of one 16-frame
 pace clip (paces 1-4, resize 128x171, crop 112): the stages of pacepred's ``frames`` pipeline
-(JPEG decoding with libjpeg-turbo, also with its fast DCT and upsampling for comparison; the
+(JPEG decoding with libjpeg-turbo, also with its fast DCT and upsampling for comparison, and of
+the same frames as 340x256 JPEGs at full size and at 1/2, the DCT scale they decode at for a
+128x171 resize; the
 crop's region resized to 112, as ``data.frame_folder_resize=crop`` does, and for comparison the
 whole frames resized to 128x171, then cropped, as ``whole`` does; the whole dataset item with
 each; the batch transform with per-frame colour jitter per clip of a batch of 8, with the default
@@ -113,6 +115,9 @@ def main() -> None:
             clip_files.append([(folders[index] / FRAME_NAME.format(int(i) + 1)).read_bytes() for i in indices])
         decoded = [np.stack([simplejpeg.decode_jpeg(d, colorspace="RGB") for d in f]) for f in clip_files]
         resized = [_resize_frames(frames, RESIZE) for frames in decoded]
+        # the same frames as 340x256 JPEGs (the TSN-style extraction size), quality 95
+        tsn_files = [[simplejpeg.encode_jpeg(frame, quality=95) for frame in _resize_frames(frames, (256, 340))]
+                     for frames in decoded]
         dataset, whole = pacepred_dataset(folders), pacepred_dataset(folders, "whole")
         official = OfficialStyleDataset(folders)
         transform, sequential = pacepred_transform("linear"), pacepred_transform("sequential")
@@ -124,6 +129,11 @@ def main() -> None:
             "JPEG decoding, 16 frames (fast DCT and upsampling: not used)":
                 lambda k: [simplejpeg.decode_jpeg(d, colorspace="RGB", fastdct=True, fastupsample=True)
                            for d in clip_files[k]],
+            "JPEG decoding, 16 frames of 340x256 (TSN-style frames), full size: the frames backend before "
+            "`DCT_SHORTFALL`": lambda k: [simplejpeg.decode_jpeg(d, colorspace="RGB") for d in tsn_files[k]],
+            "the same at 1/2, 170x128 (used for a 128x171 resize, within `DCT_SHORTFALL`)":
+                lambda k: [simplejpeg.decode_jpeg(d, colorspace="RGB", min_height=128, min_width=170)
+                           for d in tsn_files[k]],
             "crop's region of the decoded frames resized to 112 (antialiased bilinear), flip "
             "(`frame_folder_resize=crop`: used)": lambda k: crop_and_flip(decoded[k], CROP, rng, True, RESIZE),
             "whole frames resized to 128x171 (`frame_folder_resize=whole`: not used)":

@@ -321,6 +321,23 @@ def test_frame_folder_decodes_at_power_of_two_dct_scales_only(frame_folders, mon
     assert as_decoded.shape == (2, *decoded, 3)  # the resize is left to the caller's crop
 
 
+def test_340x256_frames_decode_at_half_size_for_128x171(shared_videos, frame_folders, monkeypatch):
+    """The common 340x256 frames: 1/2 gives 170x128, one column short of 171 (within
+    DCT_SHORTFALL), so they decode at 1/2 and the resize stretches them by one column."""
+    import simplejpeg
+
+    shapes = []
+    real_decode = simplejpeg.decode_jpeg
+    monkeypatch.setattr(simplejpeg, "decode_jpeg", lambda *a, **k: shapes.append(real_decode(*a, **k).shape) or real_decode(*a, **k))
+    frames = read_clip(frame_folders[MP4_ARM], lambda n: np.array([0, 9]), size=(128, 171))
+    assert frames.shape == (2, 128, 171, 3) and shapes == [(128, 170, 3)] * 2
+    from_video = read_clip(shared_videos / MP4_ARM, lambda n: np.array([0, 9]), size=(128, 171))
+    assert mean_abs(frames, from_video) < FRAMES_TOLERANCE
+    shapes.clear()
+    read_clip(frame_folders[MP4_ARM], lambda n: np.array([0]), size=(130, 171))  # 2% short: full size
+    assert shapes == [(256, 340, 3)]
+
+
 def test_frame_folder_errors(tmp_path, frame_folders):
     folder = shutil.copytree(frame_folders[AVI], tmp_path / "video")
     (folder / "frame000005.jpg").unlink()

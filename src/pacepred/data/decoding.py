@@ -140,9 +140,9 @@ def read_clip(
             memory (keyed by path, file size and mtime, ``size`` and ``backend``); later calls
             slice it. For datasets that fit in RAM (H x W x 3 bytes per frame), read by one
             process (data.num_workers=0) or by persistent workers (a copy each).
-        defer_frame_resize: frame folders only: return the frames as decoded (at least ``size``,
-            at the smallest power-of-two DCT reduction; a frame of another size than the first
-            is resized to the first's) for a caller that resizes just its crop
+        defer_frame_resize: frame folders only: return the frames as decoded (at the smallest
+            power-of-two DCT reduction that covers ``size`` but for :data:`DCT_SHORTFALL`; a frame
+            of another size than the first is resized to the first's) for a caller that resizes just its crop
             (:func:`~pacepred.data.transforms.crop_and_flip` with ``size``). Video files are
             resized while decoding either way.
 
@@ -551,6 +551,11 @@ def frame_count(path: Path) -> int:
     return count
 
 
+#: How far short of the wanted size (a fraction of each side) a DCT-reduced frame may fall before
+#: the resize stretches it back (see :func:`_load_frame`).
+DCT_SHORTFALL = 0.01
+
+
 def _load_frame(
     folder: Path, index: int, count: int, at_least: tuple[int, int] | None, out: np.ndarray | None = None
 ) -> np.ndarray:
@@ -558,10 +563,13 @@ def _load_frame(
     the frame's (a fresh array otherwise).
 
     libjpeg-turbo (simplejpeg) decodes straight to the smallest power-of-two DCT reduction
-    (1/2, 1/4, 1/8) that is still at least ``at_least`` (height, width), which saves most of the
-    work when frames are much larger than the training size; None decodes at full size. The other
-    1/8 steps are not used: libjpeg-turbo decodes them slower than full size (16 frames of 320x240:
-    8.9 ms at 5/8 against 6.6 ms at 8/8, then 1.5 ms to resize).
+    (1/2, 1/4, 1/8) that still covers ``at_least`` (height, width) but for up to
+    :data:`DCT_SHORTFALL` of a side, which saves work when frames are larger than the training
+    size; None decodes at full size. The shortfall lets the common 340x256 frames (TSN-style
+    extraction) decode at 1/2, 170x128, for the 128x171 resize, which the resize then stretches by
+    one column (decoding about 20% cheaper: ``experiments/profile_clip_cost.py``). The other 1/8 steps
+    are not used: libjpeg-turbo decodes them slower than full size (16 frames of 320x240: 8.9 ms
+    at 5/8 against 6.6 ms at 8/8, then 1.5 ms to resize).
     """
     import simplejpeg
 
@@ -571,7 +579,8 @@ def _load_frame(
         height, width = simplejpeg.decode_jpeg_header(data)[:2]
         factor = 1
         if at_least is not None:
-            factor = next((f for f in (8, 4, 2) if height // f >= at_least[0] and width // f >= at_least[1]), 1)
+            factor = next((f for f in (8, 4, 2) if -(-height // f) >= (1 - DCT_SHORTFALL) * at_least[0]
+                           and -(-width // f) >= (1 - DCT_SHORTFALL) * at_least[1]), 1)
         shape = (-(-height // factor), -(-width // factor), 3)
         into = out if out is not None and out.shape == shape else None
         frame = simplejpeg.decode_jpeg(data, colorspace="RGB", min_height=shape[0], min_width=shape[1], buffer=into)

@@ -37,8 +37,9 @@ from pacepred.evaluation.clips import MultiClipDataset
 #: Part of every cached feature file's key: raised whenever a change of the clip sampling,
 #: decoding, pooling or forward pass changes what the same settings extract, so that features
 #: computed by older code are never reused. 2: AVI and packed xvid files read right by decord's
-#: backend (some came back with earlier frames).
-FEATURE_CACHE_VERSION = 2
+#: backend (some came back with earlier frames). 3: frame folders decoded at a DCT scale up to 1%
+#: short of data.decode_size (decoding.DCT_SHORTFALL: 340x256 frames at 1/2 for 128x171).
+FEATURE_CACHE_VERSION = 3
 
 PROTOCOLS = {
     "vcop": "last conv block max-pooled (1,2,2), flattened, mean over clips, cosine (VCOP)",

@@ -12,7 +12,7 @@ import pytorch_lightning as pl
 import torch
 
 from pacepred.data.datasets import check_bad_video_policy
-from pacepred.data.decoding import VideoDecodeError, defers_frame_resize
+from pacepred.data.decoding import VideoDecodeError, check_frame_folder_resize
 from pacepred.evaluation.clips import MultiClipDataset, frames_per_clip
 from pacepred.evaluation.features import pool_clips
 from pacepred.evaluation.knn import knn_scores
@@ -87,8 +87,7 @@ class KNNMonitor(pl.Callback):
         self.source = source
         self.span = frames_per_clip(clip_len, input_mode)
         self.decode_size, self.crop_size, self.decoder = decode_size, crop_size, decoder
-        defers_frame_resize(frame_folder_resize)  # a wrong value is refused now, not at the first read
-        self.frame_folder_resize = frame_folder_resize
+        self.frame_folder_resize = check_frame_folder_resize(frame_folder_resize)
         self.batch_transform = batch_transform
         self.every_n_epochs = every_n_epochs
         self.per_class = {"train": train_per_class, "test": test_per_class}

@@ -21,7 +21,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from pacepred.data.datasets import PaceClipDataset, SeededShardSampler
-from pacepred.data.decoding import defers_frame_resize
+from pacepred.data.decoding import check_frame_folder_resize
 from pacepred.data.memory import loader_worker_init, retain_freed_memory
 from pacepred.data.pace import BOUNDARY_POLICIES
 from pacepred.data.records import drop_listed
@@ -65,7 +65,7 @@ class PaceDataModule(pl.LightningDataModule):
             :func:`pacepred.data.records.drop_listed`).
         cache_decoded: keep every decoded video in memory (per process).
         frame_folder_resize: frame folders: ``crop`` (resize only the crop) or ``whole`` (resize whole
-            frames, then crop; :func:`pacepred.data.decoding.defers_frame_resize`).
+            frames, then crop; :func:`pacepred.data.decoding.check_frame_folder_resize`).
         retain_freed_memory: keep freed heap memory in this process and the workers instead of
             giving it back to the OS after every clip (:mod:`pacepred.data.memory`, glibc only).
     """
@@ -128,8 +128,7 @@ class PaceDataModule(pl.LightningDataModule):
         self.decoder = decoder
         self.skip_list = skip_list
         self.cache_decoded = cache_decoded
-        defers_frame_resize(frame_folder_resize)  # a wrong value is refused now, not in setup()
-        self.frame_folder_resize = frame_folder_resize
+        self.frame_folder_resize = check_frame_folder_resize(frame_folder_resize)
         self.num_samples = clip_len + (1 if input_mode == "residual" else 0)
         self.datasets: dict[str, PaceClipDataset] = {}
         self.classes: list[str] = []

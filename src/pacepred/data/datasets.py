@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
-from pacepred.data.decoding import VideoDecodeError, defers_frame_resize, read_clip
+from pacepred.data.decoding import VideoDecodeError, check_frame_folder_resize, read_clip
 from pacepred.data.pace import draw_pace_labels, sample_pace_clip
 from pacepred.data.records import VideoRecord
 from pacepred.data.transforms import crop_and_flip
@@ -59,7 +59,7 @@ class PaceClipDataset(Dataset):
     ``cache_decoded=True`` keeps every video decoded whole in the reading process's memory after
     its first read (``read_clip(cache=True)``), so later clips are slices.
     ``frame_folder_resize`` (frame folders): ``crop`` resizes only the crop, ``whole`` resizes
-    whole frames to ``decode_size`` first (:func:`pacepred.data.decoding.defers_frame_resize`).
+    whole frames to ``decode_size`` first (:func:`pacepred.data.decoding.check_frame_folder_resize`).
     """
 
     def __init__(
@@ -95,7 +95,7 @@ class PaceClipDataset(Dataset):
         self.on_bad_video = on_bad_video
         self.decoder = decoder
         self.cache_decoded = cache_decoded
-        self.defer_frame_resize = defers_frame_resize(frame_folder_resize)
+        self.defer_frame_resize = check_frame_folder_resize(frame_folder_resize) == "crop"
         self._reported: set[int] = set()
 
     def __len__(self) -> int:

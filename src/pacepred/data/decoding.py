@@ -177,16 +177,18 @@ def read_clip(
     return _read_decord(path, choose_indices, size, num_threads)
 
 
-def defers_frame_resize(frame_folder_resize: str) -> bool:
-    """``read_clip``'s ``defer_frame_resize`` for ``data.frame_folder_resize``: ``crop`` (resize
-    only the crop: the decoded frames' region under the crop, half the CPU time) or ``whole`` (whole
-    frames resized to ``data.decode_size``, then cropped: the official code's order). The two differ
+def check_frame_folder_resize(frame_folder_resize: str) -> str:
+    """``frame_folder_resize`` if it is one of :data:`FRAME_FOLDER_RESIZES`, else ValueError.
+
+    ``data.frame_folder_resize``: ``crop`` (``read_clip`` with ``defer_frame_resize``: resize only
+    the crop, the decoded frames' region under it, half the CPU time) or ``whole`` (whole frames
+    resized to ``data.decode_size``, then cropped: the official code's order). The two differ
     by a shift of at most half a source pixel (the region is rounded to whole pixels) and at the
     crop's border (the filter's support): a mean absolute difference of 1.1-1.5 out of 255 on the
     real clips at 128x171 (tests/test_decoding.py)."""
     if frame_folder_resize not in FRAME_FOLDER_RESIZES:
         raise ValueError(f"data.frame_folder_resize={frame_folder_resize!r}: expected one of {FRAME_FOLDER_RESIZES}")
-    return frame_folder_resize == "crop"
+    return frame_folder_resize
 
 
 def probe_video(path: Path | str, decode: bool = True) -> VideoInfo:

@@ -69,8 +69,8 @@ def crop_and_flip(
         # flip copies; numpy's copy of a reversed view is 10x slower (1 ms a clip)
         return (clip.flip(2) if mirror else clip.contiguous()).permute(0, 3, 1, 2)
     scale_y, scale_x = height / target_height, width / target_width
-    y0, y1 = round(top * scale_y), max(round((top + crop_size) * scale_y), round(top * scale_y) + 1)
-    x0, x1 = round(left * scale_x), max(round((left + crop_size) * scale_x), round(left * scale_x) + 1)
+    y0, x0 = round(top * scale_y), round(left * scale_x)
+    y1, x1 = max(round((top + crop_size) * scale_y), y0 + 1), max(round((left + crop_size) * scale_x), x0 + 1)
     region = torch.from_numpy(frames[:, y0:y1, x0:x1]).permute(0, 3, 1, 2)
     clip = F.interpolate(region, size=(crop_size, crop_size), mode="bilinear", antialias=True, align_corners=False)
     return clip.flip(3) if mirror else clip

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from pacepred.data.decoding import defers_frame_resize, read_clip
+from pacepred.data.decoding import check_frame_folder_resize, read_clip
 from pacepred.data.pace import clip_indices
 from pacepred.data.records import VideoRecord
 from pacepred.data.transforms import INPUT_MODES, crop_and_flip
@@ -87,7 +87,7 @@ class MultiClipDataset(Dataset):
         self.decode_threads = decode_threads
         self.cache_decoded = cache_decoded
         self.decoder = decoder  # video files: 'decord' or 'pyav' (read_clip's backend); frame folders are JPEGs
-        self.defer_frame_resize = defers_frame_resize(frame_folder_resize)
+        self.defer_frame_resize = check_frame_folder_resize(frame_folder_resize) == "crop"
 
     def __len__(self) -> int:
         return len(self.records)

@@ -27,7 +27,7 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
-from pacepred.data.decoding import defers_frame_resize
+from pacepred.data.decoding import check_frame_folder_resize
 from pacepred.data.index import file_signature
 from pacepred.data.memory import loader_worker_init
 from pacepred.data.records import VideoRecord
@@ -135,8 +135,7 @@ class FeatureExtractor:
         self.cache_decoded = cache_decoded
         self.worker_init = loader_worker_init(retain_freed_memory, num_workers)
         self.decoder = decoder
-        defers_frame_resize(frame_folder_resize)  # a wrong value is refused now, not at the first extraction
-        self.frame_folder_resize = frame_folder_resize
+        self.frame_folder_resize = check_frame_folder_resize(frame_folder_resize)
 
     def data_key(self, records: Sequence[VideoRecord]) -> str:
         """Hash of everything besides the weights that the features depend on."""

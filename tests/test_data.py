@@ -39,6 +39,9 @@ def test_class_index_with_gap_is_rejected(tmp_path):
     (tmp_path / "classInd.txt").write_text("1 A\n3 B\n")
     with pytest.raises(SplitFileError, match="without gaps"):
         read_class_index(tmp_path / "classInd.txt")
+    (tmp_path / "classInd.txt").write_text("1 A\n2 B\n2 C\n3 D\n")  # not a silent ['A', 'C', 'D']
+    with pytest.raises(SplitFileError, match=r"classInd.txt:3: class id 2 again \('B' had it\)"):
+        read_class_index(tmp_path / "classInd.txt")
 
 
 @pytest.mark.parametrize("name", ["ucf101_apply_eye_makeup.avi", "kinetics_arm_wrestling.mp4", "kinetics_flipping_pancake.mkv"])

@@ -250,10 +250,41 @@ def test_complete_files_that_declare_more_frames_than_they_hold_read(tmp_path, b
     unset.write_bytes(gaps.read_bytes()[:4] + b"\xff\xff\xff\xff" + gaps.read_bytes()[8:])
     assert probe_video(unset).num_frames == 40
     assert read_clip(gaps, lambda n: np.arange(n), backend=backend).shape[0] == 40
-    # the trimmed MP4 demuxes 35 packets but decodes 30 frames (the edit hides the rest): its
-    # first frames read, its last ones raise a named error (not a shifted clip)
-    assert probe_video(trimmed).num_frames == 30
-    assert read_clip(trimmed, lambda n: np.arange(20), backend=backend).shape[0] == 20
+    # the trimmed MP4 demuxes 35 packets, of which the edit list hides 5: it shows 30 frames
+    assert probe_video(trimmed).num_frames == probe_video(trimmed, decode=False).num_frames == 30
+    assert (_frame_numbers(read_clip(trimmed, lambda n: np.arange(n), backend=backend)) == np.arange(30)).all()
+
+
+def _frame_numbers(frames: np.ndarray) -> np.ndarray:
+    """The number i of each frame that :func:`_write` made (its bright column is i % 64)."""
+    return frames.astype(np.int64).sum(axis=(1, 3)).argmax(axis=1)
+
+
+@pytest.mark.parametrize("backend", ["decord", "pyav"])
+def test_an_mp4_cut_by_stream_copy_shows_the_frames_after_its_cut(tmp_path, backend):
+    """Cutting an MP4 by stream copy (``ffmpeg -ss ... -c copy``) keeps the pictures from the
+    keyframe before the cut and hides them with an edit list: frame 0 is the first one after the
+    cut, for the count and for every index, whichever backend reads (decord counts the hidden
+    ones and shifts every frame; such files are read through PyAV)."""
+    from fractions import Fraction
+
+    path, hidden = tmp_path / "cut_by_copy.mp4", 5
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25, options={"g": "10", "bf": "0"})
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        stream.time_base = Fraction(1, 25)
+        frames = []
+        for i in range(30):
+            image = np.full((48, 64, 3), 40, np.uint8)
+            image[:, i] = 255
+            frames.append(av.VideoFrame.from_ndarray(image, format="rgb24"))
+            frames[-1].pts, frames[-1].time_base = i, Fraction(1, 25)
+        for packet in [packet for frame in frames + [None] for packet in stream.encode(frame)]:
+            packet.pts, packet.dts = packet.pts - hidden, packet.dts - hidden  # before 0: cut off
+            container.mux(packet)
+    assert probe_video(path).num_frames == probe_video(path, decode=False).num_frames == 30 - hidden
+    wanted = np.array([0, 3, 7, 12, 16, 20, 24])  # from the start, after each keyframe, the last
+    assert (_frame_numbers(read_clip(path, lambda n: wanted, backend=backend)) == wanted + hidden).all()
 
 
 # ----------------------------------------------------------------------------- frame counts
@@ -347,9 +378,28 @@ def test_frame_folder_errors(tmp_path, frame_folders):
     (folder / "frame000007.jpg").write_bytes(b"not a jpeg")
     with pytest.raises(VideoDecodeError, match=r"frame file frame000007.jpg cannot be decoded"):
         read_clip(folder, lambda n: np.array([6]))
+    (folder / "frame000009.jpg").unlink()
+    (folder / "frame000009.jpg").mkdir()  # a name that a frame file would have, on a folder
+    with pytest.raises(VideoDecodeError, match=r"frame file frame000009.jpg cannot be read \(Is a directory\)"):
+        read_clip(folder, lambda n: np.array([8]))
     (tmp_path / "no_frames").mkdir()
     with pytest.raises(VideoDecodeError, match=r"no_frames: no frame files frame000001.jpg"):
         read_clip(tmp_path / "no_frames", lambda n: np.array([0]))
+
+
+@pytest.mark.parametrize("backend", ["decord", "pyav"])
+def test_a_file_that_cannot_be_read_is_a_named_decode_error(shared_videos, monkeypatch, backend):
+    """A file without read permission (the tests run as root, which reads anything: the refusal is
+    simulated) is a VideoDecodeError, which ``data.on_bad_video=skip`` and the index catch."""
+    import pacepred.data.decoding as decoding
+
+    def refuse(path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(decoding, "open", refuse, raising=False)
+    monkeypatch.setattr(decoding, "_DECORD_CHECKS", {})  # an answer kept from an earlier read opens nothing
+    with pytest.raises(VideoDecodeError, match=rf"{AVI}: cannot read the file \(Permission denied\)"):
+        read_clip(shared_videos / AVI, lambda n: np.arange(2), backend=backend)
 
 
 def test_frame_folder_with_frames_of_two_sizes(tmp_path, frame_folders):

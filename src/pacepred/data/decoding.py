@@ -266,8 +266,11 @@ def _decord_reads_right(path: Path) -> bool:
     decord's random access returns earlier frames (frame 12 as frame 0, ...) in an AVI file with
     more than one keyframe (H.264 as well as MPEG-4 part 2) and in an MPEG-4 part 2 stream with
     B-frames and more than one keyframe, packed or not (xvid/DivX: long UCF101 and HMDB51
-    videos); such files are read through PyAV. Opening the container costs 0.5-4 ms, the packet
-    scan of an AVI or MPEG-4 part 2 file 2 ms more; once per file and process.
+    videos). decord also counts and indexes the pictures that an MP4/MOV edit list hides
+    (:class:`PacketIndex`), so it returns copies of an earlier frame past the shown ones and
+    frames shifted by the hidden ones after a cut start. Such files are read through PyAV.
+    Opening the container costs 0.5-4 ms, the packet scan of an AVI, MP4/MOV or MPEG-4 part 2
+    file 1-2 ms more; once per file and process.
     """
     stat = path.stat()
     known = _DECORD_CHECKS.get(str(path))
@@ -276,10 +279,11 @@ def _decord_reads_right(path: Path) -> bool:
     with open_pyav(path) as container:
         stream = video_stream(container, path)
         avi = container.format.name == "avi"
+        iso = "mp4" in container.format.name.split(",")  # FFmpeg's one demuxer of MP4, MOV, M4V, 3GP
         reads_right = True
-        if avi or stream.codec_context.name == "mpeg4":
+        if avi or iso or stream.codec_context.name == "mpeg4":
             index = _packet_index(container, stream, path)
-            reads_right = index.keyframes <= 1 or not (avi or index.b_frames)
+            reads_right = not index.hidden and (index.keyframes <= 1 or not (avi or index.b_frames))
     _DECORD_CHECKS[str(path)] = (stat.st_size, stat.st_mtime_ns, reads_right)
     return reads_right
 
@@ -325,7 +329,11 @@ def check_complete(path: Path) -> None:
     a B-frame lost at the cut would shift every later frame to an earlier index. Other
     containers, and chunk sizes a writer left unset (0 or 0xFFFFFFFF), are not checked."""
     size = path.stat().st_size
-    with open(path, "rb") as file:
+    try:
+        file = open(path, "rb")
+    except OSError as err:  # no read permission, ...
+        raise VideoDecodeError(path, f"cannot read the file ({err.strerror or first_line(err)})") from err
+    with file:
         head = file.read(12)
         if head[:4] == b"RIFF":  # AVI: RIFF chunks one after another (OpenDML adds RIFF AVIX ones)
             offset = 0
@@ -384,11 +392,16 @@ VOP_START_CODE = b"\x00\x00\x01\xb6"
 @dataclass(frozen=True)
 class PacketIndex:
     """A video stream's packets in decoding order (from demuxing only) and what they say about
-    random access. Only MPEG-4 part 2 streams (xvid, DivX) are inspected for B-frames."""
+    random access. Only MPEG-4 part 2 streams (xvid, DivX) are inspected for B-frames.
 
-    packets: list[tuple[int | None, bool]]  # (pts, is_keyframe) of every packet holding data
+    ``packets`` are the shown frames: a packet that an MP4/MOV edit list leaves out of the
+    presentation (a clip cut by stream copy, ``ffmpeg -ss ... -c copy``, keeps the pictures before
+    its cut as references) is decoded but never shown, and only counted in ``hidden``."""
+
+    packets: list[tuple[int | None, bool]]  # (pts, is_keyframe) of every shown packet holding data
     b_frames: bool = False  # MPEG-4 part 2 with B-frames
     packed_b_frames: bool = False  # ... stored DivX-style: a B-frame packed behind its reference
+    hidden: int = 0  # packets holding data that the edit list hides
 
     @property
     def keyframes(self) -> int:
@@ -410,10 +423,13 @@ def _packet_index(container, stream, path: Path) -> PacketIndex:
     import av
 
     mpeg4 = stream.codec_context.name == "mpeg4"
-    packets, b_frames, packed = [], False, False
+    packets, b_frames, packed, hidden = [], False, False, 0
     try:
         for packet in container.demux(stream):
             if packet.size == 0:
+                continue
+            if packet.is_discard:
+                hidden += 1
                 continue
             packets.append((packet.pts, packet.is_keyframe))
             if mpeg4:
@@ -422,7 +438,7 @@ def _packet_index(container, stream, path: Path) -> PacketIndex:
                 packed = packed or len(types) > 1
     except av.FFmpegError as err:
         raise VideoDecodeError(path, f"reading packets failed ({first_line(err)})") from err
-    return PacketIndex(packets, b_frames, packed and b_frames)
+    return PacketIndex(packets, b_frames, packed and b_frames, hidden)
 
 
 def every_frame(container, stream, path: Path, from_start: bool = True) -> Iterator:
@@ -545,7 +561,10 @@ def frame_count(path: Path) -> int:
     known = _FRAME_COUNTS.get(str(path))
     if known is not None and known[0] == mtime:
         return known[1]
-    count = sum(1 for name in os.listdir(path) if FRAME_FILE.fullmatch(name))
+    try:
+        count = sum(1 for name in os.listdir(path) if FRAME_FILE.fullmatch(name))
+    except OSError as err:  # no read permission, ...
+        raise VideoDecodeError(path, f"cannot list the frame folder ({err.strerror or first_line(err)})") from err
     if count == 0:
         raise VideoDecodeError(path, f"no frame files {FRAME_NAME.format(1)}, {FRAME_NAME.format(2)}, ... in the folder")
     if time.time_ns() - mtime > _SETTLED_NS:
@@ -589,6 +608,8 @@ def _load_frame(
         return out if into is not None else frame
     except FileNotFoundError as err:
         raise VideoDecodeError(folder, f"frame file {name} is missing (the folder holds {count} frame files)") from err
+    except OSError as err:  # no read permission, a folder of that name, ...
+        raise VideoDecodeError(folder, f"frame file {name} cannot be read ({err.strerror or first_line(err)})") from err
     except ValueError as err:  # simplejpeg: not a JPEG, truncated or corrupt data
         raise VideoDecodeError(folder, f"frame file {name} cannot be decoded ({first_line(err)})") from err
 

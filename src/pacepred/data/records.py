@@ -150,7 +150,10 @@ def read_class_index(path: Path) -> list[str]:
         fields = line.split(maxsplit=1)
         if len(fields) != 2:
             raise SplitFileError(f"{path}:{number}: expected '<1-based id> <ClassName>', got {line!r}")
-        names[_integer(path, number, fields[0], "class id", 1)] = fields[1]
+        class_id = _integer(path, number, fields[0], "class id", 1)
+        if class_id in names:
+            raise SplitFileError(f"{path}:{number}: class id {class_id} again ({names[class_id]!r} had it), got {line!r}")
+        names[class_id] = fields[1]
     expected = list(range(1, len(names) + 1))
     if sorted(names) != expected:
         raise SplitFileError(f"{path}: class ids must be 1..{len(names)} without gaps, got {sorted(names)}")

@@ -52,8 +52,9 @@ from pacepred.data.records import STAGES, VideoRecord
 
 #: 3: an AVI or MP4 file cut short is unreadable (decoding.check_complete), and complete files
 #: that version 2 refused for declaring more frames than they hold are read again; frame folders'
-#: signatures include their first frame file's mtime (2).
-CACHE_VERSION = 3
+#: signatures include their first frame file's mtime (2). 4: the frames of MP4/MOV files that an
+#: edit list hides (a clip cut by stream copy) are not counted.
+CACHE_VERSION = 4
 CACHE_NAME = "pacepred_index.json"
 #: Frames spanned by a 16-frame clip at pace 4: (16 - 1) * 4 + 1.
 SHORT_SPAN = 61

@@ -38,8 +38,9 @@ from pacepred.evaluation.clips import MultiClipDataset
 #: decoding, pooling or forward pass changes what the same settings extract, so that features
 #: computed by older code are never reused. 2: AVI and packed xvid files read right by decord's
 #: backend (some came back with earlier frames). 3: frame folders decoded at a DCT scale up to 1%
-#: short of data.decode_size (decoding.DCT_SHORTFALL: 340x256 frames at 1/2 for 128x171).
-FEATURE_CACHE_VERSION = 3
+#: short of data.decode_size (decoding.DCT_SHORTFALL: 340x256 frames at 1/2 for 128x171). 4: the
+#: frames of MP4/MOV files that an edit list hides are not counted (decord's reads were shifted).
+FEATURE_CACHE_VERSION = 4
 
 PROTOCOLS = {
     "vcop": "last conv block max-pooled (1,2,2), flattened, mean over clips, cosine (VCOP)",

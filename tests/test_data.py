@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from pacepred.data.datamodules import jitter_seed
 from pacepred.data.datasets import PaceClipDataset, SeededShardSampler, sample_seed
 from pacepred.data.decoding import VideoDecodeError, read_clip
 from pacepred.data.records import SplitFileError, UCF101Split, VideoRecord, read_class_index
@@ -141,6 +142,13 @@ def test_crop_and_flip():
 def linear_on_images(x, factors, **kwargs):
     """color_jitter_linear on images (N, 3, H, W), as clips of one frame."""
     return color_jitter_linear(x[:, None], factors, **kwargs)[:, :, 0]
+
+
+def test_jitter_seeds_differ_for_every_batch_and_rank():
+    for world in (1, 8, 256):  # beyond 101 ranks too (rank 101 of batch 0 once met rank 0 of batch 1)
+        seeds = {jitter_seed(3, batch, rank, world) for batch in range(20) for rank in range(world)}
+        assert len(seeds) == 20 * world
+    assert jitter_seed(3, 7, 0, 1) == jitter_seed(3, 7, 0, 1) != jitter_seed(4, 7, 0, 1)
 
 
 @pytest.mark.parametrize("jitter", [color_jitter_sequential, linear_on_images])

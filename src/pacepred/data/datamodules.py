@@ -39,6 +39,13 @@ def training_batches_before(trainer: pl.Trainer) -> int:
     return trainer.fit_loop.total_batch_idx + 1
 
 
+def jitter_seed(seed: int, batches_before: int, rank: int, world_size: int) -> int:
+    """Seed of the batch transform's draws for one training batch: a different one for every
+    (batch, rank) pair of a run (the batch count strides by at least the number of ranks), the
+    same again when a resumed run reaches that batch."""
+    return seed * 1_000_003 + batches_before * max(101, world_size) + rank
+
+
 class PaceDataModule(pl.LightningDataModule):
     """Pace clips of a dataset ``source`` (anything with ``records(stage)``, e.g. UCF101Split).
 
@@ -171,7 +178,8 @@ class PaceDataModule(pl.LightningDataModule):
         generator = None
         if training:
             generator = torch.Generator(device=batch["video"].device)
-            generator.manual_seed(self.seed * 1_000_003 + training_batches_before(trainer) * 101 + trainer.global_rank)
+            generator.manual_seed(jitter_seed(self.seed, training_batches_before(trainer), trainer.global_rank,
+                                              trainer.world_size))
         views = batch["video"].shape[1]
         self.batch_transform.to(batch["video"].device)  # its mean/std buffers follow the batch
         return {

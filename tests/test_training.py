@@ -132,6 +132,9 @@ def test_resume_refuses_other_settings_and_mid_epoch_checkpoints(make_cfg, tmp_p
     cfg = make_cfg(["trainer.max_epochs=3"])
     checkpoint = _run_with_checkpoint(tmp_path / "run", cfg, started=2, processed=2)
     assert check_resume(make_cfg(["trainer.max_epochs=3", "ckpt_path=last", "data.num_workers=3"]), str(checkpoint))
+    moved = make_cfg(["trainer.max_epochs=3", "ckpt_path=last"], run_name="moved")
+    assert moved.trainer.default_root_dir.endswith("moved")  # follows the run directory
+    assert check_resume(moved, str(checkpoint))  # a run directory moved elsewhere resumes
     with pytest.raises(ValueError, match=r"differ from its run's .*config.yaml: optim.lr: 0.05 -> 0.5; scheduler.T_max: 3 -> 5; "
                                          r"trainer.max_epochs: 3 -> 5\. A run continued with other settings is a new run"):
         check_resume(make_cfg(["trainer.max_epochs=5", "optim.lr=0.5"]), str(checkpoint))
@@ -164,8 +167,9 @@ def test_resume_refuses_other_settings_and_mid_epoch_checkpoints(make_cfg, tmp_p
         check_resume(cfg, str(middle))
 
 
-def test_resuming_a_finished_run_leaves_it_as_it_is(make_cfg, capsys):
-    cfg = make_cfg(["trainer.max_epochs=3", "ckpt_path=last"])
+@pytest.mark.parametrize("ckpt_path", ["last", "last_if_any"])
+def test_resuming_a_finished_run_leaves_it_as_it_is(make_cfg, capsys, ckpt_path):
+    cfg = make_cfg(["trainer.max_epochs=3", f"ckpt_path={ckpt_path}"])
     run_dir = Path(cfg.paths.output_dir)
     _run_with_checkpoint(run_dir, cfg, started=3, processed=3)
     (run_dir / "metrics.json").write_text('{"metrics": {"val/pace_acc": 0.5}}')
@@ -203,9 +207,15 @@ def test_head_batchnorm_needs_two_clips_or_two_videos_per_process(make_cfg):
     module()._check_head_norm_batch(1)  # the official head (no BatchNorm) trains on one clip
 
 
-def test_missing_resume_checkpoint_is_named(ucf101_layout, make_cfg):
-    with pytest.raises(FileNotFoundError, match=r"checkpoints/last.ckpt does not exist"):
+def test_missing_resume_checkpoint_is_named(ucf101_layout, make_cfg, tmp_path):
+    from pacepred.run_info import resolve_checkpoint
+
+    with pytest.raises(FileNotFoundError, match=r"checkpoints/last.ckpt does not exist .*ckpt_path=last_if_any"):
         train(make_cfg(real(ucf101_layout) + ["ckpt_path=last"]))
+    assert resolve_checkpoint("last_if_any", tmp_path) is None  # a sweep's job that never started: afresh
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "last.ckpt").write_bytes(b"")
+    assert resolve_checkpoint("last_if_any", tmp_path) == str(tmp_path / "checkpoints" / "last.ckpt")
 
 
 def _add_broken_train_video(root):

@@ -88,15 +88,22 @@ def keep_earlier_segment(output_dir: Path) -> list[Path]:
 
 
 def resolve_checkpoint(ckpt_path: str | None, output_dir: Path) -> str | None:
-    """``None`` -> fresh start; ``'last'`` -> ``<output_dir>/checkpoints/last.ckpt``; else the path.
+    """``None`` -> fresh start; ``'last'`` -> ``<output_dir>/checkpoints/last.ckpt``;
+    ``'last_if_any'`` -> that file when it exists, else a fresh start (a killed sweep resumed in
+    one command: its finished jobs stay as they are, the killed one resumes, the others start);
+    else the path.
 
     Raises FileNotFoundError naming what was looked for.
     """
     if ckpt_path is None:
         return None
-    path = output_dir / "checkpoints" / "last.ckpt" if ckpt_path == "last" else Path(ckpt_path)
+    last = output_dir / "checkpoints" / "last.ckpt"
+    if ckpt_path == "last_if_any":
+        return str(last) if last.is_file() else None
+    path = last if ckpt_path == "last" else Path(ckpt_path)
     if not path.is_file():
-        hint = " (ckpt_path=last resumes the run in hydra.run.dir=<its run directory>)" if ckpt_path == "last" else ""
+        hint = (" (ckpt_path=last resumes the run in hydra.run.dir=<its run directory>; ckpt_path=last_if_any "
+                "starts afresh where there is none, as the jobs of a sweep that never started)") if ckpt_path == "last" else ""
         raise FileNotFoundError(f"checkpoint {path} does not exist{hint}")
     return str(path)
 
@@ -104,8 +111,8 @@ def resolve_checkpoint(ckpt_path: str | None, output_dir: Path) -> str | None:
 #: Configuration keys (dotted, or prefixes ending in a dot) that a resumed run may change: where
 #: files are and how the run is spread over processes, not what it computes.
 RESUMABLE_CHANGES = (
-    "ckpt_path", "paths.", "trainer.devices", "trainer.num_nodes", "trainer.strategy", "data.num_workers",
-    "data.pin_memory", "data.root", "data.source.root", "logger.", "callbacks.",
+    "ckpt_path", "paths.", "trainer.default_root_dir", "trainer.devices", "trainer.num_nodes", "trainer.strategy",
+    "data.num_workers", "data.pin_memory", "data.root", "data.source.root", "logger.", "callbacks.",
 )
 
 

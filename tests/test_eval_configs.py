@@ -84,12 +84,16 @@ def test_monitor_leaves_out_a_broken_video_only_when_told_to(tmp_path, shared_vi
         def records(self, stage):
             return records, ["a", "b"]
 
-    def monitor(policy):
+    def monitor(policy, skip_list=None):
         return KNNMonitor(Source(), 4, "rgb", (32, 40), 32, ClipBatchTransform(), train_per_class=1, test_per_class=1,
-                          on_bad_video=policy)
+                          on_bad_video=policy, skip_list=skip_list)
 
     with pytest.raises(VideoDecodeError, match="broken.mp4: file is empty"):
         monitor("raise").setup(None, None, "fit")
+    (tmp_path / "skip.txt").write_text("# listed by prepare mode=verify\nbroken.mp4\n")
+    listed = monitor("raise", skip_list=str(tmp_path / "skip.txt"))  # data.skip_list, as the pre-training reads it
+    listed.setup(None, None, "fit")
+    assert listed.labels["train"].tolist() == [0, 1]
     skipping = monitor("skip")
     skipping.setup(None, None, "fit")
     assert skipping.labels["train"].tolist() == [0, 1] and skipping.clips["train"].shape == (2, 1, 4, 3, 32, 32)

@@ -13,6 +13,7 @@ import torch
 
 from pacepred.data.datasets import check_bad_video_policy
 from pacepred.data.decoding import VideoDecodeError, check_frame_folder_resize
+from pacepred.data.records import drop_listed
 from pacepred.evaluation.clips import MultiClipDataset, frames_per_clip
 from pacepred.evaluation.features import pool_clips
 from pacepred.evaluation.knn import knn_scores
@@ -69,6 +70,8 @@ class KNNMonitor(pl.Callback):
             clip settings.
         on_bad_video: ``data.on_bad_video``: ``raise`` stops at a broken video of the subset,
             ``skip`` leaves it out with a warning and takes the next video of its class.
+        skip_list: ``data.skip_list``: videos left out before the subset is chosen, as the
+            pre-training leaves them out (:func:`pacepred.data.records.drop_listed`).
         batch_transform: the pre-training :class:`ClipBatchTransform` (used without jitter).
         every_n_epochs, train_per_class, test_per_class, num_clips, k, temperature, batch_size (clips),
         linear_weight_decay, linear_folds.
@@ -80,10 +83,12 @@ class KNNMonitor(pl.Callback):
         k: int = 20, temperature: float = 0.07, batch_size: int = 32,
         linear_weight_decay: Sequence[float] = (1e-4, 1e-3, 1e-2, 1e-1, 1.0), linear_folds: int = 5,
         decoder: str = "decord", frame_folder_resize: str = "crop", on_bad_video: str = "raise",
+        skip_list: str | None = None,
     ):
         if every_n_epochs < 1:
             raise ValueError(f"every_n_epochs={every_n_epochs}: expected >= 1")
         self.on_bad_video = check_bad_video_policy(on_bad_video)
+        self.skip_list = skip_list
         self.source = source
         self.span = frames_per_clip(clip_len, input_mode)
         self.decode_size, self.crop_size, self.decoder = decode_size, crop_size, decoder
@@ -102,6 +107,8 @@ class KNNMonitor(pl.Callback):
             return
         for stage_name, per_class in self.per_class.items():
             records, classes = self.source.records(stage_name)
+            if self.skip_list is not None:
+                records, _ = drop_listed(records, self.skip_list, self.source.root)
             dataset = MultiClipDataset(records, self.num_clips, self.span, self.decode_size, self.crop_size,
                                        decoder=self.decoder, frame_folder_resize=self.frame_folder_resize)
             taken: dict[int, int] = {}

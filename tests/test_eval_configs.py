@@ -112,3 +112,18 @@ def test_fine_tuning_refuses_a_multi_device_trainer():
     trainer = pl.Trainer(accelerator="cpu", devices=2, strategy="ddp", logger=False, enable_checkpointing=False)
     with pytest.raises(ValueError, match="fine-tuning runs on one device, the trainer has 2 processes"):
         run_finetune(None, trainer, None, None, 0.5, False, 4, 4)
+
+
+@pytest.mark.parametrize("max_epochs, measured", [(5, [1, 3, 4]), (-1, [1, 3, 5]), (None, [1, 3, 5])])
+def test_monitor_measures_every_n_epochs_and_after_the_last(max_epochs, measured):
+    from types import SimpleNamespace
+
+    from pacepred.data.transforms import ClipBatchTransform
+
+    monitor = KNNMonitor(None, 4, "rgb", (32, 40), 32, ClipBatchTransform(), every_n_epochs=2)
+    epochs = []  # the epochs after which it measured (-1 and None: no last epoch)
+    module = SimpleNamespace(backbone=None, device="cpu", log=None)
+    for epoch in range(6 if max_epochs is None or max_epochs < 0 else max_epochs):
+        monitor.measure = lambda backbone, device, epoch=epoch: epochs.append(epoch) or {}
+        monitor.on_train_epoch_end(SimpleNamespace(current_epoch=epoch, max_epochs=max_epochs), module)
+    assert epochs == measured

@@ -166,7 +166,7 @@ class KNNMonitor(pl.Callback):
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         epoch = trainer.current_epoch
-        last = trainer.max_epochs is not None and epoch + 1 >= trainer.max_epochs
+        last = trainer.max_epochs is not None and 0 < trainer.max_epochs <= epoch + 1  # -1: no last epoch
         if (epoch + 1) % self.every_n_epochs and not last:
             return
         for name, value in self.measure(pl_module.backbone, pl_module.device).items():

@@ -27,9 +27,10 @@ boundary) resized to 128x171 and cropped to 112x112, with 1 and with N loader wo
 - ``pacepred frames, prepared (short side 128)``: the same pipeline on the frames
   ``extract_frames`` writes from the AVI videos at short side 128 (171x128), JPEG quality 90, as
   ``prepare mode=frames`` does;
-- ``official-style frames``: the official code's way on the 320x240 JPEG folders: each frame read
-  with OpenCV, resized, cropped, converted to PIL, per-frame colour jitter with torchvision (on the
-  112x112 crop, as the official code jitters after its clip transforms), tensor.
+- ``official-style frames``: the official code's way on the 320x240 JPEG folders, step for step:
+  each frame read with OpenCV, resized, the clip cropped and flipped, per-frame PIL colour jitter
+  with torchvision (on the 112x112 crop, as the official code jitters after its clip
+  transforms), uint8 out as the official dataset returns it (:class:`OfficialStyleDataset`).
 
 Each measurement runs in a process of its own (forked from the benchmark, its loader workers
 forked from it), with the allocator setting its pipeline ships with: pacepred's training process
@@ -195,8 +196,13 @@ class DecordRawDataset(Dataset):
 
 
 class OfficialStyleDataset(Dataset):
-    """The official code's pipeline on JPEG folders: OpenCV per frame, resize, crop, then PIL jitter
-    per frame of the crop (its ``__getitem__``: the clip transforms, then the per-frame jitter)."""
+    """The official code's pipeline on JPEG folders, step for step (its ``datasets/ucf101.py`` and
+    ``utils/video_transforms.py``): every frame read with OpenCV (BGR, as it keeps them) and the
+    clip stacked, every frame resized to 128x171 with ``cv2.resize`` and stacked again, a random
+    112x112 crop (a view), a horizontal flip with probability 0.5 (a copy), then per frame a PIL
+    image, ``RandomApply(ColorJitter(0.8, 0.8, 0.8, 0.2), p=0.8)`` and back to an array; the clip
+    stacked and returned as uint8 (3, T, 112, 112), a transposed view that the loader's collate
+    copies into the batch."""
 
     def __init__(self, folders: list[Path]):
         from torchvision import transforms
@@ -204,7 +210,6 @@ class OfficialStyleDataset(Dataset):
         self.folders = folders
         self.counts = [len(list(f.glob("frame*.jpg"))) for f in folders]
         self.jitter = transforms.RandomApply([transforms.ColorJitter(0.8, 0.8, 0.8, 0.2)], p=0.8)
-        self.to_tensor = transforms.ToTensor()
 
     def __len__(self) -> int:
         return len(self.folders)
@@ -218,14 +223,14 @@ class OfficialStyleDataset(Dataset):
         torch.manual_seed(seed % 2**31)
         pace = PACES[int(rng.integers(len(PACES)))]
         indices = sample_pace_clip(self.counts[index], CLIP_LEN, pace, "fit", rng)
+        clip = np.array([cv2.imread(str(self.folders[index] / FRAME_NAME.format(int(i) + 1))) for i in indices])
+        clip = np.array([cv2.resize(frame, (RESIZE[1], RESIZE[0])) for frame in clip])
         top, left = int(rng.integers(RESIZE[0] - CROP + 1)), int(rng.integers(RESIZE[1] - CROP + 1))
-        frames = []
-        for i in indices:
-            image = cv2.imread(str(self.folders[index] / FRAME_NAME.format(int(i) + 1)))
-            image = cv2.resize(image, (RESIZE[1], RESIZE[0]))[top : top + CROP, left : left + CROP]
-            image = Image.fromarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
-            frames.append(self.to_tensor(self.jitter(image)))
-        return torch.stack(frames)
+        clip = clip[:, top : top + CROP, left : left + CROP]
+        if rng.random() < 0.5:
+            clip = np.flip(clip, axis=2).copy()
+        clip = np.array([np.asarray(self.jitter(Image.fromarray(frame))) for frame in clip])
+        return clip.transpose(3, 0, 1, 2)
 
 
 def pacepred_dataset(paths: list[Path], frame_folder_resize: str = "crop") -> PaceClipDataset:

@@ -81,7 +81,7 @@ def training_loop_cost(pipeline: str, folders: list[Path], items: list, retain: 
 
     def training_step(k: int) -> None:
         clips = [dataset[items[(k * BATCH + j) % len(items)]] for j in range(BATCH)]
-        batch = torch.stack([clip["video"] if isinstance(clip, dict) else clip for clip in clips])
+        batch = torch.stack([clip["video"] if isinstance(clip, dict) else torch.from_numpy(clip) for clip in clips])
         if transform is not None:
             transform(batch, train=True, generator=generator)
 

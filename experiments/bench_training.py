@@ -4,10 +4,16 @@ For each backbone, side by side in one process:
 
 - ``plain``: a hand-written loop (forward, float32 cross-entropy, backward, SGD step) on fixed
   tensors already on the device: the floor the framework is measured against;
-- ``framework``: ``Trainer.fit`` of ``PacePretrainModule`` on the same tensors (Lightning loop,
-  metrics and logging included; no decoding);
-- ``pipeline``: ``Trainer.fit`` on real decoding of the generated videos (workers, on-device
-  augmentation), and on CUDA the share of the time the GPU waits for data.
+- ``framework``: ``Trainer.fit`` of ``PacePretrainModule`` on the same tensors, on the device
+  (Lightning loop, metrics and logging included; no decoding, no host-to-device copy);
+- ``pipeline``: ``Trainer.fit`` on real decoding of the generated videos (``data=synthetic``,
+  64x64 frames resized at decode time; workers, on-device augmentation), each clip decoded when
+  drawn (``data.cache_decoded=false``), warmed up for as many steps as the loader holds batches
+  in flight (workers x prefetch), so that the timed steps see the loader's steady state; and the
+  share of the time between steps (data wait: loading, the host-to-device copy and the on-device
+  augmentation).
+
+On CUDA the ``fp32`` rows run their convolutions in TF32 (cuDNN's default in PyTorch).
 
 Usage::
 
@@ -24,6 +30,7 @@ import datetime
 import json
 import platform
 import resource
+import tempfile
 import time
 from pathlib import Path
 
@@ -34,6 +41,7 @@ from hydra.utils import instantiate
 from omegaconf import open_dict
 
 from pacepred.losses.pace import pace_loss
+from pacepred.train import datamodule_options
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -135,7 +143,7 @@ def time_framework(cfg, device: str, steps: int, warmup: int, datamodule=None) -
         default_root_dir=cfg.paths.output_dir,
     )
     if datamodule is None:
-        batch = fixed_batch(cfg, len(paces), "cpu")
+        batch = fixed_batch(cfg, len(paces), device)  # already there: Lightning moves nothing
         loader = torch.utils.data.DataLoader([batch] * (warmup + steps), batch_size=None)
         trainer.fit(module, train_dataloaders=loader)
     else:
@@ -160,7 +168,7 @@ def main() -> None:
     steps = args.steps or (30 if cuda else 10)
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
-    work = out_dir / "_bench_tmp"
+    work = Path(tempfile.mkdtemp(prefix="pacepred_bench_training_"))  # the trainers' root folder (nothing kept)
 
     variants = [("fp32", ["trainer.precision=32-true", "model.channels_last=false"])]
     if cuda:
@@ -184,18 +192,23 @@ def main() -> None:
                 plain.append(time_plain(cfg, args.device, steps, args.warmup))
                 framework.append(time_framework(cfg, args.device, steps, args.warmup)[0])
             plain_s, framework_s = min(plain), min(framework)
-            cfg_pipe = compose_cfg(overrides + [f"data.num_workers={args.workers}", "data.persistent_workers=true",
-                                                f"data.pin_memory={str(cuda).lower()}"], Path(args.data_dir), work)
-            paces = instantiate(cfg_pipe.pace_set)
-            datamodule = instantiate(cfg_pipe.data, paces=paces, num_views=1)
-            pipe_s, wait, _ = time_framework(cfg_pipe, args.device, steps, args.warmup, datamodule)
+            pipe_overrides = overrides + [f"data.num_workers={args.workers}", "data.persistent_workers=true",
+                                          f"data.pin_memory={str(cuda).lower()}", "data.cache_decoded=false"]
+            cfg_pipe = compose_cfg(pipe_overrides, Path(args.data_dir), work)
+            pipe_warmup = max(args.warmup, args.workers * cfg_pipe.data.prefetch_factor)  # the loader's queue drained
+            videos = len(instantiate(cfg_pipe.data.source).records("train")[0])
+            repeat = -(-(pipe_warmup + steps) * cfg_pipe.data.batch_size // videos)  # enough batches in one epoch
+            cfg_pipe = compose_cfg(pipe_overrides + [f"data.train_repeat={repeat}"], Path(args.data_dir), work)
+            datamodule = instantiate(datamodule_options(cfg_pipe.data), paces=instantiate(cfg_pipe.pace_set), num_views=1)
+            pipe_s, wait, pipe_steps = time_framework(cfg_pipe, args.device, steps, pipe_warmup, datamodule)
             clips = cfg.data.batch_size
             rows.append({
                 "backbone": backbone, "precision": name, "batch": clips,
                 "clip": f"{cfg.data.clip_len}x{cfg.data.crop_size}x{cfg.data.crop_size}",
                 "plain_clips_s": clips / plain_s, "framework_clips_s": clips / framework_s,
                 "framework_over_plain_time": framework_s / plain_s,
-                "pipeline_clips_s": clips / pipe_s, "data_wait_share": wait,
+                "pipeline_clips_s": clips / pipe_s, "data_wait_share": wait, "pipeline_warmup": pipe_warmup,
+                "pipeline_steps": pipe_steps,
                 "peak_memory_mb": peak_memory_mb(args.device),
             })
             print(json.dumps(rows[-1]), flush=True)
@@ -203,12 +216,17 @@ def main() -> None:
     device_name = torch.cuda.get_device_name() if cuda else f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
     header = (f"Training throughput, {args.device} ({device_name}), {datetime.date.today()}, torch {torch.__version__}; "
               f"{steps} timed steps after {args.warmup} warm-up, best of {args.repeats} alternated runs for plain/framework; "
-              f"pipeline with {args.workers} workers.\n\n")
+              f"pipeline with {args.workers} workers, each clip decoded when drawn, its timed steps after as many "
+              f"warm-up steps as the loader holds batches (columns); data wait: the time between steps (loading, "
+              f"host-to-device copy, on-device augmentation)"
+              f"{'; fp32 convolutions in TF32 (cuDNN default)' if cuda else ''}.\n\n")
     table = ("| backbone | precision | clip | batch | plain loop clips/s | framework clips/s | framework/plain time | "
-             "full pipeline clips/s | data wait | peak memory MB |\n|---|---|---|---|---|---|---|---|---|---|\n")
+             "full pipeline clips/s | pipeline warm-up / timed steps | data wait | peak memory MB |\n"
+             "|---|---|---|---|---|---|---|---|---|---|---|\n")
     for r in rows:
         table += (f"| {r['backbone']} | {r['precision']} | {r['clip']} | {r['batch']} | {r['plain_clips_s']:.1f} | "
                   f"{r['framework_clips_s']:.1f} | {r['framework_over_plain_time']:.3f} | {r['pipeline_clips_s']:.1f} | "
+                  f"{r['pipeline_warmup']} / {r['pipeline_steps']} | "
                   f"{r['data_wait_share']:.1%} | {r['peak_memory_mb']:.0f} |\n")
     print("\n" + header + table)
     stem = f"training_throughput_{args.device}"

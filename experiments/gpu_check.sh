@@ -1,25 +1,51 @@
 #!/usr/bin/env bash
-# One-call GPU check (under 8 minutes on one H100, no network needed once pacepred is installed):
-#   1. the tests marked `gpu` (bf16 + channels-last, fp16, torch.compile, S3D-G with activation
-#      checkpointing, DDP strategy on one node);
+# One-call GPU check, about 9 minutes at most on one H100 (each step has its own time limit, and a
+# failing step does not stop the next):
+#   1. the tests marked `gpu`: bf16 + channels-last, fp16, torch.compile, S3D-G with activation
+#      checkpointing, and the DDP strategy with one process (NCCL starts and the run trains; with
+#      one GPU there is no second rank, so the gathered negatives and SyncBatchNorm are checked by
+#      the two-process gloo tests on CPU, tests/test_distributed.py and tests/test_integration.py);
 #   2. a short bf16 pre-training run with the contrastive loss on the generated videos;
-#   3. the training-throughput benchmark on CUDA (paper backbones, fp32 eager vs bf16+channels-last,
-#      full pipeline with 16 workers and the GPU's data-wait share).
-# Ends with the benchmark table; everything lands in ${OUT:-experiments/results}.
-set -euo pipefail
+#   3. the training-throughput benchmark on CUDA (R(2+1)D and R3D, fp32 eager vs bf16 +
+#      channels-last, full pipeline with 16 workers and the GPU's data-wait share).
+# Writes to ${OUT:-experiments/results}: gpu_check.md (each step's exit status and time), each
+# step's whole log (gpu_tests.log, gpu_train.log, gpu_bench.log), gpu_train_metrics.json and
+# training_throughput_cuda.{md,json}: seven files (run directories and checkpoints stay in /tmp).
+#
+# On the lent GPU machine (its python3 holds torch but not hydra, decord, av or simplejpeg, and
+# reaches no package registry): run `bash experiments/gpu_wheels.sh` here first, then this script
+# there with `.whl` carried along; the wheels are installed into /tmp before the steps.
+set -uo pipefail
 cd "$(dirname "$0")/.."
 out="${OUT:-experiments/results}"
+py="${PYTHON:-python3}"
 mkdir -p "$out"
 export PYTHONUNBUFFERED=1
-python -c "import torch; assert torch.cuda.is_available(), 'no CUDA GPU visible'; print(torch.cuda.get_device_name())"
+if [ -d .whl ] && ! "$py" -c "import hydra, decord, av, simplejpeg" 2>/dev/null; then
+  "$py" -m pip install -q --no-index --no-deps --no-compile --target /tmp/pacepred_site .whl/*.whl || exit 1
+  export PYTHONPATH="/tmp/pacepred_site${PYTHONPATH:+:$PYTHONPATH}"
+fi
+"$py" -c "import pacepred" 2>/dev/null || export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}"
+"$py" -c "import torch; assert torch.cuda.is_available(), 'no CUDA GPU visible'; print(torch.__version__, torch.cuda.get_device_name())" || exit 1
 
-echo "== 1. tests marked gpu"
-python -m pytest tests/test_gpu.py -m gpu -q -p no:cacheprovider 2>&1 | tee "$out/gpu_tests.log"
+summary="$out/gpu_check.md"
+printf '| step | exit status | seconds |\n|---|---|---|\n' > "$summary"
+step() {  # step <name> <time limit in s> <log file> <command...>: the whole log kept, its end shown
+  local name=$1 limit=$2 log=$3 start=$SECONDS rc
+  shift 3
+  echo "== $name (at most ${limit} s)"
+  timeout "$limit" "$@" > "$log" 2>&1
+  rc=$?
+  tail -n 15 "$log"
+  printf '| %s | %s | %s |\n' "$name" "$rc$([ "$rc" = 124 ] && echo ' (time limit)')" "$((SECONDS - start))" >> "$summary"
+}
 
-echo "== 2. bf16 pre-training with contrastive loss (R(2+1)D, 3 epochs)"
-python -m pacepred.train trainer=gpu backbone=r21d model=pace_ctr_context trainer.precision=bf16-mixed \
-  trainer.max_epochs=3 data.num_workers=8 paths.log_dir="$out/gpu_logs" hydra.run.dir="$out/gpu_run" \
-  2>&1 | tail -n 5 | tee "$out/gpu_train.log"
-
-echo "== 3. training throughput"
-python experiments/bench_training.py --device cuda --workers 16 --backbones r21d r3d --out "$out" 2>&1 | tail -n 12
+step "1. tests marked gpu" 170 "$out/gpu_tests.log" \
+  "$py" -m pytest tests/test_gpu.py -m gpu -q -p no:cacheprovider
+step "2. bf16 pre-training with the contrastive loss (R(2+1)D, 3 epochs)" 120 "$out/gpu_train.log" \
+  "$py" -m pacepred.train trainer=gpu backbone=r21d model=pace_ctr_context trainer.precision=bf16-mixed \
+  trainer.max_epochs=3 data.num_workers=8 paths.log_dir=/tmp/gpu_logs hydra.run.dir=/tmp/gpu_run
+cp /tmp/gpu_run/metrics.json "$out/gpu_train_metrics.json" 2>/dev/null
+step "3. training throughput" 260 "$out/gpu_bench.log" \
+  "$py" experiments/bench_training.py --device cuda --workers 16 --backbones r21d r3d --repeats 2 --out "$out"
+cat "$summary"

@@ -51,6 +51,7 @@ def test_a_finished_job_is_reused_only_with_the_same_settings(tmp_path):
     first = proof_run.cached(path, ["task.max_epochs=2"], job)
     again = proof_run.cached(path, ["task.max_epochs=2"], job)
     assert first == again and first["top1"] == 0.5 and "seconds" in first and len(calls) == 1
+    assert json.loads(path.read_text())["commit"] in proof_run.JOB_COMMITS  # the report names the code of every job
     with pytest.raises(SystemExit, match=r"finetune_metrics.json was made with other settings .*max_epochs=2.*max_epochs=10"):
         proof_run.cached(path, ["task.max_epochs=10"], job)
     assert len(calls) == 1
@@ -66,3 +67,10 @@ def test_one_seed_never_decides_a_three_std_target():
     three = proof_run.summarise({"random": {s: {"linear/gap/top1": v} for s, v in enumerate((0.10, 0.12, 0.11))},
                                  "pace": {s: {"linear/gap/top1": v} for s, v in enumerate((0.20, 0.21, 0.22))}})
     assert proof_run.checks(three)[0].endswith("+10.0 points vs 3 x 1.0 -> met")
+
+
+def test_the_random_network_is_the_pre_trained_backbone():
+    """--set backbone=... reaches the evaluations: random initialisation of the same network."""
+    proof_run = load_run_module()
+    assert proof_run.backbone_overrides(["backbone=r21d", "backbone.base_width=8", "+backbone.x=1", "model.temperature=0.5",
+                                         "data.source.size=64"]) == ["backbone=r21d", "backbone.base_width=8", "+backbone.x=1"]

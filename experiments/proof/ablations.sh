@@ -18,11 +18,13 @@ EPOCHS=${EPOCHS:-}
 OUT=${OUT:-experiments/proof/ablations}
 MONITOR=(callbacks=monitor callbacks.knn_monitor.train_per_class=1000 callbacks.knn_monitor.test_per_class=1000
          callbacks.knn_monitor.every_n_epochs=1000)
+NAMES=()  # every ablation's name, to refuse an unknown one
 METRICS=(val/pace_acc monitor/linear_top1 monitor/retrieval_top1 monitor/retrieval_top5 monitor/knn_top1)
 
 ablation() {  # name, then the swept overrides (the first one is the plots' x axis)
   local name=$1
   shift
+  NAMES+=("$name")
   if [[ "${ONLY:-all}" != all && "${ONLY}" != "$name" ]]; then return; fi
   local dir=logs/ablations/$name
   rm -rf "$dir"
@@ -40,3 +42,7 @@ ablation jitter data.batch_transform.jitter_mode=per_clip,per_frame
 ablation contrastive_temperature model=pace_ctr_context model.temperature=0.07,0.1,0.2,0.5
 ablation contrastive_weight model=pace_ctr_context model.temperature=0.1 model.loss_weights.contrastive=0.1,0.3,1.0
 ablation learning_rate optim.lr=0.01,0.05,0.2
+if [[ "$ONLY" != all && " ${NAMES[*]} " != *" $ONLY "* ]]; then
+  echo "unknown ablation '$ONLY': expected one of ${NAMES[*]} (or none for all)" >&2
+  exit 2
+fi

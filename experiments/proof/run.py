@@ -55,6 +55,15 @@ COLUMNS = {
     "finetune video top-1": ("finetune", "finetune/*clip/top1"),
 }
 TASKS = ("retrieval", "linear", "finetune")
+#: The code versions (``git describe --always --dirty``) the jobs of this invocation ran with, reused ones included.
+JOB_COMMITS: set[str] = set()
+
+
+def git_commit() -> str:
+    """``git describe --always --dirty`` of the repository: "-dirty" when the working tree differs
+    from the commit (the numbers are then not that commit's)."""
+    return subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True, text=True,
+                          cwd=REPO).stdout.strip()
 
 
 def slug(condition: str) -> str:
@@ -63,20 +72,30 @@ def slug(condition: str) -> str:
 
 def cached(path: Path, settings: list[str], run) -> dict:
     """The metrics saved at ``path``, or run() once and save them there with its wall time in
-    seconds (``"seconds"``) and the ``settings`` (overrides) it ran with: jobs are resumable and
-    the report still sums every job's time. A saved job made with other settings is an error, never
-    a stale number in the table."""
+    seconds (``"seconds"``), the ``settings`` (overrides) it ran with and the code's commit: jobs
+    are resumable and the report still sums every job's time and names every commit its jobs ran
+    with (:data:`JOB_COMMITS`). A saved job made with other settings is an error, never a stale
+    number in the table."""
     if path.is_file():
         saved = json.loads(path.read_text())
         if saved.get("settings") != settings:
             raise SystemExit(f"{path} was made with other settings ({saved.get('settings')}) than this run asks for "
                              f"({settings}): pass another --work folder, or delete {path.parent} to rerun it")
+        JOB_COMMITS.add(saved.get("commit", "unknown (saved before jobs recorded it)"))
         return saved["metrics"]
     start = time.perf_counter()
     metrics = {**run(), "seconds": time.perf_counter() - start}
+    commit = git_commit()
+    JOB_COMMITS.add(commit)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"settings": settings, "metrics": metrics}, indent=2))
+    path.write_text(json.dumps({"settings": settings, "metrics": metrics, "commit": commit}, indent=2))
     return metrics
+
+
+def backbone_overrides(overrides: list[str]) -> list[str]:
+    """The ``backbone`` ones among pre-training ``overrides``, for the evaluations: a pre-trained
+    backbone comes with its run's config, the random network is built from the eval config's."""
+    return [o for o in overrides if o.lstrip("+~").split("=")[0].split(".")[0] == "backbone"]
 
 
 def pick(metrics: dict[str, float], key: str) -> float | None:
@@ -102,6 +121,7 @@ def run_condition(condition: str, seed: int, args: argparse.Namespace) -> dict[s
         ckpt = str(job / "pretrain" / "checkpoints" / "last.ckpt")
     for task in args.tasks:
         overrides = [f"task={task}", f"ckpt={ckpt}", f"input={args.eval_input}", f"seed={seed}", *args.data_overrides,
+                     *args.backbone_overrides,
                      f"task.num_clips={args.num_clips}", f"paths.feature_cache={Path(args.work) / 'feature_cache'}"]
         if task == "finetune":
             overrides.append(f"task.max_epochs={args.finetune_epochs}")
@@ -165,12 +185,13 @@ def write_report(results: dict, args: argparse.Namespace, wall: float) -> None:
     table = summarise(results)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    # "-dirty" when the working tree differs from the commit: the numbers are then not that commit's
-    commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True, text=True, cwd=REPO).stdout.strip()
+    commit = git_commit()
+    others = sorted(JOB_COMMITS - {commit})
+    jobs_note = f" (reused jobs ran at {', '.join(others)})" if others else ""
     command = shlex.join(["python", "experiments/proof/run.py", *sys.argv[1:]])
     compute = sum(v for by_seed in results.values() for m in by_seed.values() for k, v in m.items()
                   if k.startswith("seconds/"))
-    header = (f"Evidence benchmark, {datetime.date.today()}, commit {commit}, {platform.machine()} "
+    header = (f"Evidence benchmark, {datetime.date.today()}, commit {commit}{jobs_note}, {platform.machine()} "
               f"{platform.processor() or ''} with {torch.get_num_threads()} torch threads; time of all jobs "
               f"{compute / 60:.1f} min (this invocation {wall / 60:.1f} min, finished jobs are reused); "
               f"seeds {args.seeds}, pre-training {args.epochs} epochs, fine-tuning {args.finetune_epochs} epochs, "
@@ -183,8 +204,8 @@ def write_report(results: dict, args: argparse.Namespace, wall: float) -> None:
         lines.append(f"| {condition} | " + " | ".join(cells) + " |")
     text = header + "\n".join(lines) + "\n\nTargets:\n\n" + "\n".join(checks(table)) + "\n"
     (out / "proof.md").write_text(text)
-    (out / "proof.json").write_text(json.dumps({"table": table, "runs": results, "command": command, "commit": commit},
-                                               indent=2))
+    (out / "proof.json").write_text(json.dumps({"table": table, "runs": results, "command": command, "commit": commit,
+                                                "job_commits": sorted(JOB_COMMITS)}, indent=2))
     # the feature columns some condition measured (--tasks may skip some): no bar stands for a missing number
     shown = [c for c in columns if c != "pace acc" and any(row[c] for row in table.values())]
     figure, axis = plt.subplots(figsize=(max(8.0, 2 + 1.5 * len(shown)), 4.5))
@@ -211,8 +232,8 @@ def main() -> None:
     parser.add_argument("--num-clips", type=int, default=3, help="clips per video in every evaluation")
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
     parser.add_argument("--set", nargs="*", default=[],
-                        help="extra pre-training overrides, e.g. model.temperature=0.5; data.source.* and input ones "
-                             "apply to the evaluations too")
+                        help="extra pre-training overrides, e.g. model.temperature=0.5; data.source.*, input and "
+                             "backbone ones apply to the evaluations too (the random network is that backbone)")
     parser.add_argument("--pretrain-set", nargs="*", default=[],
                         help="overrides of the pre-training only, e.g. a larger unlabelled pool: "
                              "data.root=data/pool80 data.source.num_train_per_class=80 (the evaluations keep the benchmark)")
@@ -226,6 +247,7 @@ def main() -> None:
     args.eval_input = pretrain.input
     args.data_overrides = [f"data.source.{key}={value}" for key, value in pretrain.data.source.items()
                            if key not in ("_target_", "root")]
+    args.backbone_overrides = backbone_overrides(args.set)
     start = time.perf_counter()
     results: dict[str, dict[int, dict[str, float]]] = {c: {} for c in args.conditions}
     for seed in args.seeds:

@@ -1,6 +1,7 @@
 # pacepred: `make help` lists the targets.
 PYTHON ?= python3
-STAMP := .make/installed-$(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+# One stamp per interpreter (its environment's folder and version): another venv installs again.
+STAMP := .make/installed-$(shell $(PYTHON) -c 'import hashlib, sys; print("%d.%d-%s" % (*sys.version_info[:2], hashlib.sha1(sys.prefix.encode()).hexdigest()[:10]))' 2>/dev/null)
 ARGS ?=
 # Checkpoint to evaluate: latest (the newest pre-training run's last.ckpt under logs/), a path, or null (random init).
 CKPT ?= latest

@@ -76,6 +76,13 @@ def test_clip_larger_than_frames_is_named(ucf101_layout, make_cfg):
         train(make_cfg(real(ucf101_layout) + ["data.crop_size=112"]))
 
 
+def test_a_batch_larger_than_the_training_set_is_named(ucf101_layout, make_cfg):
+    """Not an epoch of no step that ends 'successfully' (the training loader drops a partial batch)."""
+    with pytest.raises(ValueError, match=r"data.batch_size=3 is larger than the 2 training samples per process "
+                                         r"\(2 train videos x data.train_repeat=1 over 1 process"):
+        train(make_cfg(real(ucf101_layout) + ["data.batch_size=3"]))
+
+
 def test_duplicate_explicit_paces_are_named(make_cfg):
     cfg = make_cfg(["pace_set=explicit", "pace_set.paces=[1,2,2]"])
     with pytest.raises(Exception, match="duplicate paces: \\['2'\\]"):

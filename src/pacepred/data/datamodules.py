@@ -163,6 +163,11 @@ class PaceDataModule(pl.LightningDataModule):
         rank, world = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
         dataset = self.datasets[name]
         sampler = SeededShardSampler(len(dataset), self.seed, shuffle, rank, world, repeat)
+        if shuffle and len(sampler) < self.batch_size:  # the training loader drops a last partial batch
+            raise ValueError(
+                f"data.batch_size={self.batch_size} is larger than the {len(sampler)} training samples per process "
+                f"({len(dataset)} train videos x data.train_repeat={repeat} over {world} process(es)): no training "
+                f"batch; lower data.batch_size or raise data.train_repeat")
         return DataLoader(dataset, batch_size=self.batch_size, sampler=sampler, drop_last=shuffle, **self.loader_options)
 
     def train_dataloader(self) -> DataLoader:

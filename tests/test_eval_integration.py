@@ -85,3 +85,19 @@ def test_pretrain_then_every_task(make_cfg, data_dir, tmp_path, capsys, monkeypa
 
     scratch = run("knn", "ckpt=null", "input=residual")
     assert scratch["info"]["checkpoint"] == "none (random initialisation)" and "knn/gap/top1" in scratch["metrics"]
+
+
+def test_a_sweep_over_tasks_lands_in_one_folder_with_its_summary(tmp_path, data_dir):
+    """``pacepred.eval -m task=knn,linear``: one sweep folder (not one per task), summarised per task."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PACEPRED_LOG_DIR": str(tmp_path / "logs"), "PACEPRED_DATA_DIR": str(data_dir)}
+    result = subprocess.run([sys.executable, "-m", "pacepred.eval", "-m", "task=knn,linear", "ckpt=null", *FAST],
+                            capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    (sweep,) = (tmp_path / "logs" / "eval" / "multiruns").iterdir()
+    assert sorted(p.name for p in sweep.iterdir() if p.is_dir()) == ["0", "1"]
+    summary = json.loads((sweep / "summary.json").read_text())
+    assert summary["count"] == 2 and sorted(g["setting"] for g in summary["groups"]) == ["task=knn", "task=linear"]

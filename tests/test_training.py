@@ -327,3 +327,24 @@ def test_skipped_videos_of_every_rank_reach_the_checkpoint(monkeypatch):
     assert report.state_dict() == {"skipped": [1, 3], "skipped_val": []}
     report.load_state_dict({"skipped": [2]})  # a checkpoint from before validation skips were counted
     assert report.skipped == {"train": {2}, "val": set()}
+
+
+def test_a_stopped_run_says_how_to_resume_it(tmp_path, capsys):
+    from types import SimpleNamespace
+
+    from pacepred.callbacks import ResumeHint
+    from pacepred.run_info import resume_command
+
+    argv = ["backbone=r21d", "ckpt_path=last", "hydra.run.dir=old", "pace=4"]
+    assert resume_command(argv, tmp_path / "run") == (
+        f"python -m pacepred.train backbone=r21d pace=4 hydra.run.dir={tmp_path / 'run'} ckpt_path=last")
+    assert resume_command(["-m", "pace=3,4,5"], tmp_path / "run", sweep_dir=tmp_path / "sweep") == (
+        f"python -m pacepred.train -m pace=3,4,5 hydra.sweep.dir={tmp_path / 'sweep'} ckpt_path=last_if_any")
+    hint = ResumeHint("python -m pacepred.train ... ckpt_path=last")
+    trainer = SimpleNamespace(is_global_zero=True, default_root_dir=str(tmp_path))
+    hint.on_exception(trainer, None, KeyboardInterrupt())
+    assert "the run stopped before its first checkpoint; nothing to resume" in capsys.readouterr().out
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "last.ckpt").write_bytes(b"")
+    hint.on_exception(trainer, None, KeyboardInterrupt())
+    assert "KeyboardInterrupt: the run stopped; resume it from" in capsys.readouterr().out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -49,6 +50,23 @@ class RNGStateCallback(pl.Callback):
         torch.set_rng_state(states["torch"])
         if states["cuda"] and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(states["cuda"])
+
+
+class ResumeHint(pl.Callback):
+    """When a fit stops on an exception (Ctrl-C included), says how to resume it from its last
+    checkpoint, or that none was saved yet."""
+
+    def __init__(self, command: str):
+        self.command = command
+
+    def on_exception(self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException) -> None:
+        if not trainer.is_global_zero:
+            return
+        last = Path(trainer.default_root_dir) / "checkpoints" / "last.ckpt"
+        if last.is_file():
+            print(f"\n{type(exception).__name__}: the run stopped; resume it from {last} with\n  {self.command}")
+        else:
+            print(f"\n{type(exception).__name__}: the run stopped before its first checkpoint; nothing to resume")
 
 
 class KNNMonitor(pl.Callback):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import json
 import platform
+import shlex
 import subprocess
 import sys
 from importlib import metadata
@@ -85,6 +86,18 @@ def keep_earlier_segment(output_dir: Path) -> list[Path]:
     for path in present:
         path.rename(segment(path, k))
     return [segment(path, k) for path in present]
+
+
+def resume_command(argv: list[str], output_dir: Path, sweep_dir: Path | None = None) -> str:
+    """The command that resumes the run of command line ``argv`` (``sys.argv[1:]`` of
+    ``python -m pacepred.train``) in ``output_dir``; with ``sweep_dir``, the whole sweep
+    (``ckpt_path=last_if_any``: finished jobs stay, the others resume or start)."""
+    dropped = ("ckpt_path=", "hydra.run.dir=", "hydra.sweep.dir=")
+    kept = [a for a in argv if not a.startswith(dropped) and a not in ("-m", "--multirun")]
+    if sweep_dir is not None:
+        return shlex.join(["python", "-m", "pacepred.train", "-m", *kept, f"hydra.sweep.dir={sweep_dir}",
+                           "ckpt_path=last_if_any"])
+    return shlex.join(["python", "-m", "pacepred.train", *kept, f"hydra.run.dir={output_dir}", "ckpt_path=last"])
 
 
 def resolve_checkpoint(ckpt_path: str | None, output_dir: Path) -> str | None:

@@ -10,6 +10,8 @@
 from __future__ import annotations
 
 import json
+import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,8 @@ from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from pacepred.run_info import check_resume, keep_earlier_segment, resolve_checkpoint, write_run_info
+from pacepred.callbacks import ResumeHint
+from pacepred.run_info import check_resume, keep_earlier_segment, resolve_checkpoint, resume_command, write_run_info
 
 
 #: Keys of a data config that ``data.source`` reads (``data.root=...``, ``data.split=...`` on the
@@ -66,14 +69,21 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     )
     datamodule = instantiate(datamodule_options(cfg.data), paces=paces, num_views=module.num_views)
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c is not None]
+    multirun = HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
+    if HydraConfig.initialized():  # run from the command line: say how to resume it if it stops
+        sweep_dir = Path(HydraConfig.get().sweep.dir) if multirun else None
+        callbacks.append(ResumeHint(resume_command(sys.argv[1:], output_dir, sweep_dir)))
     loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values() if c is not None]
     trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
-    refuse_launched_processes_in_a_multirun(trainer, HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN)
+    refuse_launched_processes_in_a_multirun(trainer, multirun)
     if trainer.is_global_zero:
         if checkpoint is not None:
             kept = keep_earlier_segment(output_dir)
             if kept:
                 print(f"resuming: the earlier segment's files are kept as {', '.join(p.name for p in kept)}")
+            # expected when resuming: the checkpoints are the run's, and the CSV logger's old metrics file
+            # (which it warns it deletes) was just kept as a segment
+            warnings.filterwarnings("ignore", message=r"(Experiment logs|Checkpoint) directory .* exists and is not empty")
         write_run_info(cfg, output_dir)
     trainer.fit(module, datamodule=datamodule, ckpt_path=checkpoint)
 

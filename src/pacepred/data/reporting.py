@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,8 @@ class BadVideoReport(pl.Callback):
     Logs ``data/skipped_videos`` (distinct broken training videos seen so far, all ranks) every
     training epoch and ``data/skipped_val_videos`` (validation: a broken test video is replaced by
     another, so the validation metrics count that one twice) every validation, and writes their
-    paths to ``<run dir>/skipped_videos.txt`` and ``skipped_val_videos.txt``. Reads
+    paths to ``<run dir>/skipped_videos.txt`` and ``skipped_val_videos.txt``: skip lists, as the
+    evaluations write them (paths relative to the data's root, for ``data.skip_list``). Reads
     ``batch["skipped_idx"]`` (B, K) int64: the broken videos tried before each sample's, -1 for none.
     """
 
@@ -52,8 +54,9 @@ class BadVideoReport(pl.Callback):
         metric, file_name = REPORTS[name]
         pl_module.log(metric, float(len(indices)), rank_zero_only=True)
         if trainer.is_global_zero and indices:
-            path = Path(trainer.default_root_dir) / file_name
-            path.write_text("".join(f"{dataset.records[i].path}\n" for i in indices))
+            path, root = Path(trainer.default_root_dir) / file_name, os.path.abspath(trainer.datamodule.source.root)
+            path.write_text("# data.on_bad_video=skip replaced these videos (each one's reason is in the log)\n" + "".join(
+                f"{os.path.relpath(os.path.abspath(dataset.records[i].path), root)}\n" for i in indices))
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._report("train", trainer, pl_module)

@@ -94,11 +94,17 @@ def test_multirun_sweep_one_directory_per_job_and_its_summary(tmp_path):
     jobs = sorted(p for p in sweep_dir.iterdir() if p.is_dir() and p.name.isdigit())
     assert [p.name for p in jobs] == ["0", "1"]
     assert [len(json.loads((j / "metrics.json").read_text())["paces"]) for j in jobs] == [3, 4]
+
+    def check_summary():
+        table = (sweep_dir / "summary.md").read_text().splitlines()
+        assert "| job | pace |" in table[2] and table[4].startswith("| 0 | 3 |") and table[5].startswith("| 1 | 4 |")
+        assert (sweep_dir / "summary.png").stat().st_size > 1000
+
+    check_summary()  # written when the sweep ended (pacepred.sweeps.SweepSummary)
+    (sweep_dir / "summary.md").unlink()
     summary = subprocess.run([sys.executable, "-m", "pacepred.sweeps", str(sweep_dir)], capture_output=True, text=True)
     assert summary.returncode == 0, summary.stderr
-    table = (sweep_dir / "summary.md").read_text().splitlines()
-    assert "| job | pace |" in table[2] and table[4].startswith("| 0 | 3 |") and table[5].startswith("| 1 | 4 |")
-    assert (sweep_dir / "summary.png").stat().st_size > 1000
+    check_summary()  # and by the command, from the jobs' folders
 
 
 def test_pace_sweep_experiment_through_the_submitit_local_launcher(tmp_path):

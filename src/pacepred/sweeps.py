@@ -6,7 +6,8 @@ Reads every job's ``metrics.json`` and ``.hydra/overrides.yaml``; the swept keys
 overrides that differ between jobs. Writes ``summary.md`` (one row per job: its swept values and
 every val/, train/ and monitor/ metric) and ``summary.png`` (one panel per ``--metric``: the
 metric against the first swept key; other swept keys as separate lines) into the sweep folder,
-or into ``--out``.
+or into ``--out``. A training multirun writes them by itself when it ends (:class:`SweepSummary`,
+a Hydra callback set in ``conf/train.yaml``).
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 import yaml
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig
 
 
 def read_jobs(sweep_dir: Path) -> list[dict]:
@@ -104,6 +108,15 @@ def write_summary(sweep_dir: Path, metrics: list[str], out_dir: Path | None = No
     fig.savefig(plot_path, dpi=100)
     plt.close(fig)
     return table_path, plot_path
+
+
+class SweepSummary(Callback):
+    """Hydra callback: after a training multirun, ``summary.md`` and ``summary.png`` (val/pace_acc
+    against the first swept key) in its sweep folder."""
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        table, plot = write_summary(Path(config.hydra.sweep.dir), ["val/pace_acc"])
+        print(f"sweep summary: {table} and {plot}")
 
 
 def main(argv: list[str] | None = None) -> None:

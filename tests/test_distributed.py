@@ -24,7 +24,12 @@ def _worker(rank: int, world: int, port: int, z: torch.Tensor, keys: torch.Tenso
         loss.backward()
         grad = local.grad / world  # DDP averages gradients over ranks
         dist.all_reduce(loss_avg := loss.detach().clone())
-        out[rank] = (loss_avg.item() / world, grad)
+        # the backward leaves the gradient it receives as it is: autograd hands the same tensor to
+        # both inputs of a sum, and the other branch (run after it) must not see it summed over the ranks
+        w = torch.zeros(z.shape, requires_grad=True)
+        branch = w * 2
+        ((gather_with_grad(local.detach().requires_grad_(True))[0] + branch) * torch.ones(z.shape)).sum().backward()
+        out[rank] = (loss_avg.item() / world, grad, w.grad)
     finally:
         dist.destroy_process_group()
 
@@ -41,6 +46,7 @@ def test_gathered_loss_and_gradients_equal_single_process(unused_port=29517):
     out = manager.dict()
     mp.spawn(_worker, args=(2, unused_port, z, keys, out), nprocs=2, join=True)
     for rank in (0, 1):
-        loss, grad = out[rank]
+        loss, grad, branch_grad = out[rank]
         assert loss == pytest.approx(expected.item(), rel=1e-6)
         assert torch.allclose(grad, reference.grad[rank * 4 : (rank + 1) * 4], atol=1e-6)
+        assert torch.equal(branch_grad, torch.full(z.shape, 2.0))

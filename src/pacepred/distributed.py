@@ -25,7 +25,7 @@ class _GatherWithGrad(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad: Tensor) -> Tensor:
-        grad = grad.contiguous()
+        grad = grad.clone(memory_format=torch.contiguous_format)  # all_reduce works in place: not autograd's tensor
         dist.all_reduce(grad)
         rows = grad.shape[0] // dist.get_world_size()
         return grad[dist.get_rank() * rows : (dist.get_rank() + 1) * rows]

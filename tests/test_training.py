@@ -337,7 +337,7 @@ def test_a_stopped_run_says_how_to_resume_it(tmp_path, capsys):
     from pacepred.callbacks import ResumeHint
     from pacepred.run_info import resume_command
 
-    argv = ["backbone=r21d", "ckpt_path=last", "hydra.run.dir=old", "pace=4"]
+    argv = ["backbone=r21d", "ckpt_path=last", "++hydra.run.dir=old", "pace=4"]
     assert resume_command(argv, tmp_path / "run") == (
         f"python -m pacepred.train backbone=r21d pace=4 hydra.run.dir={tmp_path / 'run'} ckpt_path=last")
     assert resume_command(["-m", "pace=3,4,5"], tmp_path / "run", sweep_dir=tmp_path / "sweep") == (
@@ -350,3 +350,5 @@ def test_a_stopped_run_says_how_to_resume_it(tmp_path, capsys):
     (tmp_path / "checkpoints" / "last.ckpt").write_bytes(b"")
     hint.on_exception(trainer, None, KeyboardInterrupt())
     assert "KeyboardInterrupt: the run stopped; resume it from" in capsys.readouterr().out
+    ResumeHint("run", "python -m pacepred.train -m ... ckpt_path=last_if_any").on_exception(trainer, None, KeyboardInterrupt())
+    assert "resume its sweep (finished jobs stay" in capsys.readouterr().out  # a sweep: its command in any case

@@ -89,11 +89,11 @@ def keep_earlier_segment(output_dir: Path) -> list[Path]:
 
 
 def resume_command(argv: list[str], output_dir: Path, sweep_dir: Path | None = None) -> str:
-    """The command that resumes the run of command line ``argv`` (``sys.argv[1:]`` of
+    """The command that resumes the run of overrides ``argv`` (a run's own, or ``sys.argv[1:]`` of
     ``python -m pacepred.train``) in ``output_dir``; with ``sweep_dir``, the whole sweep
     (``ckpt_path=last_if_any``: finished jobs stay, the others resume or start)."""
     dropped = ("ckpt_path=", "hydra.run.dir=", "hydra.sweep.dir=")
-    kept = [a for a in argv if not a.startswith(dropped) and a not in ("-m", "--multirun")]
+    kept = [a for a in argv if not a.lstrip("+~").startswith(dropped) and a not in ("-m", "--multirun")]
     if sweep_dir is not None:
         return shlex.join(["python", "-m", "pacepred.train", "-m", *kept, f"hydra.sweep.dir={sweep_dir}",
                            "ckpt_path=last_if_any"])

@@ -71,8 +71,12 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c is not None]
     multirun = HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
     if HydraConfig.initialized():  # run from the command line: say how to resume it if it stops
-        sweep_dir = Path(HydraConfig.get().sweep.dir) if multirun else None
-        callbacks.append(ResumeHint(resume_command(sys.argv[1:], output_dir, sweep_dir)))
+        hydra_cfg = HydraConfig.get()
+        run_command = resume_command(list(hydra_cfg.overrides.task), output_dir)
+        # the sweep's own command line is this process's only with Hydra's launcher in this process
+        in_process = multirun and hydra_cfg.launcher._target_.endswith("BasicLauncher")
+        sweep_command = resume_command(sys.argv[1:], output_dir, Path(hydra_cfg.sweep.dir)) if in_process else None
+        callbacks.append(ResumeHint(run_command, sweep_command))
     loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values() if c is not None]
     trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
     refuse_launched_processes_in_a_multirun(trainer, multirun)
@@ -81,11 +85,13 @@ def train(cfg: DictConfig) -> dict[str, Any]:
             kept = keep_earlier_segment(output_dir)
             if kept:
                 print(f"resuming: the earlier segment's files are kept as {', '.join(p.name for p in kept)}")
-            # expected when resuming: the checkpoints are the run's, and the CSV logger's old metrics file
-            # (which it warns it deletes) was just kept as a segment
-            warnings.filterwarnings("ignore", message=r"(Experiment logs|Checkpoint) directory .* exists and is not empty")
         write_run_info(cfg, output_dir)
-    trainer.fit(module, datamodule=datamodule, ckpt_path=checkpoint)
+    with warnings.catch_warnings():  # this run's filters only (the next job of a sweep warns again)
+        if checkpoint is not None:
+            # expected when resuming: the checkpoints are the run's, and the CSV logger's old metrics
+            # file (which it warns it deletes) was just kept as a segment
+            warnings.filterwarnings("ignore", message=r"(Experiment logs|Checkpoint) directory .* exists and is not empty")
+        trainer.fit(module, datamodule=datamodule, ckpt_path=checkpoint)
 
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
     result = {

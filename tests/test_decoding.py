@@ -260,8 +260,9 @@ def _frame_numbers(frames: np.ndarray) -> np.ndarray:
     return frames.astype(np.int64).sum(axis=(1, 3)).argmax(axis=1)
 
 
+@pytest.mark.parametrize("b_frames", ["0", "2"])
 @pytest.mark.parametrize("backend", ["decord", "pyav"])
-def test_an_mp4_cut_by_stream_copy_shows_the_frames_after_its_cut(tmp_path, backend):
+def test_an_mp4_cut_by_stream_copy_shows_the_frames_after_its_cut(tmp_path, backend, b_frames):
     """Cutting an MP4 by stream copy (``ffmpeg -ss ... -c copy``) keeps the pictures from the
     keyframe before the cut and hides them with an edit list: frame 0 is the first one after the
     cut, for the count and for every index, whichever backend reads (decord counts the hidden
@@ -270,7 +271,7 @@ def test_an_mp4_cut_by_stream_copy_shows_the_frames_after_its_cut(tmp_path, back
 
     path, hidden = tmp_path / "cut_by_copy.mp4", 5
     with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=25, options={"g": "10", "bf": "0"})
+        stream = container.add_stream("libx264", rate=25, options={"g": "10", "bf": b_frames})
         stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
         stream.time_base = Fraction(1, 25)
         frames = []

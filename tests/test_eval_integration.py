@@ -53,6 +53,8 @@ def test_pretrain_then_every_task(make_cfg, data_dir, tmp_path, capsys, monkeypa
 
     linear = run("linear", f"ckpt={last}")
     assert "train features (gap) from cache" in capsys.readouterr().out
+    cached = list((logs / "feature_cache").rglob("*"))
+    assert any(p.suffix == ".pt" for p in cached) and not any(p.name.endswith(".partial") for p in cached)
     assert {"linear/gap/top1", "linear/gap/top5", "linear/gap/train_top1"} <= set(linear["metrics"])
 
     knn = run("knn", f"ckpt={last}")

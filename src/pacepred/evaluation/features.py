@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -182,7 +183,8 @@ class FeatureExtractor:
                 cache = self.cache_path(protocol, split, records)
                 if cache is not None:
                     cache.parent.mkdir(parents=True, exist_ok=True)
-                    partial = cache.with_suffix(".partial")  # renamed when complete: no torn files
+                    # renamed when complete: no torn files, also when parallel jobs of a sweep write the same one
+                    partial = cache.with_name(f"{cache.name}.{os.getpid()}.partial")
                     torch.save({"features": features, "protocol": protocol, "split": split,
                                 "model_key": self.model_key, "paths": paths}, partial)
                     partial.replace(cache)

@@ -80,6 +80,9 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values() if c is not None]
     trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
     refuse_launched_processes_in_a_multirun(trainer, multirun)
+    if trainer.max_epochs == 0 or trainer.limit_train_batches == 0:
+        raise ValueError(f"trainer.max_epochs={trainer.max_epochs}, trainer.limit_train_batches="
+                         f"{trainer.limit_train_batches}: nothing to train; expected both above 0")
     if trainer.is_global_zero:
         if checkpoint is not None:
             kept = keep_earlier_segment(output_dir)

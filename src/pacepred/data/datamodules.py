@@ -108,6 +108,12 @@ class PaceDataModule(pl.LightningDataModule):
             raise ValueError(f"data.boundary={boundary!r}: expected one of {BOUNDARY_POLICIES}")
         if input_mode != batch_transform.input_mode:
             raise ValueError(f"input_mode {input_mode!r} differs from the batch transform's {batch_transform.input_mode!r}")
+        for name, value, least in (("clip_len", clip_len, 1), ("crop_size", crop_size, 1), ("batch_size", batch_size, 1),
+                                   ("train_repeat", train_repeat, 1), ("num_workers", num_workers, 0)):
+            if not isinstance(value, int) or value < least:
+                raise ValueError(f"data.{name}={value!r}: expected an integer >= {least}")
+        if decode_size is not None and (len(decode_size) != 2 or min(decode_size) < 1):
+            raise ValueError(f"data.decode_size={list(decode_size)}: expected [height, width] (positive), or null")
         if decode_size is not None and min(decode_size) < crop_size:
             raise ValueError(f"data.crop_size={crop_size} is larger than data.decode_size={list(decode_size)}")
         self.source = source

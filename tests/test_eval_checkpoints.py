@@ -229,8 +229,9 @@ class NotATensor:
 
 def test_checkpoints_load_with_weights_only(tmp_path):
     torch.save({"state_dict": {"backbone.x": torch.zeros(1)}, "payload": NotATensor()}, tmp_path / "unsafe.ckpt")
-    with pytest.raises(pickle.UnpicklingError):
+    with pytest.raises(ValueError, match="holding objects other than tensors and plain containers") as caught:
         load_backbone_checkpoint(R3D(base_width=8), tmp_path / "unsafe.ckpt")
+    assert isinstance(caught.value.__cause__, pickle.UnpicklingError)  # refused by weights_only, never unpickled
 
 
 def test_latest_checkpoint_is_the_newest_run_and_a_missing_one_says_what_to_do(tmp_path):
@@ -250,3 +251,15 @@ def test_latest_checkpoint_is_the_newest_run_and_a_missing_one_says_what_to_do(t
     (old.parent.parent / "config.yaml").write_text("input: rgb\n")
     assert run_config_path(old) == old.parent.parent / "config.yaml" and run_config_path(new) is None
     assert file_sha256(old) != file_sha256(new)
+
+
+def test_a_file_that_is_not_a_checkpoint_is_named(tmp_path):
+    from pacepred.models.r3d import R3D
+    from pacepred.run_info import check_resume
+
+    text = tmp_path / "notes.ckpt"
+    text.write_text("not a checkpoint\n")
+    with pytest.raises(ValueError, match=r"notes.ckpt: torch.load\(weights_only=True\) cannot read it: not a PyTorch checkpoint"):
+        load_backbone_checkpoint(R3D(base_width=4), text)
+    with pytest.raises(ValueError, match=r"notes.ckpt is not a PyTorch checkpoint \(torch.load: invalid load key"):
+        check_resume(None, str(text))  # a training resumed from it

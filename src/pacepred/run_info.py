@@ -100,6 +100,24 @@ def resume_command(argv: list[str], output_dir: Path, sweep_dir: Path | None = N
     return shlex.join(["python", "-m", "pacepred.train", *kept, f"hydra.run.dir={output_dir}", "ckpt_path=last"])
 
 
+def load_checkpoint_file(path: str | Path, weights_only: bool) -> Any:
+    """``torch.load`` of ``path`` on the CPU (memory-mapped where the format allows); a file that
+    is not a PyTorch checkpoint is a ValueError naming it and the loader's reason."""
+    import torch
+
+    try:
+        try:
+            return torch.load(path, map_location="cpu", weights_only=weights_only, mmap=True)
+        except RuntimeError:  # a checkpoint in torch's legacy (not zip) format cannot be memory-mapped
+            return torch.load(path, map_location="cpu", weights_only=weights_only)
+    except Exception as err:  # torch.load raises pickle, zip, EOF and index errors, among others
+        if weights_only and "Weights only load failed" in str(err):
+            raise ValueError(f"{path}: torch.load(weights_only=True) cannot read it: not a PyTorch checkpoint, or one "
+                             "holding objects other than tensors and plain containers") from err
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ValueError(f"{path} is not a PyTorch checkpoint (torch.load: {reason})") from err
+
+
 def resolve_checkpoint(ckpt_path: str | None, output_dir: Path) -> str | None:
     """``None`` -> fresh start; ``'last'`` -> ``<output_dir>/checkpoints/last.ckpt``;
     ``'last_if_any'`` -> that file when it exists, else a fresh start (a killed sweep resumed in
@@ -193,12 +211,9 @@ def check_resume(cfg: DictConfig, checkpoint: str) -> bool:
     the ``config.yaml`` of the checkpoint's run in anything but :data:`RESUMABLE_CHANGES` (the
     checkpoint's optimizer and schedule would override the new values that config.yaml recorded).
     """
-    import torch
-
-    try:
-        state = torch.load(checkpoint, map_location="cpu", weights_only=False, mmap=True)
-    except RuntimeError:  # a checkpoint in torch's legacy (not zip) format cannot be memory-mapped
-        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    state = load_checkpoint_file(checkpoint, weights_only=False)
+    if not isinstance(state, dict):
+        raise ValueError(f"checkpoint {checkpoint} holds a {type(state).__name__}, not a Lightning checkpoint")
     loops = state.get("loops")  # absent from checkpoints of other trainers: their epoch is not known
     epochs = loops["fit_loop"]["epoch_progress"]["current"] if loops else {"started": 0, "processed": 0}
     if epochs["processed"] < epochs["started"]:

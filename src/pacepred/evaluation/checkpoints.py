@@ -35,6 +35,7 @@ from torch import Tensor, nn
 from pacepred.models.c3d import C3D
 from pacepred.models.r21d import R2Plus1D
 from pacepred.models.r3d import R3D
+from pacepred.run_info import load_checkpoint_file
 
 # Top-level names of heads in the formats above: dropped, and reported as dropped.
 HEAD_PREFIXES = ("pace_head", "projection", "linear", "fc6", "fc7", "fc8")
@@ -200,7 +201,7 @@ def load_backbone_checkpoint(backbone: nn.Module, path: Path | str, channels: st
     """
     if channels not in ("rgb", "bgr"):
         raise ValueError(f"ckpt_channels={channels!r}: expected 'rgb' or 'bgr'")
-    raw = torch.load(path, map_location="cpu", weights_only=True)
+    raw = load_checkpoint_file(path, weights_only=True)
     if not isinstance(raw, Mapping):
         raise CheckpointMismatchError(f"{path} holds a {type(raw).__name__}, not a checkpoint dictionary")
     state, ignored = backbone_state(raw, backbone)

@@ -127,3 +127,17 @@ def test_monitor_measures_every_n_epochs_and_after_the_last(max_epochs, measured
         monitor.measure = lambda backbone, device, epoch=epoch: epochs.append(epoch) or {}
         monitor.on_train_epoch_end(SimpleNamespace(current_epoch=epoch, max_epochs=max_epochs), module)
     assert epochs == measured
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["task=retrieval", "task.ks=[0,5]"], r"task.ks=\[0, 5\]: every k must be >= 1"),
+    (["task=linear", "task.folds=1"], r"task.folds=1: choosing among task.weight_decay=.* needs folds >= 2"),
+    (["task=knn", "task.num_clips=0"], r"task.num_clips=0: expected an integer >= 1"),
+])
+def test_task_values_without_a_meaningful_number_are_named(overrides, message, tmp_path):
+    from pacepred.eval import check_task_values
+
+    cfg = compose_eval(overrides, tmp_path / "out", tmp_path / "data", tmp_path / "logs")
+    with pytest.raises(ValueError, match=message):
+        check_task_values(cfg.task)
+    check_task_values(compose_eval(overrides[:1], tmp_path / "out", tmp_path / "data", tmp_path / "logs").task)

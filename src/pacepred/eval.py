@@ -84,11 +84,24 @@ def _leave_out_unreadable(
     return kept
 
 
+def check_task_values(task: DictConfig) -> None:
+    """ValueError naming a task setting that cannot give a meaningful number."""
+    if task.num_clips < 1:
+        raise ValueError(f"task.num_clips={task.num_clips}: expected an integer >= 1")
+    if task.name == "retrieval" and min(task.ks) < 1:
+        raise ValueError(f"task.ks={list(task.ks)}: every k must be >= 1")
+    decays = task.weight_decay if task.name == "linear" else None
+    if OmegaConf.is_list(decays) and len(decays) > 1 and task.folds < 2:
+        raise ValueError(f"task.folds={task.folds}: choosing among task.weight_decay={list(decays)} by cross-validation "
+                         "needs folds >= 2 (or give task.weight_decay a single value)")
+
+
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
     """Run the downstream task ``cfg.task.name`` as ``cfg`` says; returns the report as a dict."""
     task = cfg.task.name
     if task not in TASKS:
         raise ValueError(f"task.name={task!r}: expected one of {TASKS}")
+    check_task_values(cfg.task)
     pl.seed_everything(cfg.seed, workers=True)
     output_dir = Path(cfg.paths.output_dir)
     checkpoint = resolve_checkpoint(cfg.ckpt, cfg.paths.log_dir)

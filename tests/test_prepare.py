@@ -223,6 +223,7 @@ def test_transcode_fixed_size_fps_and_gop(tiny_folder, tmp_path):
     (["data=frames"], r"data.source is a FramesSplit"),
     (["out=null"], r"give its folder, out=<path>"),
     (["mode=shrink"], r"mode='shrink': expected one of"),
+    (["mode=???"], r"mode=None: expected one of \('transcode', 'frames', 'verify'\)"),  # not given
     (["splits=[1,2]"], r"splits=\[1, 2\]: data=folder has no data.split to vary"),
 ])
 def test_wrong_options_are_named(overrides, message, tiny_folder, tmp_path):

@@ -83,6 +83,21 @@ def test_a_batch_larger_than_the_training_set_is_named(ucf101_layout, make_cfg):
         train(make_cfg(real(ucf101_layout) + ["data.batch_size=3"]))
 
 
+@pytest.mark.parametrize("override, message", [
+    ("data.clip_len=0", r"data.clip_len=0: expected an integer >= 1"),
+    ("data.crop_size=0", r"data.crop_size=0: expected an integer >= 1"),
+    ("data.batch_size=0", r"data.batch_size=0: expected an integer >= 1"),
+    ("data.train_repeat=0", r"data.train_repeat=0: expected an integer >= 1"),
+    ("data.num_workers=-1", r"data.num_workers=-1: expected an integer >= 0"),
+    ("data.decode_size=[64]", r"data.decode_size=\[64\]: expected \[height, width\]"),
+    ("trainer.max_epochs=0", r"trainer.max_epochs=0, trainer.limit_train_batches=1.0: nothing to train"),
+    ("trainer.limit_train_batches=0", r"trainer.limit_train_batches=0: nothing to train"),
+])
+def test_data_values_out_of_range_are_named(make_cfg, override, message):
+    with pytest.raises(Exception, match=message):
+        train(make_cfg([override]))
+
+
 def test_duplicate_explicit_paces_are_named(make_cfg):
     cfg = make_cfg(["pace_set=explicit", "pace_set.paces=[1,2,2]"])
     with pytest.raises(Exception, match="duplicate paces: \\['2'\\]"):
@@ -345,10 +360,12 @@ def test_a_stopped_run_says_how_to_resume_it(tmp_path, capsys):
     hint = ResumeHint("python -m pacepred.train ... ckpt_path=last")
     trainer = SimpleNamespace(is_global_zero=True, default_root_dir=str(tmp_path))
     hint.on_exception(trainer, None, KeyboardInterrupt())
-    assert "the run stopped before its first checkpoint; nothing to resume" in capsys.readouterr().out
+    assert "the run stopped (KeyboardInterrupt) before its first checkpoint; nothing to resume" in capsys.readouterr().out
+    hint.on_exception(trainer, None, FileNotFoundError("data.root"))
+    assert capsys.readouterr().out == ""  # an error before the first checkpoint speaks for itself
     (tmp_path / "checkpoints").mkdir()
     (tmp_path / "checkpoints" / "last.ckpt").write_bytes(b"")
     hint.on_exception(trainer, None, KeyboardInterrupt())
-    assert "KeyboardInterrupt: the run stopped; resume it from" in capsys.readouterr().out
+    assert "pacepred: the run stopped (KeyboardInterrupt); resume it from" in capsys.readouterr().out
     ResumeHint("run", "python -m pacepred.train -m ... ckpt_path=last_if_any").on_exception(trainer, None, KeyboardInterrupt())
     assert "resume its sweep (finished jobs stay" in capsys.readouterr().out  # a sweep: its command in any case

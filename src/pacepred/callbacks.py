@@ -55,7 +55,8 @@ class RNGStateCallback(pl.Callback):
 class ResumeHint(pl.Callback):
     """When a fit stops on an exception (Ctrl-C included), says how to resume it: the whole sweep
     with ``sweep_command`` where one is known, else this run from its last checkpoint with
-    ``run_command`` (or that none was saved yet)."""
+    ``run_command`` (or, after Ctrl-C, that none was saved yet; an error before the first
+    checkpoint speaks for itself)."""
 
     def __init__(self, run_command: str, sweep_command: str | None = None):
         self.run_command, self.sweep_command = run_command, sweep_command
@@ -63,14 +64,14 @@ class ResumeHint(pl.Callback):
     def on_exception(self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException) -> None:
         if not trainer.is_global_zero:
             return
-        stopped = f"\n{type(exception).__name__}: the run stopped"
+        stopped = f"\npacepred: the run stopped ({type(exception).__name__})"
         last = Path(trainer.default_root_dir) / "checkpoints" / "last.ckpt"
         if self.sweep_command is not None:
             print(f"{stopped}; resume its sweep (finished jobs stay as they are, this one resumes from its last "
                   f"checkpoint or starts again, the others start) with\n  {self.sweep_command}")
         elif last.is_file():
             print(f"{stopped}; resume it from {last} with\n  {self.run_command}")
-        else:
+        elif isinstance(exception, KeyboardInterrupt):
             print(f"{stopped} before its first checkpoint; nothing to resume")
 
 

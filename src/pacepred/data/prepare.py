@@ -354,7 +354,7 @@ def prepare(cfg: DictConfig) -> PrepareResult:
     """Run ``cfg.mode`` over ``cfg.data.source`` as the module docstring says; prints the
     summary and returns what was done."""
     started = time.perf_counter()
-    mode = cfg.mode
+    mode = None if OmegaConf.is_missing(cfg, "mode") else cfg.mode
     if mode not in MODES:
         raise ValueError(f"mode={mode!r}: expected one of {MODES}")
     settings = _settings(cfg)

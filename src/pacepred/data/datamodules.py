@@ -13,6 +13,7 @@ input representation there, and flattens the views. The batch the LightningModul
 
 from __future__ import annotations
 
+import logging
 from fractions import Fraction
 from typing import Any, Sequence
 
@@ -23,9 +24,11 @@ from torch.utils.data import DataLoader
 from pacepred.data.datasets import PaceClipDataset, SeededShardSampler
 from pacepred.data.decoding import check_frame_folder_resize
 from pacepred.data.memory import loader_worker_init, retain_freed_memory
-from pacepred.data.pace import BOUNDARY_POLICIES
+from pacepred.data.pace import BOUNDARY_POLICIES, clip_span
 from pacepred.data.records import drop_listed
 from pacepred.data.transforms import ClipBatchTransform
+
+log = logging.getLogger(__name__)
 
 
 def training_batches_before(trainer: pl.Trainer) -> int:
@@ -151,11 +154,25 @@ class PaceDataModule(pl.LightningDataModule):
         if self.skip_list is not None:
             records, dropped = drop_listed(records, self.skip_list, self.source.root)
             print(f"skip list {self.skip_list}: dropped {dropped} of {len(records) + dropped} {stage} videos")
+        self._warn_of_wrapping_clips(records, stage)
         return PaceClipDataset(
             records, self.paces, self.num_samples, num_views, self.boundary,
             self.decode_size, self.crop_size, train=train, flip=self.flip, on_bad_video=self.on_bad_video,
             decoder=self.decoder, cache_decoded=self.cache_decoded, frame_folder_resize=self.frame_folder_resize,
         )
+
+    def _warn_of_wrapping_clips(self, records: list, stage: str) -> None:
+        """Warn when the fastest pace's clip is longer than videos whose frame count the split
+        files give: their clips of that pace wrap around the video's end (a cut inside the clip,
+        which the pace task can learn from instead of the motion)."""
+        lengths = [r.num_frames for r in records if r.num_frames is not None]
+        fastest = max(self.paces)
+        span = clip_span(self.num_samples, fastest)
+        short = sum(length < span for length in lengths)
+        if short:
+            log.warning("pace %s: a clip of %d frames spans %d, longer than %d of the %d %s videos whose length is "
+                        "known (shortest %d frames): their clips of that pace wrap around the end (a cut inside the "
+                        "clip)", fastest, self.num_samples, span, short, len(lengths), stage, min(lengths))
 
     def setup(self, stage: str | None = None) -> None:
         if self.retain_freed_memory:

@@ -350,6 +350,7 @@ def test_source_generates_with_every_parameter_in_a_subprocess(tmp_path):
                                  class_speeds="ladder", typical_object_percent=50)
     records, _ = source.records("train")
     assert len(records) == len(CLASSES) and source.root.name.endswith("_ladder_typical50")
+    assert {r.num_frames for r in records} == {8}  # known lengths: a pace whose clips wrap is warned of
     config = json.loads((source.root / "synthetic.json").read_text())["config"]
     assert config["class_speeds"] == "ladder" and config["typical_object_percent"] == 50
 

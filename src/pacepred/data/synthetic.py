@@ -999,7 +999,10 @@ class SyntheticUCF101:
         self._split = None
 
     def records(self, stage: str):
-        """(records, class names) of ``stage`` 'train' or 'test' (generating the data if needed)."""
+        """(records, class names) of ``stage`` 'train' or 'test' (generating the data if needed);
+        every record carries the videos' frame count (checked when they were written)."""
+        import dataclasses
+
         from pacepred.data.records import UCF101Split
 
         if self._split is None:
@@ -1008,7 +1011,8 @@ class SyntheticUCF101:
             else:
                 generate_in_subprocess(self.root, self.config, self.workers)
             self._split = UCF101Split(self.root, split=1)
-        return self._split.records(stage)
+        records, classes = self._split.records(stage)
+        return [dataclasses.replace(r, num_frames=self.config.num_frames) for r in records], classes
 
 
 if __name__ == "__main__":

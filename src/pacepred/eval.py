@@ -11,7 +11,6 @@ and is what tests call.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from pacepred.data.datasets import check_bad_video_policy
 from pacepred.data.index import build_index
 from pacepred.data.memory import retain_freed_memory
-from pacepred.data.records import VideoRecord, drop_listed
+from pacepred.data.records import VideoRecord, drop_listed, write_skip_list
 from pacepred.evaluation.checkpoints import (
     CheckpointMismatchError, file_sha256, load_backbone_checkpoint, resolve_checkpoint, run_config_path,
 )
@@ -75,10 +74,7 @@ def _leave_out_unreadable(
     info["skipped_videos"] = {name: len(splits[name]) - len(kept[name]) for name in splits}
     if unreadable:
         listing = output_dir / "skipped_videos.txt"
-        base = os.path.abspath(root)
-        listing.write_text("".join(
-            f"# {reason}\n{os.path.relpath(os.path.abspath(path), base)}\n" for path, reason in sorted(unreadable.items())
-        ))
+        write_skip_list(listing, root, sorted(unreadable.items()))
         counts = " and ".join(f"{n} {name}" for name, n in info["skipped_videos"].items())
         print(f"data.on_bad_video=skip: left out {counts} videos that cannot be decoded (listed in {listing})")
     return kept

@@ -105,6 +105,8 @@ def load_checkpoint_file(path: str | Path, weights_only: bool) -> Any:
     is not a PyTorch checkpoint is a ValueError naming it and the loader's reason."""
     import torch
 
+    from pacepred.data.decoding import first_line
+
     try:
         try:
             return torch.load(path, map_location="cpu", weights_only=weights_only, mmap=True)
@@ -114,8 +116,7 @@ def load_checkpoint_file(path: str | Path, weights_only: bool) -> Any:
         if weights_only and "Weights only load failed" in str(err):
             raise ValueError(f"{path}: torch.load(weights_only=True) cannot read it: not a PyTorch checkpoint, or one "
                              "holding objects other than tensors and plain containers") from err
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ValueError(f"{path} is not a PyTorch checkpoint (torch.load: {reason})") from err
+        raise ValueError(f"{path} is not a PyTorch checkpoint (torch.load: {first_line(err)})") from err
 
 
 def resolve_checkpoint(ckpt_path: str | None, output_dir: Path) -> str | None:

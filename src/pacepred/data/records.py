@@ -30,6 +30,7 @@ from __future__ import annotations
 import csv
 import logging
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,6 +138,18 @@ def drop_listed(records: list[VideoRecord], skip_list: Path | str | None,
     listed = {os.path.abspath(root / line) for _, line in _lines(path) if not line.startswith("#")}
     kept = [record for record in records if os.path.abspath(record.path) not in listed]
     return kept, len(records) - len(kept)
+
+
+def write_skip_list(listing: Path, root: Path | str, videos: Iterable[tuple[Path | str, str | None]],
+                    note: str | None = None) -> None:
+    """Write the skip list that :func:`drop_listed` reads: ``note`` as a first comment line, then
+    for each ``(video path, reason or None)`` the reason as a comment line and the path relative
+    to ``root``."""
+    base = os.path.abspath(root)
+    lines = [f"# {note}\n"] if note else []
+    for path, reason in videos:
+        lines += ([f"# {reason}\n"] if reason is not None else []) + [f"{os.path.relpath(os.path.abspath(path), base)}\n"]
+    Path(listing).write_text("".join(lines))
 
 
 # -------------------------------------------------------------------------------- UCF101

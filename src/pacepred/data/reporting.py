@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import pytorch_lightning as pl
 import torch
 
+from pacepred.data.records import write_skip_list
 from pacepred.distributed import gather_no_grad
 
 #: dataset of the datamodule -> (logged metric, file in the run directory)
@@ -54,9 +54,9 @@ class BadVideoReport(pl.Callback):
         metric, file_name = REPORTS[name]
         pl_module.log(metric, float(len(indices)), rank_zero_only=True)
         if trainer.is_global_zero and indices:
-            path, root = Path(trainer.default_root_dir) / file_name, os.path.abspath(trainer.datamodule.source.root)
-            path.write_text("# data.on_bad_video=skip replaced these videos (each one's reason is in the log)\n" + "".join(
-                f"{os.path.relpath(os.path.abspath(dataset.records[i].path), root)}\n" for i in indices))
+            write_skip_list(Path(trainer.default_root_dir) / file_name, trainer.datamodule.source.root,
+                            [(dataset.records[i].path, None) for i in indices],
+                            note="data.on_bad_video=skip replaced these videos (each one's reason is in the log)")
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._report("train", trainer, pl_module)

@@ -117,7 +117,7 @@ import sys
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -1001,8 +1001,6 @@ class SyntheticUCF101:
     def records(self, stage: str):
         """(records, class names) of ``stage`` 'train' or 'test' (generating the data if needed);
         every record carries the videos' frame count (checked when they were written)."""
-        import dataclasses
-
         from pacepred.data.records import UCF101Split
 
         if self._split is None:
@@ -1012,7 +1010,7 @@ class SyntheticUCF101:
                 generate_in_subprocess(self.root, self.config, self.workers)
             self._split = UCF101Split(self.root, split=1)
         records, classes = self._split.records(stage)
-        return [dataclasses.replace(r, num_frames=self.config.num_frames) for r in records], classes
+        return [replace(r, num_frames=self.config.num_frames) for r in records], classes
 
 
 if __name__ == "__main__":

@@ -8,10 +8,13 @@ For each backbone, side by side in one process:
   (Lightning loop, metrics and logging included; no decoding, no host-to-device copy);
 - ``pipeline``: ``Trainer.fit`` on real decoding of the generated videos (``data=synthetic``,
   64x64 frames resized at decode time; workers, on-device augmentation), each clip decoded when
-  drawn (``data.cache_decoded=false``), warmed up for as many steps as the loader holds batches
+  drawn (``data.cache_decoded=false``), with the training's bad-video report, warmed up for as many steps as the loader holds batches
   in flight (workers x prefetch), so that the timed steps see the loader's steady state; and the
-  share of the time between steps (data wait: loading, the host-to-device copy and the on-device
-  augmentation).
+  share of the wall time the training loop spent between steps (data wait: waiting for the
+  loader, the host-to-device copy and the on-device augmentation's launch).
+
+The device is synchronised before the first timed step and after the last, in all three: each
+step's own host synchronisation (the loss's finiteness check) stays, as in training.
 
 On CUDA the ``fp32`` rows run their convolutions in TF32 (cuDNN's default in PyTorch).
 
@@ -40,6 +43,7 @@ from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from omegaconf import open_dict
 
+from pacepred.data.reporting import BadVideoReport
 from pacepred.losses.pace import pace_loss
 from pacepred.train import datamodule_options
 
@@ -62,26 +66,33 @@ def build_module(cfg):
 
 
 class StepTimer(pl.Callback):
-    """Wall time of training steps after ``warmup``, and the time spent waiting between steps."""
+    """Wall time of the training steps ``warmup`` .. ``warmup + steps - 1``, and the host's time between them.
 
-    def __init__(self, warmup: int):
-        self.warmup, self.start, self.end, self.wait, self.steps = warmup, None, None, 0.0, 0
+    The device is synchronised only before the first timed step and after the last, as the plain
+    loop is: a synchronisation per step would idle the GPU during every step's host work (hooks,
+    the next batch) and charge that to the framework.
+    """
+
+    def __init__(self, warmup: int, steps: int):
+        self.warmup, self.last = warmup, warmup + steps - 1
+        self.start, self.end, self.wait, self.steps = None, None, 0.0, 0
         self._last_end = None
 
-    def _sync(self, module):
+    @staticmethod
+    def _sync(module):
         if module.device.type == "cuda":
             torch.cuda.synchronize()
 
     def on_train_batch_start(self, trainer, module, batch, batch_idx):
-        self._sync(module)
-        now = time.perf_counter()
         if batch_idx == self.warmup:
-            self.start = now
+            self._sync(module)
+            self.start = time.perf_counter()
         elif batch_idx > self.warmup and self._last_end is not None:
-            self.wait += now - self._last_end
+            self.wait += time.perf_counter() - self._last_end
 
     def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx):
-        self._sync(module)
+        if batch_idx == self.last:
+            self._sync(module)
         self._last_end = self.end = time.perf_counter()
         if batch_idx >= self.warmup:
             self.steps += 1
@@ -134,12 +145,13 @@ def time_plain(cfg, device: str, steps: int, warmup: int) -> float:
 def time_framework(cfg, device: str, steps: int, warmup: int, datamodule=None) -> tuple[float, float, int]:
     """Seconds per step of Trainer.fit (fixed tensors, or ``datamodule``) and the data-wait share."""
     module, paces = build_module(cfg)
-    timer = StepTimer(warmup)
+    timer = StepTimer(warmup, steps)
     trainer = pl.Trainer(
         accelerator="gpu" if device == "cuda" else "cpu", devices=1, precision=cfg.trainer.precision,
         max_epochs=1, limit_train_batches=warmup + steps, limit_val_batches=0, logger=False,
         enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
-        benchmark=device == "cuda", use_distributed_sampler=False, callbacks=[timer],
+        benchmark=device == "cuda", use_distributed_sampler=False,
+        callbacks=[timer] if datamodule is None else [timer, BadVideoReport()],  # the report reads every batch
         default_root_dir=cfg.paths.output_dir,
     )
     if datamodule is None:
@@ -217,8 +229,9 @@ def main() -> None:
     header = (f"Training throughput, {args.device} ({device_name}), {datetime.date.today()}, torch {torch.__version__}; "
               f"{steps} timed steps after {args.warmup} warm-up, best of {args.repeats} alternated runs for plain/framework; "
               f"pipeline with {args.workers} workers, each clip decoded when drawn, its timed steps after as many "
-              f"warm-up steps as the loader holds batches (columns); data wait: the time between steps (loading, "
-              f"host-to-device copy, on-device augmentation)"
+              f"warm-up steps as the loader holds batches (columns); data wait: the loop's time between steps "
+              f"(loader, host-to-device copy, on-device augmentation's launch); device synchronised before the first "
+              f"and after the last timed step only"
               f"{'; fp32 convolutions in TF32 (cuDNN default)' if cuda else ''}.\n\n")
     table = ("| backbone | precision | clip | batch | plain loop clips/s | framework clips/s | framework/plain time | "
              "full pipeline clips/s | pipeline warm-up / timed steps | data wait | peak memory MB |\n"

@@ -268,3 +268,14 @@ def test_clips_longer_than_the_videos_whose_length_is_known_are_warned_of(caplog
     caplog.clear()
     module._warn_of_wrapping_clips(records[1:], "train")
     assert caplog.text == ""
+
+
+def test_the_batch_moves_to_the_device_but_its_skip_bookkeeping_stays_on_the_host():
+    """The bad-video report reads ``skipped_idx`` every step: on the host that costs no wait for the GPU."""
+    from pacepred.data.datamodules import PaceDataModule
+
+    module = PaceDataModule(None, [Fraction(1), Fraction(4)], 16, "rgb", 1, "fit", (64, 64), 56, False,
+                            ClipBatchTransform("rgb"), batch_size=2)
+    batch = {"video": torch.zeros(2, 1, 16, 3, 8, 8, dtype=torch.uint8), "skipped_idx": torch.full((2, 3), -1)}
+    moved = module.transfer_batch_to_device(batch, torch.device("meta"), 0)
+    assert moved["video"].device.type == "meta" and moved["skipped_idx"] is batch["skipped_idx"]

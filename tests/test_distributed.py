@@ -10,6 +10,7 @@ import torch.multiprocessing as mp
 
 from pacepred.distributed import gather_no_grad, gather_with_grad
 from pacepred.losses.contrastive import nt_xent
+from pacepred.modules.finite_loss import NonFiniteLossError, QueuedFiniteCheck
 
 
 def _worker(rank: int, world: int, port: int, z: torch.Tensor, keys: torch.Tensor, out: dict) -> None:
@@ -50,3 +51,27 @@ def test_gathered_loss_and_gradients_equal_single_process(unused_port=29517):
         assert loss == pytest.approx(expected.item(), rel=1e-6)
         assert torch.allclose(grad, reference.grad[rank * 4 : (rank + 1) * 4], atol=1e-6)
         assert torch.equal(branch_grad, torch.full(z.shape, 2.0))
+
+
+def _finite_check_worker(rank: int, world: int, port: int, out: dict) -> None:
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=world)
+    try:
+        loss = torch.tensor(float("nan") if rank == 1 else 1.5)
+        check = QueuedFiniteCheck(loss, loss, "epoch 0, step 7")
+        try:
+            check.raise_if_not_finite()
+            out[rank] = "no error"
+        except NonFiniteLossError as error:
+            out[rank] = str(error)
+    finally:
+        dist.destroy_process_group()
+
+
+def test_a_non_finite_loss_on_one_rank_stops_every_rank(unused_port=29519):
+    """The ranks decide together (a rank stopping alone would leave the others waiting in the
+    next collective until the process group's timeout)."""
+    out = mp.Manager().dict()
+    mp.spawn(_finite_check_worker, args=(2, unused_port, out), nprocs=2, join=True)
+    assert out[0].startswith("training loss is not finite on another rank at epoch 0, step 7 (pace loss here 1.5)")
+    assert out[1].startswith("training loss is nan on this rank at epoch 0, step 7 (pace loss here nan)")

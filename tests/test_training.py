@@ -116,22 +116,20 @@ def test_nan_loss_stops_with_a_clear_message(ucf101_layout, make_cfg):
         train(cfg)
 
 
-def test_a_non_finite_loss_on_another_rank_stops_this_rank_too(make_cfg, monkeypatch):
-    """The ranks decide together (a rank stopping alone would leave the others waiting in the
-    next collective): a finite loss here and a NaN elsewhere stop here as well."""
+def test_a_non_finite_loss_is_raised_before_the_optimizer_step(make_cfg):
+    """The training step only queues the check (no wait for the device); the hook before the
+    optimizer step raises, so the weights never take a non-finite step."""
     from fractions import Fraction
-    from types import SimpleNamespace
 
     cfg = make_cfg(["backbone=r3d_w16"])
     module = instantiate(cfg.model, backbone=instantiate(cfg.backbone), paces=[Fraction(1), Fraction(2)],
                          optimizer=instantiate(cfg.optim))
-    decisions = []
-    strategy = SimpleNamespace(reduce_boolean_decision=lambda decision, all: decisions.append((decision, all)) or False)
-    monkeypatch.setattr(type(module), "trainer", property(lambda self: SimpleNamespace(strategy=strategy, world_size=2)))
-    batch = {"video": torch.randn(2, 3, 8, 32, 32), "pace_label": torch.tensor([0, 1]), "video_idx": torch.tensor([0, 1])}
-    with pytest.raises(NonFiniteLossError, match="training loss is not finite on another rank"):
-        module.training_step(batch, 0)
-    assert decisions == [(True, True)]  # this rank's loss was finite; every rank had to agree
+    batch = {"video": torch.full((2, 3, 8, 32, 32), float("nan")), "pace_label": torch.tensor([0, 1]),
+             "video_idx": torch.tensor([0, 1])}
+    module.training_step(batch, 0)
+    with pytest.raises(NonFiniteLossError, match=r"training loss is nan at epoch 0, step 0 \(pace loss here nan\)"):
+        module.on_before_optimizer_step(None)
+    module.on_before_optimizer_step(None)  # each step's check is read once
 
 
 def _run_with_checkpoint(run_dir: Path, cfg, started: int, processed: int) -> Path:
@@ -298,6 +296,24 @@ def test_each_accumulated_batch_draws_its_own_jitter(ucf101_layout, make_cfg, mo
     train(make_cfg(real(ucf101_layout) + ["backbone=r3d_w16", "data.batch_size=1", "trainer.limit_train_batches=2",
                                           "trainer.max_epochs=2", "trainer.accumulate_grad_batches=2"]))
     assert len(seeds) == 4 and len(set(seeds)) == 4, seeds
+
+
+def test_the_progress_bar_reads_step_metrics_only_on_logging_steps(make_cfg, monkeypatch):
+    """Reading a logged tensor waits for the device: the bar reads them when the loggers do
+    (every trainer.log_every_n_steps) and at the epoch's end, not at every step."""
+    from pytorch_lightning.callbacks.progress.progress_bar import ProgressBar as BaseProgressBar
+
+    reads, get_metrics = [], BaseProgressBar.get_metrics
+
+    def recording(self, trainer, pl_module):
+        if trainer.training:
+            reads.append(trainer.global_step)
+        return get_metrics(self, trainer, pl_module)
+
+    monkeypatch.setattr(BaseProgressBar, "get_metrics", recording)
+    train(make_cfg(["backbone=r3d_w16", "debug=fast", "trainer.limit_train_batches=5", "trainer.log_every_n_steps=2",
+                    "trainer.limit_val_batches=0"]))
+    assert set(reads) == {2, 4, 5}, reads  # steps 2 and 4, then the epoch's end
 
 
 def test_a_checkpoint_every_epoch_when_validation_runs_less_often(ucf101_layout, make_cfg):

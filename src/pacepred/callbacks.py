@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pytorch_lightning as pl
 import torch
+from pytorch_lightning.callbacks import RichProgressBar
 
 from pacepred.data.datasets import check_bad_video_policy
 from pacepred.data.decoding import VideoDecodeError, check_frame_folder_resize
@@ -73,6 +74,31 @@ class ResumeHint(pl.Callback):
             print(f"{stopped}; resume it from {last} with\n  {self.run_command}")
         elif isinstance(exception, KeyboardInterrupt):
             print(f"{stopped} before its first checkpoint; nothing to resume")
+
+
+class ProgressBar(RichProgressBar):
+    """Rich progress bar that reads the logged step metrics only every ``trainer.log_every_n_steps``
+    training steps (when the loggers read them too) and at the ends of epochs and validations, and
+    shows the values last read in between: reading a metric of the device waits for the device, so
+    reading them at every step would idle the GPU while the host prepares the next step."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._read = True
+        self._shown: dict[str, Any] = {}
+
+    def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any,
+                           batch_idx: int) -> None:
+        self._read = trainer.global_step % trainer.log_every_n_steps == 0
+        try:
+            super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
+        finally:
+            self._read = True
+
+    def get_metrics(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> dict[str, Any]:
+        if self._read:
+            self._shown = super().get_metrics(trainer, pl_module)
+        return self._shown
 
 
 class KNNMonitor(pl.Callback):

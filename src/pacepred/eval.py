@@ -20,6 +20,7 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from pacepred.callbacks import ProgressBar
 from pacepred.data.datasets import check_bad_video_policy
 from pacepred.data.index import build_index
 from pacepred.data.memory import retain_freed_memory
@@ -164,7 +165,8 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         run_knn(setup, t.protocol, t.num_clips, t.batch_size, t.k, t.temperature)
     else:
         loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values() if c is not None]
-        trainer = instantiate(cfg.trainer, logger=loggers or False, enable_checkpointing=False)
+        progress = [ProgressBar()] if cfg.trainer.get("enable_progress_bar", True) else []
+        trainer = instantiate(cfg.trainer, logger=loggers or False, enable_checkpointing=False, callbacks=progress)
         run_finetune(setup, trainer, instantiate(cfg.optim), instantiate(cfg.scheduler) if cfg.get("scheduler") else None,
                      t.dropout, cfg.data.flip, t.batch_size, t.test_batch_size, t.num_clips)
     report.write(output_dir)

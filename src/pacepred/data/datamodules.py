@@ -8,7 +8,8 @@ input representation there, and flattens the views. The batch the LightningModul
     pace_label int64 (N,)
     label      int64 (N,)
     video_idx  int64 (N,)              the clip's video (global index in the split)
-    skipped_idx int64 (B, K)           per video: the broken videos tried before it, then -1
+    skipped_idx int64 (B, K)           per video: the broken videos tried before it, then -1;
+                                       stays on the host (read there every step)
 """
 
 from __future__ import annotations
@@ -198,6 +199,14 @@ class PaceDataModule(pl.LightningDataModule):
 
     def val_dataloader(self) -> DataLoader:
         return self._loader("val", shuffle=False)
+
+    def transfer_batch_to_device(self, batch: dict[str, torch.Tensor], device: torch.device,
+                                 dataloader_idx: int) -> dict[str, torch.Tensor]:
+        """Everything but ``skipped_idx`` to ``device``: the bad-video report reads that one on the
+        host every step, where reading it does not wait for the device."""
+        on_device = super().transfer_batch_to_device({k: v for k, v in batch.items() if k != "skipped_idx"},
+                                                     device, dataloader_idx)
+        return {**on_device, "skipped_idx": batch["skipped_idx"]}
 
     def on_after_batch_transfer(self, batch: dict[str, torch.Tensor], dataloader_idx: int) -> dict[str, torch.Tensor]:
         """uint8 (B, V, T, C, H, W) -> float (B*V, C, T, H, W), labels flattened to (B*V,)."""

@@ -24,7 +24,8 @@ class BadVideoReport(pl.Callback):
     another, so the validation metrics count that one twice) every validation, and writes their
     paths to ``<run dir>/skipped_videos.txt`` and ``skipped_val_videos.txt``: skip lists, as the
     evaluations write them (paths relative to the data's root, for ``data.skip_list``). Reads
-    ``batch["skipped_idx"]`` (B, K) int64: the broken videos tried before each sample's, -1 for none.
+    ``batch["skipped_idx"]`` (B, K) int64, on the host: the broken videos tried before each
+    sample's, -1 for none.
     """
 
     def __init__(self) -> None:
@@ -52,7 +53,7 @@ class BadVideoReport(pl.Callback):
         indices = flags.nonzero().flatten().tolist()
         self.skipped[name] = set(indices)  # every rank's, so the checkpoint (rank 0's state) keeps them all
         metric, file_name = REPORTS[name]
-        pl_module.log(metric, float(len(indices)), rank_zero_only=True)
+        pl_module.log(metric, float(len(indices)), sync_dist=True, reduce_fx="max")  # the same on every rank
         if trainer.is_global_zero and indices:
             write_skip_list(Path(trainer.default_root_dir) / file_name, trainer.datamodule.source.root,
                             [(dataset.records[i].path, None) for i in indices],

@@ -10,7 +10,6 @@ gradients. Both losses run in float32 under mixed precision.
 
 from __future__ import annotations
 
-import math
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -25,11 +24,8 @@ from pacepred.losses.contrastive import CONTRASTIVE_MODES, nt_xent
 from pacepred.losses.pace import pace_loss
 from pacepred.models.checkpointing import checkpoint_blocks, heavy_blocks
 from pacepred.models.heads import PaceHead, ProjectionHead
+from pacepred.modules.finite_loss import NonFiniteLossError, QueuedFiniteCheck
 from pacepred.reports import save_confusion_matrix
-
-
-class NonFiniteLossError(FloatingPointError):
-    """The training loss became NaN or infinite."""
 
 
 class PacePretrainModule(pl.LightningModule):
@@ -97,11 +93,13 @@ class PacePretrainModule(pl.LightningModule):
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler
         num_paces = len(paces)
-        self.train_acc = MulticlassAccuracy(num_paces, average="micro")
-        self.val_acc = MulticlassAccuracy(num_paces, average="micro")
-        self.val_confusion = MulticlassConfusionMatrix(num_paces)
+        # validate_args=False: the checks of the inputs wait for the device at every update
+        self.train_acc = MulticlassAccuracy(num_paces, average="micro", validate_args=False)
+        self.val_acc = MulticlassAccuracy(num_paces, average="micro", validate_args=False)
+        self.val_confusion = MulticlassConfusionMatrix(num_paces, validate_args=False)
         self.save_hyperparameters(ignore=["backbone", "optimizer", "scheduler", "paces"])
         self.hparams["paces"] = self.paces
+        self._finite_checks: list[QueuedFiniteCheck] = []  # steps since the last optimizer step
 
     @property
     def num_views(self) -> int:
@@ -157,26 +155,23 @@ class PacePretrainModule(pl.LightningModule):
         if self.contrastive:
             loss_ctr = self._contrastive_loss(features, batch)
             loss = loss + self.loss_weights["contrastive"] * loss_ctr
-            self.log("train/contrastive_loss", loss_ctr, batch_size=batch_size, sync_dist=True)
+            self.log("train/contrastive_loss", loss_ctr, batch_size=batch_size)
         if self.class_head is not None:
             loss_sup = nn.functional.cross_entropy(self.class_head(features), batch["label"])
             loss = loss + self.loss_weights["supervised"] * loss_sup
-            self.log("train/class_loss", loss_sup, batch_size=batch_size, sync_dist=True)
-        finite_here = math.isfinite(loss.item())
-        # every rank decides together: a rank stopping alone would leave the others waiting in
-        # the next collective operation until the process group's timeout
-        if not self.trainer.strategy.reduce_boolean_decision(finite_here, all=True):
-            where = "" if self.trainer.world_size == 1 else (" on this rank" if not finite_here else " on another rank")
-            raise NonFiniteLossError(
-                f"training loss is {loss.item() if not finite_here else 'not finite'}{where} at epoch "
-                f"{self.current_epoch}, step {self.global_step} (pace loss here {loss_pace.item()}); "
-                "lower optim.lr or check the input data"
-            )
+            self.log("train/class_loss", loss_sup, batch_size=batch_size)
+        self._finite_checks.append(QueuedFiniteCheck(loss, loss_pace, f"epoch {self.current_epoch}, step {self.global_step}"))
         self.train_acc(logits.detach(), batch["pace_label"])
-        self.log("train/pace_loss", loss_pace, batch_size=batch_size, sync_dist=True)
-        self.log("train/loss", loss, prog_bar=True, batch_size=batch_size, sync_dist=True)
+        self.log("train/pace_loss", loss_pace, batch_size=batch_size)
+        self.log("train/loss", loss, prog_bar=True, batch_size=batch_size)
         self.log("train/pace_acc", self.train_acc, prog_bar=True, on_step=False, on_epoch=True, batch_size=batch_size)
         return loss
+
+    def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
+        """NonFiniteLossError before a non-finite loss (on any rank) reaches the weights."""
+        checks, self._finite_checks = self._finite_checks, []
+        for check in checks:
+            check.raise_if_not_finite()
 
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
         logits = self(batch["video"])

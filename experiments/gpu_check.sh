@@ -8,7 +8,7 @@
 #      and training steps that never wait for the GPU (CUDA's synchronisation warnings);
 #   2. a short bf16 pre-training run with the contrastive loss on the generated videos;
 #   3. the training-throughput benchmark on CUDA (R(2+1)D and R3D, fp32 eager vs bf16 +
-#      channels-last, full pipeline with 16 workers and the GPU's data-wait share).
+#      channels-last, full pipeline with 16 workers: the rate it keeps with real data).
 # STEPS="1 3" runs some steps only; BENCH_BACKBONES (default "r21d r3d") and BENCH_STEPS (30) size
 # step 3. Exits non-zero when any step failed. Writes to ${OUT:-experiments/results}: gpu_check.md (each step's exit status and time), each
 # step's whole log (gpu_tests.log, gpu_train.log, gpu_bench.log), gpu_train_metrics.json and

@@ -77,15 +77,20 @@ class ResumeHint(pl.Callback):
 
 
 class ProgressBar(RichProgressBar):
-    """Rich progress bar that reads the logged step metrics only every ``trainer.log_every_n_steps``
-    training steps (when the loggers read them too) and at the ends of epochs and validations, and
-    shows the values last read in between: reading a metric of the device waits for the device, so
-    reading them at every step would idle the GPU while the host prepares the next step."""
+    """Rich progress bar that shows the training step metrics ``step_metrics`` as read every
+    ``trainer.log_every_n_steps`` training steps (when the loggers read them too) and at the ends
+    of epochs and validations, the values last read in between.
 
-    def __init__(self, **kwargs: Any):
+    Reading a metric of the GPU waits for the GPU, idling it while the host prepares the next
+    step; Lightning reads every step metric logged with ``prog_bar=True`` after every step, so
+    pacepred logs none that way and this bar reads them instead.
+    """
+
+    def __init__(self, step_metrics: Sequence[str] = ("train/loss",), **kwargs: Any):
         super().__init__(**kwargs)
+        self.step_metrics = tuple(step_metrics)
         self._read = True
-        self._shown: dict[str, Any] = {}
+        self._shown: dict[str, float] = {}
 
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any,
                            batch_idx: int) -> None:
@@ -97,8 +102,9 @@ class ProgressBar(RichProgressBar):
 
     def get_metrics(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> dict[str, Any]:
         if self._read:
-            self._shown = super().get_metrics(trainer, pl_module)
-        return self._shown
+            logged = trainer.callback_metrics
+            self._shown = {name: float(logged[name]) for name in self.step_metrics if name in logged}
+        return {**super().get_metrics(trainer, pl_module), **self._shown}
 
 
 class KNNMonitor(pl.Callback):

@@ -79,6 +79,8 @@ class PaceDataModule(pl.LightningDataModule):
             frames, then crop; :func:`pacepred.data.decoding.check_frame_folder_resize`).
         retain_freed_memory: keep freed heap memory in this process and the workers instead of
             giving it back to the OS after every clip (:mod:`pacepred.data.memory`, glibc only).
+        pin_memory: batches in page-locked memory when training on a GPU (ignored elsewhere):
+            copies from it do not wait for the GPU.
     """
 
     def __init__(
@@ -192,7 +194,9 @@ class PaceDataModule(pl.LightningDataModule):
                 f"data.batch_size={self.batch_size} is larger than the {len(sampler)} training samples per process "
                 f"({len(dataset)} train videos x data.train_repeat={repeat} over {world} process(es)): no training "
                 f"batch; lower data.batch_size or raise data.train_repeat")
-        return DataLoader(dataset, batch_size=self.batch_size, sampler=sampler, drop_last=shuffle, **self.loader_options)
+        on_gpu = trainer is not None and trainer.strategy.root_device.type == "cuda"
+        options = {**self.loader_options, "pin_memory": self.loader_options["pin_memory"] and on_gpu}
+        return DataLoader(dataset, batch_size=self.batch_size, sampler=sampler, drop_last=shuffle, **options)
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", shuffle=True, repeat=self.train_repeat)

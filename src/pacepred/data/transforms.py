@@ -11,6 +11,7 @@ Two places, on purpose:
 
 from __future__ import annotations
 
+import functools
 from typing import Sequence
 
 import numpy as np
@@ -25,6 +26,15 @@ JITTER_ORDERS = ("fixed", "random")
 _LUMA = (0.299, 0.587, 0.114)
 # RGB -> YIQ (NTSC); hue rotates the (I, Q) chroma plane about the grey axis Y.
 _RGB_TO_YIQ = ((0.299, 0.587, 0.114), (0.595716, -0.274453, -0.321263), (0.211456, -0.522591, 0.311135))
+
+
+@functools.cache
+def _colour_constants(device: torch.device, dtype: torch.dtype) -> tuple[Tensor, Tensor, Tensor]:
+    """(luma (3,), RGB->YIQ (3, 3), YIQ->RGB (3, 3)) on ``device``, made once per device and dtype:
+    a tensor built from Python numbers on a GPU, or a GPU matrix inverse, waits for the GPU."""
+    to_yiq = torch.tensor(_RGB_TO_YIQ, dtype=torch.float64)
+    return tuple(x.to(device=device, dtype=dtype) for x in (torch.tensor(_LUMA, dtype=torch.float64), to_yiq,
+                                                            torch.linalg.inv(to_yiq)))
 
 
 def crop_and_flip(
@@ -138,6 +148,15 @@ def _hue(x: Tensor, shift: Tensor) -> Tensor:
 JITTER_OPERATIONS = {"brightness": _brightness, "contrast": _contrast, "saturation": _saturation, "hue": _hue}
 
 
+def _order_groups(orders: Tensor) -> tuple[Tensor, Tensor, list[int]]:
+    """Host tensors only: int (N, 4) orders -> (the permutation (N,) sorting the images by order,
+    the orders sorted (N, 4), the size of each group of equal orders (at most 24))."""
+    codes = orders.long() @ torch.tensor([64, 16, 4, 1])
+    permutation = torch.argsort(codes, stable=True)
+    counts = torch.unique_consecutive(codes[permutation], return_counts=True)[1].tolist()
+    return permutation, orders[permutation], counts
+
+
 def color_jitter_sequential(x: Tensor, factors: dict[str, Tensor], orders: Tensor | None = None) -> Tensor:
     """Brightness, contrast, saturation, hue with per-image factors, one after another.
 
@@ -147,7 +166,7 @@ def color_jitter_sequential(x: Tensor, factors: dict[str, Tensor], orders: Tenso
         x: float (N, 3, H, W) in [0, 1].
         factors: ``brightness``, ``contrast``, ``saturation`` (multiplicative, around 1) and
             ``hue`` (shift in turns, around 0), each float (N,).
-        orders: int (N, 4), each image's order of the operations as indices into
+        orders: int (N, 4) on the host, each image's order of the operations as indices into
             :data:`JITTER_OPERATIONS` (torchvision draws one per call); None: that fixed order.
 
     Returns:
@@ -158,26 +177,34 @@ def color_jitter_sequential(x: Tensor, factors: dict[str, Tensor], orders: Tenso
         for name in names:
             x = JITTER_OPERATIONS[name](x, factors[name])
         return x
-    out = torch.empty_like(x)
-    for order in orders.unique(dim=0):  # at most 24 orders: the images of each in one batch
-        members = (orders == order).all(dim=1).nonzero().flatten()
-        part = x[members]
-        for k in order.tolist():
-            part = JITTER_OPERATIONS[names[k]](part, factors[names[k]][members])
-        out[members] = part
-    return out
+    # the images sorted by their order and grouped on the host, so that nothing waits for the
+    # device: one copy of the permutation, then contiguous slices
+    permutation, sorted_orders, counts = _order_groups(orders)
+    if x.is_cuda:
+        permutation = permutation.pin_memory().to(x.device, non_blocking=True)
+    grouped = x.index_select(0, permutation)
+    grouped_factors = {name: value.index_select(0, permutation) for name, value in factors.items()}
+    start = 0
+    for count in counts:
+        rows = slice(start, start + count)
+        part = grouped[rows]
+        for k in sorted_orders[start].tolist():
+            part = JITTER_OPERATIONS[names[k]](part, grouped_factors[names[k]][rows])
+        grouped[rows] = part
+        start += count
+    return torch.empty_like(x).index_copy_(0, permutation, grouped)
 
 
 def _hue_rotation(hue: Tensor) -> Tensor:
     """(N,) hue shifts in turns -> (N, 3, 3) RGB matrices rotating chroma about the grey axis."""
-    to_yiq = torch.tensor(_RGB_TO_YIQ, dtype=hue.dtype, device=hue.device)
+    _, to_yiq, from_yiq = _colour_constants(hue.device, hue.dtype)
     angle = hue * (-2 * torch.pi)  # the sign that turns red towards yellow, as the HSV hue does
     cos, sin = torch.cos(angle), torch.sin(angle)
     rotation = torch.zeros(hue.shape[0], 3, 3, dtype=hue.dtype, device=hue.device)
     rotation[:, 0, 0] = 1
     rotation[:, 1, 1], rotation[:, 1, 2] = cos, -sin
     rotation[:, 2, 1], rotation[:, 2, 2] = sin, cos
-    return torch.linalg.inv(to_yiq) @ rotation @ to_yiq
+    return from_yiq @ rotation @ to_yiq
 
 
 def color_jitter_linear(
@@ -209,7 +236,7 @@ def color_jitter_linear(
         float (N, 3, T, H, W).
     """
     n, t, c, h, w = x.shape
-    luma = torch.tensor(_LUMA, dtype=x.dtype, device=x.device)
+    luma = _colour_constants(x.device, x.dtype)[0]
     eye = torch.eye(3, dtype=x.dtype, device=x.device)
     sat = factors["saturation"].view(-1, 1, 1)
     saturation = sat * eye + (1 - sat) * luma.expand(3, 3)
@@ -290,7 +317,7 @@ class ClipBatchTransform(nn.Module):
 
     def _draw_factors(self, num_clips: int, num_frames: int, generator: torch.Generator, device) -> dict[str, Tensor]:
         """Per-image factors (num_clips * num_frames,), identity where jitter is not applied; with
-        ``jitter_order=random`` also ``orders`` (num_clips * num_frames, 4)."""
+        ``jitter_order=random`` also ``orders`` (num_clips * num_frames, 4), on the host."""
         per_frame = self.jitter_mode == "per_frame"
         shape = (num_clips, num_frames if per_frame else 1)
 
@@ -308,7 +335,10 @@ class ClipBatchTransform(nn.Module):
             for name, value in factors.items()
         }
         if self.random_order:  # drawn last, so that the fixed order's draws stay as they were
-            keys = torch.rand((*shape, len(JITTER_OPERATIONS)), generator=generator, device=device)
+            # on the host, where the images are grouped by order: a GPU's own generator gives way
+            # to a host one seeded alike
+            host = generator if generator.device.type == "cpu" else torch.Generator().manual_seed(generator.initial_seed())
+            keys = torch.rand((*shape, len(JITTER_OPERATIONS)), generator=host)
             drawn["orders"] = keys.argsort(dim=-1).expand(num_clips, num_frames, -1).reshape(-1, len(JITTER_OPERATIONS))
         return drawn
 

@@ -52,7 +52,7 @@ class ClassifierModule(pl.LightningModule):
         logits = self(batch["video"])
         loss = nn.functional.cross_entropy(logits, batch["label"])
         accuracy = (logits.argmax(dim=1) == batch["label"]).float().mean()
-        self.log("train/loss", loss, prog_bar=True, batch_size=logits.shape[0])
+        self.log("train/loss", loss, batch_size=logits.shape[0])  # shown by pacepred.callbacks.ProgressBar
         self.log("train/acc", accuracy, prog_bar=True, on_step=False, on_epoch=True, batch_size=logits.shape[0])
         return loss
 

@@ -16,6 +16,7 @@ from typing import Any, Callable, Sequence
 
 import pytorch_lightning as pl
 import torch
+from pytorch_lightning.utilities import rank_zero_warn
 from torch import Tensor, nn
 from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionMatrix
 
@@ -153,6 +154,10 @@ class PacePretrainModule(pl.LightningModule):
         loss = self.loss_weights["pace"] * loss_pace
         batch_size = logits.shape[0]
         if self.contrastive:
+            if self.contrastive == "pace" and batch_size <= len(self.paces):
+                rank_zero_warn(f"model.contrastive=pace with {batch_size} clips per process and {len(self.paces)} paces: "
+                               "a batch whose clips all differ in pace has no positive pair and adds no contrastive "
+                               f"loss; use more than {len(self.paces)} clips per process")
             loss_ctr = self._contrastive_loss(features, batch)
             loss = loss + self.loss_weights["contrastive"] * loss_ctr
             self.log("train/contrastive_loss", loss_ctr, batch_size=batch_size)
@@ -163,7 +168,7 @@ class PacePretrainModule(pl.LightningModule):
         self._finite_checks.append(QueuedFiniteCheck(loss, loss_pace, f"epoch {self.current_epoch}, step {self.global_step}"))
         self.train_acc(logits.detach(), batch["pace_label"])
         self.log("train/pace_loss", loss_pace, batch_size=batch_size)
-        self.log("train/loss", loss, prog_bar=True, batch_size=batch_size)
+        self.log("train/loss", loss, batch_size=batch_size)  # shown by pacepred.callbacks.ProgressBar
         self.log("train/pace_acc", self.train_acc, prog_bar=True, on_step=False, on_epoch=True, batch_size=batch_size)
         return loss
 

@@ -158,6 +158,8 @@ def time_framework(cfg, device: str, steps: int, warmup: int, datamodule=None) -
         trainer.fit(module, train_dataloaders=loader)
     else:
         trainer.fit(module, datamodule=datamodule)
+    if timer.steps != steps:  # the last step's synchronisation never ran: the time would be short
+        raise RuntimeError(f"the loader gave {timer.steps} of the {steps} timed steps after {warmup} warm-up steps")
     per_step = (timer.end - timer.start) / timer.steps
     return per_step, timer.steps
 

@@ -298,9 +298,11 @@ def test_each_accumulated_batch_draws_its_own_jitter(ucf101_layout, make_cfg, mo
     assert len(seeds) == 4 and len(set(seeds)) == 4, seeds
 
 
-def test_the_progress_bar_shows_the_loss_read_on_logging_steps(make_cfg, monkeypatch):
-    """Reading a logged tensor waits for the device: the bar shows the training loss as read when
-    the loggers read it (every trainer.log_every_n_steps) and at the epoch's end, not every step."""
+@pytest.mark.parametrize("accumulate, batches, changes", [(1, 5, [1, 3]), (2, 8, [3, 7])])
+def test_the_progress_bar_shows_the_loss_read_on_logging_steps(accumulate, batches, changes, make_cfg, monkeypatch):
+    """Reading a logged tensor waits for the device: the bar shows the training loss as read once
+    per logging step (every trainer.log_every_n_steps optimizer steps, when the loggers read it;
+    the micro-batches of an accumulation share one step) and at the epoch's end."""
     from pacepred.callbacks import ProgressBar
 
     shown, get_metrics = [], ProgressBar.get_metrics
@@ -308,15 +310,17 @@ def test_the_progress_bar_shows_the_loss_read_on_logging_steps(make_cfg, monkeyp
     def recording(self, trainer, pl_module):
         metrics = get_metrics(self, trainer, pl_module)
         if trainer.training:
-            shown.append((trainer.global_step, metrics.get("train/loss")))
+            shown.append(metrics.get("train/loss"))
         return metrics
 
     monkeypatch.setattr(ProgressBar, "get_metrics", recording)
-    train(make_cfg(["backbone=r3d_w16", "debug=fast", "trainer.limit_train_batches=5", "trainer.log_every_n_steps=2",
+    train(make_cfg(["backbone=r3d_w16", "debug=fast", f"trainer.limit_train_batches={batches}",
+                    "trainer.log_every_n_steps=2", f"trainer.accumulate_grad_batches={accumulate}",
                     "trainer.limit_val_batches=0"]))
-    losses = dict(shown)  # the last value shown at each step
-    assert losses[1] is None and losses[3] == losses[2] is not None and losses[4] not in (None, losses[3])
-    assert losses[5] is not None  # the epoch's end reads too
+    per_batch, at_epoch_end = shown[:batches], shown[batches]
+    assert per_batch[: changes[0]] == [None] * changes[0]
+    assert [i for i in range(1, batches) if per_batch[i] != per_batch[i - 1]] == changes, per_batch
+    assert at_epoch_end is not None
 
 
 def test_a_checkpoint_every_epoch_when_validation_runs_less_often(ucf101_layout, make_cfg):

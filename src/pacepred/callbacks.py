@@ -90,11 +90,16 @@ class ProgressBar(RichProgressBar):
         super().__init__(**kwargs)
         self.step_metrics = tuple(step_metrics)
         self._read = True
+        self._last_read_step = -1
         self._shown: dict[str, float] = {}
 
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any,
                            batch_idx: int) -> None:
-        self._read = trainer.global_step % trainer.log_every_n_steps == 0
+        every = trainer.log_every_n_steps  # 0: never on steps
+        step = trainer.global_step  # optimizer steps: the micro-batches of an accumulation share one
+        self._read = every > 0 and step > 0 and step % every == 0 and step != self._last_read_step
+        if self._read:
+            self._last_read_step = step
         try:
             super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
         finally:

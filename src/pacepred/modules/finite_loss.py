@@ -46,7 +46,7 @@ class QueuedFiniteCheck:
             self.host = torch.empty(packed.shape, dtype=packed.dtype, pin_memory=True)
             self.host.copy_(packed, non_blocking=True)
             self.ready = torch.cuda.Event()
-            self.ready.record()
+            self.ready.record(torch.cuda.current_stream(packed.device))  # the stream of the copy
         else:
             self.host = packed
 

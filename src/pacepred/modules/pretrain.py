@@ -154,10 +154,11 @@ class PacePretrainModule(pl.LightningModule):
         loss = self.loss_weights["pace"] * loss_pace
         batch_size = logits.shape[0]
         if self.contrastive:
-            if self.contrastive == "pace" and batch_size <= len(self.paces):
-                rank_zero_warn(f"model.contrastive=pace with {batch_size} clips per process and {len(self.paces)} paces: "
-                               "a batch whose clips all differ in pace has no positive pair and adds no contrastive "
-                               f"loss; use more than {len(self.paces)} clips per process")
+            candidates = batch_size * (self.trainer.world_size if self._trainer is not None else 1)
+            if self.contrastive == "pace" and candidates <= len(self.paces):
+                rank_zero_warn(f"model.contrastive=pace with {candidates} clips per step over all processes and "
+                               f"{len(self.paces)} paces: a batch whose clips all differ in pace has no positive pair "
+                               f"and adds no contrastive loss; use more than {len(self.paces)} clips")
             loss_ctr = self._contrastive_loss(features, batch)
             loss = loss + self.loss_weights["contrastive"] * loss_ctr
             self.log("train/contrastive_loss", loss_ctr, batch_size=batch_size)
@@ -171,6 +172,9 @@ class PacePretrainModule(pl.LightningModule):
         self.log("train/loss", loss, batch_size=batch_size)  # shown by pacepred.callbacks.ProgressBar
         self.log("train/pace_acc", self.train_acc, prog_bar=True, on_step=False, on_epoch=True, batch_size=batch_size)
         return loss
+
+    def on_train_start(self) -> None:
+        self._finite_checks = []  # none left from a fit that stopped between optimizer steps
 
     def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
         """NonFiniteLossError before a non-finite loss (on any rank) reaches the weights."""

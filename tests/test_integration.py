@@ -75,10 +75,15 @@ def test_killed_run_resumes_and_matches_an_uninterrupted_run(tmp_path):
 
 
 def test_two_process_ddp_on_cpu_each_rank_reads_different_videos(tmp_path):
-    run_dir, seen_dir = tmp_path / "ddp", tmp_path / "seen"
-    output = finish(cli(SMALL + ["trainer=ddp_cpu", "model=pace_ctr_context", "trainer.max_epochs=1",
-                                 "+callbacks.seen._target_=seen_videos.SeenVideos", f"+callbacks.seen.dir={seen_dir}",
-                                 f"hydra.run.dir={run_dir}"], tmp_path))
+    """Also: no steady step waits (no barrier, no host read; tests/host_waits.py) on either rank."""
+    run_dir, seen_dir, waits_dir = tmp_path / "ddp", tmp_path / "seen", tmp_path / "waits"
+    # workers decode (as in training: the main process does no data work) and logging is rare
+    steady = [a for a in SMALL if not a.startswith(("trainer.log_every_n_steps", "data.num_workers"))] + [
+        "trainer.log_every_n_steps=1000", "data.num_workers=1"]
+    output = finish(cli(steady + ["trainer=ddp_cpu", "model=pace_ctr_context", "trainer.max_epochs=1",
+                                          "+callbacks.seen._target_=seen_videos.SeenVideos", f"+callbacks.seen.dir={seen_dir}",
+                                          "+callbacks.waits._target_=host_waits.RecordSteadySteps",
+                                          f"+callbacks.waits.dir={waits_dir}", f"hydra.run.dir={run_dir}"], tmp_path))
     assert "Initializing distributed: GLOBAL_RANK: 1, MEMBER: 2/2" in output
     result = json.loads((run_dir / "metrics.json").read_text())
     assert result["epochs"] == 1 and "train/contrastive_loss" in result["metrics"]
@@ -86,6 +91,13 @@ def test_two_process_ddp_on_cpu_each_rank_reads_different_videos(tmp_path):
     ranks = [set(json.loads((seen_dir / f"seen_rank{r}.json").read_text())) for r in (0, 1)]
     assert ranks[0] and ranks[1] and not ranks[0] & ranks[1], "each rank must read different videos"
     assert ranks[0] | ranks[1] == set(range(12 * 4)), "together the ranks cover the 48 train videos"
+    for rank in (0, 1):  # steps 2-5 of 6 (4 videos each per rank)
+        notes = json.loads((waits_dir / f"waits_rank{rank}.json").read_text())
+        # Lightning's own: under DDP it broadcasts a SIGTERM flag and reads it before every step
+        # (those before steps 3, 4 and 5 fall after step 2, 3 and 4 began)
+        sigterm = [w for w in notes["waits"] if "loops/training_epoch_loop.py" in w[2]]
+        assert [w[0] for w in sigterm if w[1] == "aten._local_scalar_dense.default"] == [2, 3, 4]
+        assert notes["last_step"] == 5 and [w for w in notes["waits"] if w not in sigterm] == [], notes
 
 
 def test_multirun_sweep_one_directory_per_job_and_its_summary(tmp_path):

@@ -58,7 +58,7 @@ def _finite_check_worker(rank: int, world: int, port: int, out: dict) -> None:
     dist.init_process_group("gloo", rank=rank, world_size=world)
     try:
         loss = torch.tensor(float("nan") if rank == 1 else 1.5)
-        check = QueuedFiniteCheck(loss, loss, "epoch 0, step 7")
+        check = QueuedFiniteCheck(loss, "epoch 0, step 7", {"pace loss": loss})
         try:
             check.raise_if_not_finite()
             out[rank] = "no error"

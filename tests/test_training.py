@@ -8,7 +8,7 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import open_dict
 
-from pacepred.modules.pretrain import NonFiniteLossError
+from pacepred.modules.finite_loss import NonFiniteLossError
 from pacepred.train import train
 
 REAL = ["data=ucf101", "debug=fast", "data.decode_size=[64,80]", "data.crop_size=56",
@@ -126,6 +126,7 @@ def test_a_non_finite_loss_is_raised_before_the_optimizer_step(make_cfg):
                          optimizer=instantiate(cfg.optim))
     batch = {"video": torch.full((2, 3, 8, 32, 32), float("nan")), "pace_label": torch.tensor([0, 1]),
              "video_idx": torch.tensor([0, 1])}
+    module.on_train_start()
     module.training_step(batch, 0)
     with pytest.raises(NonFiniteLossError, match=r"training loss is nan at epoch 0, step 0 \(pace loss here nan\)"):
         module.on_before_optimizer_step(None)
@@ -296,6 +297,17 @@ def test_each_accumulated_batch_draws_its_own_jitter(ucf101_layout, make_cfg, mo
     train(make_cfg(real(ucf101_layout) + ["backbone=r3d_w16", "data.batch_size=1", "trainer.limit_train_batches=2",
                                           "trainer.max_epochs=2", "trainer.accumulate_grad_batches=2"]))
     assert len(seeds) == 4 and len(set(seeds)) == 4, seeds
+
+
+def test_a_non_finite_fine_tuning_loss_stops_too():
+    from pacepred.models.r3d import R3D
+    from pacepred.modules.classify import ClassifierModule
+
+    module = ClassifierModule(R3D(base_width=8), num_classes=3, optimizer=lambda params: torch.optim.SGD(params, lr=0.1))
+    module.on_train_start()
+    module.training_step({"video": torch.full((2, 3, 8, 32, 32), float("inf")), "label": torch.tensor([0, 1])}, 0)
+    with pytest.raises(NonFiniteLossError, match=r"training loss is nan at epoch 0, step 0; lower optim.lr"):
+        module.on_before_optimizer_step(None)
 
 
 @pytest.mark.parametrize("accumulate, batches, changes", [(1, 5, [1, 3]), (2, 8, [3, 7])])

@@ -15,9 +15,10 @@ import torch
 from torch import Tensor, nn
 
 from pacepred.evaluation.scores import topk_correct
+from pacepred.modules.finite_loss import FiniteLossGuard
 
 
-class ClassifierModule(pl.LightningModule):
+class ClassifierModule(FiniteLossGuard, pl.LightningModule):
     """Backbone + dropout + linear classifier, all trained.
 
     Args:
@@ -52,6 +53,7 @@ class ClassifierModule(pl.LightningModule):
         logits = self(batch["video"])
         loss = nn.functional.cross_entropy(logits, batch["label"])
         accuracy = (logits.argmax(dim=1) == batch["label"]).float().mean()
+        self.queue_finite_check(loss)
         self.log("train/loss", loss, batch_size=logits.shape[0])  # shown by pacepred.callbacks.ProgressBar
         self.log("train/acc", accuracy, prog_bar=True, on_step=False, on_epoch=True, batch_size=logits.shape[0])
         return loss

@@ -29,18 +29,19 @@ class QueuedFiniteCheck:
 
     Args:
         loss: () the step's total loss.
-        pace_loss: () its pace term, named in the error.
         where: "epoch E, step S", for the error.
+        terms: () terms of the loss named in the error, e.g. ``{"pace loss": ...}``.
     """
 
-    def __init__(self, loss: Tensor, pace_loss: Tensor, where: str):
-        values = torch.stack([loss.detach(), pace_loss.detach()]).float()
+    def __init__(self, loss: Tensor, where: str, terms: dict[str, Tensor] | None = None):
+        terms = terms or {}
+        values = torch.stack([loss.detach(), *(t.detach() for t in terms.values())]).float()
         not_finite_here = (~torch.isfinite(values[:1])).float()
         not_finite_ranks = not_finite_here.clone()
         if is_distributed():
             dist.all_reduce(not_finite_ranks)  # with NCCL the host does not wait for it
-        packed = torch.cat([values, not_finite_here, not_finite_ranks])  # (4,)
-        self.where = where
+        packed = torch.cat([not_finite_here, not_finite_ranks, values])  # (2 + 1 + len(terms),)
+        self.where, self.term_names = where, list(terms)
         self.ready = None
         if packed.is_cuda:
             self.host = torch.empty(packed.shape, dtype=packed.dtype, pin_memory=True)
@@ -54,7 +55,7 @@ class QueuedFiniteCheck:
         """Wait for the step's values; NonFiniteLossError when the loss is not finite on any rank."""
         if self.ready is not None:
             self.ready.synchronize()
-        loss, pace_loss, not_finite_here, not_finite_ranks = self.host.tolist()
+        not_finite_here, not_finite_ranks, loss, *terms = self.host.tolist()
         if not_finite_ranks == 0:
             return
         distributed = is_distributed()
@@ -62,5 +63,24 @@ class QueuedFiniteCheck:
             what, where = loss, " on this rank" if distributed else ""
         else:
             what, where = "not finite", " on another rank"
-        raise NonFiniteLossError(f"training loss is {what}{where} at {self.where} (pace loss here {pace_loss}); "
+        detail = "".join(f" ({name} here {value})" for name, value in zip(self.term_names, terms))
+        raise NonFiniteLossError(f"training loss is {what}{where} at {self.where}{detail}; "
                                  "lower optim.lr or check the input data")
+
+
+class FiniteLossGuard:
+    """LightningModule mixin: ``self.queue_finite_check(loss, terms)`` in ``training_step``;
+    NonFiniteLossError before the optimizer step when any queued step's loss (on any rank) is not
+    finite, so it never reaches the weights."""
+
+    def queue_finite_check(self, loss: Tensor, terms: dict[str, Tensor] | None = None) -> None:
+        where = f"epoch {self.current_epoch}, step {self.global_step}"
+        self._finite_checks.append(QueuedFiniteCheck(loss, where, terms))
+
+    def on_train_start(self) -> None:
+        self._finite_checks: list[QueuedFiniteCheck] = []  # steps since the last optimizer step
+
+    def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
+        checks, self._finite_checks = self._finite_checks, []
+        for check in checks:
+            check.raise_if_not_finite()

@@ -25,11 +25,11 @@ from pacepred.losses.contrastive import CONTRASTIVE_MODES, nt_xent
 from pacepred.losses.pace import pace_loss
 from pacepred.models.checkpointing import checkpoint_blocks, heavy_blocks
 from pacepred.models.heads import PaceHead, ProjectionHead
-from pacepred.modules.finite_loss import NonFiniteLossError, QueuedFiniteCheck
+from pacepred.modules.finite_loss import FiniteLossGuard
 from pacepred.reports import save_confusion_matrix
 
 
-class PacePretrainModule(pl.LightningModule):
+class PacePretrainModule(FiniteLossGuard, pl.LightningModule):
     """Pace prediction (+ contrastive) pre-training.
 
     Args:
@@ -100,7 +100,6 @@ class PacePretrainModule(pl.LightningModule):
         self.val_confusion = MulticlassConfusionMatrix(num_paces, validate_args=False)
         self.save_hyperparameters(ignore=["backbone", "optimizer", "scheduler", "paces"])
         self.hparams["paces"] = self.paces
-        self._finite_checks: list[QueuedFiniteCheck] = []  # steps since the last optimizer step
 
     @property
     def num_views(self) -> int:
@@ -166,21 +165,12 @@ class PacePretrainModule(pl.LightningModule):
             loss_sup = nn.functional.cross_entropy(self.class_head(features), batch["label"])
             loss = loss + self.loss_weights["supervised"] * loss_sup
             self.log("train/class_loss", loss_sup, batch_size=batch_size)
-        self._finite_checks.append(QueuedFiniteCheck(loss, loss_pace, f"epoch {self.current_epoch}, step {self.global_step}"))
+        self.queue_finite_check(loss, {"pace loss": loss_pace})
         self.train_acc(logits.detach(), batch["pace_label"])
         self.log("train/pace_loss", loss_pace, batch_size=batch_size)
         self.log("train/loss", loss, batch_size=batch_size)  # shown by pacepred.callbacks.ProgressBar
         self.log("train/pace_acc", self.train_acc, prog_bar=True, on_step=False, on_epoch=True, batch_size=batch_size)
         return loss
-
-    def on_train_start(self) -> None:
-        self._finite_checks = []  # none left from a fit that stopped between optimizer steps
-
-    def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
-        """NonFiniteLossError before a non-finite loss (on any rank) reaches the weights."""
-        checks, self._finite_checks = self._finite_checks, []
-        for check in checks:
-            check.raise_if_not_finite()
 
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
         logits = self(batch["video"])

@@ -140,8 +140,8 @@ def time_plain(cfg, device: str, steps: int, warmup: int) -> float:
     return (time.perf_counter() - start) / steps
 
 
-def time_framework(cfg, device: str, steps: int, warmup: int, datamodule=None) -> tuple[float, int]:
-    """Seconds per step of Trainer.fit (fixed tensors, or ``datamodule``) and the steps timed."""
+def time_framework(cfg, device: str, steps: int, warmup: int, datamodule=None) -> float:
+    """Seconds per step of Trainer.fit (fixed tensors, or ``datamodule``)."""
     module, paces = build_module(cfg)
     timer = StepTimer(warmup, steps)
     trainer = pl.Trainer(
@@ -160,8 +160,7 @@ def time_framework(cfg, device: str, steps: int, warmup: int, datamodule=None) -
         trainer.fit(module, datamodule=datamodule)
     if timer.steps != steps:  # the last step's synchronisation never ran: the time would be short
         raise RuntimeError(f"the loader gave {timer.steps} of the {steps} timed steps after {warmup} warm-up steps")
-    per_step = (timer.end - timer.start) / timer.steps
-    return per_step, timer.steps
+    return (timer.end - timer.start) / steps
 
 
 def main() -> None:
@@ -202,7 +201,7 @@ def main() -> None:
             plain, framework = [], []
             for _ in range(args.repeats):  # alternate, so machine noise hits both alike
                 plain.append(time_plain(cfg, args.device, steps, args.warmup))
-                framework.append(time_framework(cfg, args.device, steps, args.warmup)[0])
+                framework.append(time_framework(cfg, args.device, steps, args.warmup))
             plain_s, framework_s = min(plain), min(framework)
             pipe_overrides = overrides + [f"data.num_workers={args.workers}", "data.persistent_workers=true",
                                           f"data.pin_memory={str(cuda).lower()}", "data.cache_decoded=false"]
@@ -212,7 +211,7 @@ def main() -> None:
             repeat = -(-(pipe_warmup + steps) * cfg_pipe.data.batch_size // videos)  # enough batches in one epoch
             cfg_pipe = compose_cfg(pipe_overrides + [f"data.train_repeat={repeat}"], Path(args.data_dir), work)
             datamodule = instantiate(datamodule_options(cfg_pipe.data), paces=instantiate(cfg_pipe.pace_set), num_views=1)
-            pipe_s, pipe_steps = time_framework(cfg_pipe, args.device, steps, pipe_warmup, datamodule)
+            pipe_s = time_framework(cfg_pipe, args.device, steps, pipe_warmup, datamodule)
             clips = cfg.data.batch_size
             rows.append({
                 "backbone": backbone, "precision": name, "batch": clips,
@@ -221,7 +220,7 @@ def main() -> None:
                 "framework_over_plain_time": framework_s / plain_s,
                 "pipeline_clips_s": clips / pipe_s, "pipeline_over_framework_rate": framework_s / pipe_s,
                 "pipeline_warmup": pipe_warmup,
-                "pipeline_steps": pipe_steps,
+                "pipeline_steps": steps,
                 "peak_memory_mb": peak_memory_mb(args.device),
             })
             print(json.dumps(rows[-1]), flush=True)

@@ -44,6 +44,20 @@ def make_cfg(tmp_path, data_dir):
     return make
 
 
+@pytest.fixture
+def first_callback(monkeypatch):
+    """``first_callback(callback)``: every Trainer built afterwards (``train`` builds its own) runs
+    ``callback`` before its configured callbacks."""
+    import pytorch_lightning as pl
+
+    real_trainer = pl.Trainer
+
+    def add(callback: pl.Callback) -> None:
+        monkeypatch.setattr(pl, "Trainer", lambda **kw: real_trainer(**{**kw, "callbacks": [callback, *kw["callbacks"]]}))
+
+    return add
+
+
 @pytest.fixture(scope="session")
 def shared_videos() -> Path:
     if not SHARED_VIDEOS.is_dir():

@@ -50,13 +50,12 @@ class _SyncWatch(pl.Callback):
         torch.cuda.set_sync_debug_mode("default")
 
 
-def test_training_steps_do_not_wait_for_the_device(make_cfg, monkeypatch):
+def test_training_steps_do_not_wait_for_the_device(make_cfg, first_callback):
     """Between logging steps the host never waits for the GPU (a loss read, a metric's argument
     check, the bad-video bookkeeping, the progress bar): each wait idles the GPU while the host
     prepares the next step. The default callbacks are on; logging is every 1000 steps here."""
     watch = _SyncWatch(first=2)
-    real_trainer = pl.Trainer
-    monkeypatch.setattr(pl, "Trainer", lambda **kw: real_trainer(**{**kw, "callbacks": [watch, *kw["callbacks"]]}))
+    first_callback(watch)
     cfg = make_cfg(GPU + ["model=pace_ctr_context", "trainer.limit_train_batches=8", "trainer.log_every_n_steps=1000",
                           "trainer.limit_val_batches=0"])
     try:

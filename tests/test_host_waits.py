@@ -8,7 +8,6 @@ that no step waits in a cross-rank barrier).
 """
 
 import pytest
-import pytorch_lightning as pl
 
 from host_waits import RecordSteadySteps
 from pacepred.train import train
@@ -20,10 +19,9 @@ from pacepred.train import train
     ["data.batch_transform.jitter_mode=per_frame", "data.batch_transform.jitter_impl=sequential",
      "data.batch_transform.jitter_order=random"],  # the paper recipes' jitter
 ])
-def test_steady_training_steps_have_no_waiting_operator(extra, make_cfg, monkeypatch):
+def test_steady_training_steps_have_no_waiting_operator(extra, make_cfg, first_callback):
     watch = RecordSteadySteps(first=2)
-    real_trainer = pl.Trainer
-    monkeypatch.setattr(pl, "Trainer", lambda **kw: real_trainer(**{**kw, "callbacks": [watch, *kw["callbacks"]]}))
+    first_callback(watch)
     train(make_cfg(["backbone=r3d_w16", *extra, "data.batch_size=4", "data.num_workers=2",
                     "trainer.max_epochs=1", "trainer.limit_train_batches=6", "trainer.limit_val_batches=0",
                     "trainer.log_every_n_steps=1000"]))

@@ -345,6 +345,46 @@ def test_typical_objects_are_distinct_per_class_and_drawn_after_the_motion():
     assert any(not np.array_equal(a, b) for a, b in zip(typical, others))  # the object was replaced
 
 
+def test_kinds_class_set_names_ladder_and_typical_objects():
+    config = SyntheticConfig(class_set="kinds", class_speeds="ladder")
+    assert config.classes == tuple(syn.KINDS) and SyntheticConfig().classes == CLASSES
+    assert {c: config.speed_factor(c) for c in config.classes} == syn.KIND_SPEED_LADDER
+    for a, b in [("Translate", "Orbit"), ("ZigZag", "Radial"), ("Oscillate", "Spin")]:  # pace needs the kind
+        assert config.speed_factor(a) == 2 * config.speed_factor(b)
+    assert len({syn.typical_object(c, "kinds") for c in config.classes}) == len(config.classes)
+    with pytest.raises(ValueError, match="class_set must be one of"):
+        SyntheticConfig(class_set="actions")
+    with pytest.raises(ValueError, match="of class_set 'kinds'"):
+        render_video("MoveRight", _rng(0), 8, 32, class_set="kinds")
+
+
+def test_kinds_draw_their_direction_per_video():
+    """A kind is one class whatever its direction: translations go every way, orbits both ways."""
+    angles, areas = [], []
+    for seed in range(8):
+        track = _track(render_video("Translate", _rng(13, seed), 64, 64, class_set="kinds"))
+        t = np.arange(len(track))
+        vx, vy = np.polyfit(t, track[:, 0], 1)[0], np.polyfit(t, track[:, 1], 1)[0]
+        assert 0.6 < math.hypot(vx, vy) < 1.0, (seed, vx, vy)  # 0.8 px/frame +-10 %, at any angle
+        angles.append(math.atan2(vy, vx))
+        x, y = _track(render_video("Orbit", _rng(13, seed), 64, 64, class_set="kinds")).T
+        x, y = x - x.mean(), y - y.mean()
+        areas.append(0.5 * np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
+    quadrants = {(math.cos(a) > 0, math.sin(a) > 0) for a in angles}
+    assert len(quadrants) >= 3, angles
+    assert min(areas) < -50 and max(areas) > 50, areas  # clockwise and counter-clockwise
+
+
+def test_kinds_source_writes_seven_classes(tmp_path):
+    source = syn.SyntheticUCF101(tmp_path, num_train_per_class=1, num_test_per_class=1, num_frames=8, size=16,
+                                 class_set="kinds")
+    records, classes = source.records("train")
+    assert source.root.name.startswith("motion7_") and source.root.name.endswith("_kinds")
+    assert list(classes) == list(syn.KINDS) and sorted(r.label for r in records) == list(range(len(syn.KINDS)))
+    lines = (source.root / "ucfTrainTestlist" / "classInd.txt").read_text().splitlines()
+    assert lines == [f"{i + 1} {name}" for i, name in enumerate(syn.KINDS)]
+
+
 def test_source_generates_with_every_parameter_in_a_subprocess(tmp_path):
     source = syn.SyntheticUCF101(tmp_path, num_train_per_class=1, num_test_per_class=0, num_frames=8, size=16,
                                  class_speeds="ladder", typical_object_percent=50)

@@ -43,6 +43,14 @@ Classes (label order, see :data:`CLASSES`)
 ``Static``
     no object motion (only the camera jitter and pixel noise every class has).
 
+These are the default ``class_set="directions"``. ``class_set="kinds"`` (:data:`KINDS`) makes the
+classes kinds of motion whose direction is drawn per video: ``Translate`` (a straight line at
+a uniform random angle), ``Orbit`` (either way), ``ZigZag``, ``Oscillate``, ``Radial`` (expand or
+contract), ``Spin`` and ``Static``. Real action classes are kinds of movement more than
+directions of one, and pace, which is the same in every direction, cannot tell directions apart:
+on the 12 directional classes 8 of 12 are told apart by direction alone, which no pace feature
+encodes (experiments/proof/README.md, "Benchmark design"). A horizontal flip keeps a kind's label.
+
 Appearance factors (sampled independently of the class by default)
 ------------------------------------------------------------------
 object shape (disc, square, triangle, pentagon, ring, cross), size, orientation, position,
@@ -63,10 +71,10 @@ Class speeds
 ``class_speeds="uniform"`` (default): every class moves at the same typical speed. Then the
 pace of a clip can be told from the amount of motion alone, which carries no class
 information. ``class_speeds="ladder"``: every class has its own typical speed
-(:data:`SPEED_LADDER`, 0.5x to 1.4x), as real actions do, so telling the pace needs knowing
-what moves. The evidence benchmark (``experiment=proof``) uses the ladder with 75 % typical
-objects: on the uniform data pace pre-training learns its task but no better features than
-random initialisation (experiments/proof/README.md).
+(:data:`SPEED_LADDER`, 0.5x to 1.4x; :data:`KIND_SPEED_LADDER` for the kinds), as real actions
+do, so telling the pace needs knowing what moves. The evidence benchmark (``experiment=proof``)
+uses the kinds with the ladder and 75 % typical objects: on the uniform data pace pre-training
+learns its task but no better features than random initialisation (experiments/proof/README.md).
 
 Rules that keep pace prediction well posed
 ------------------------------------------
@@ -93,9 +101,9 @@ Rules that keep pace prediction well posed
 Cost: the default config (12 classes x 70 videos x 96 frames, 64x64) renders and encodes in
 about 13 s with 2 workers on 2 CPU cores and takes about 38 MiB.
 
-Caveat: a horizontal flip turns ``MoveLeft`` into ``MoveRight`` and clockwise into
-counter-clockwise (a vertical flip swaps ``MoveUp``/``MoveDown``), i.e. it changes the label.
-Flip augmentation must be switched off for this dataset.
+Caveat: with ``class_set="directions"`` a horizontal flip turns ``MoveLeft`` into ``MoveRight``
+and clockwise into counter-clockwise (a vertical flip swaps ``MoveUp``/``MoveDown``), i.e. it
+changes the label. Flip augmentation must be switched off for that class set.
 
 Usage::
 
@@ -179,6 +187,38 @@ SPEED_LADDER: dict[str, float] = {
     "Static": 1.0,
 }
 CLASS_SPEEDS = ("uniform", "ladder")
+
+#: ``class_set="kinds"``: classes that are kinds of motion, each in a random direction per video
+#: (a translation at any angle, an orbit or a spin either way, a radial flow out or in), as real
+#: action classes are kinds of movement (a throw, a swing) rather than directions of one. A pace
+#: network cannot tell directions apart (a pace is the same in every direction), but it must tell
+#: the kind of motion to know the class's natural speed. Each maps to the trajectory it draws.
+KINDS: dict[str, tuple[str, ...]] = {
+    "Translate": ("Translate",),
+    "Orbit": ("OrbitClockwise", "OrbitCounterClockwise"),
+    "ZigZag": ("ZigZag",),
+    "Oscillate": ("Oscillate",),
+    "Radial": ("Expand", "Contract"),
+    "Spin": ("Spin",),
+    "Static": ("Static",),
+}
+#: ``class_speeds="ladder"`` with ``class_set="kinds"``: the same four steps, three pairs of kinds
+#: 2x apart (translation / orbit, zig-zag / radial flow, oscillation / spin), spins and radial
+#: flows <= 1 (rule 2).
+KIND_SPEED_LADDER: dict[str, float] = {
+    "Translate": 1.4,
+    "Orbit": 0.7,
+    "ZigZag": 1.0,
+    "Oscillate": 1.4,
+    "Radial": 0.5,
+    "Spin": 0.7,
+    "Static": 1.0,
+}
+#: The class sets: their classes (label order) and ladders.
+CLASS_SETS: dict[str, tuple[tuple[str, ...], dict[str, float]]] = {
+    "directions": (CLASSES, SPEED_LADDER),
+    "kinds": (tuple(KINDS), KIND_SPEED_LADDER),
+}
 #: Maximum relative per-video deviation from the typical speed.
 SPEED_SPREAD = 0.10
 #: Clips per group (UCF101 has 4-7); the last group of a split may be smaller.
@@ -203,6 +243,7 @@ class SyntheticConfig:
     keyint: int = 1  # GOP length; 1 = intra-only (no codec state shared between frames, see rule 4)
     class_speeds: str = "uniform"  # "uniform": every class at BASE_SPEED; "ladder": SPEED_LADDER
     typical_object_percent: int = 0  # chance in % that a video's object is its class's typical one
+    class_set: str = "directions"  # "directions": CLASSES (12); "kinds": KINDS (7 kinds, random directions)
 
     def __post_init__(self) -> None:
         if self.num_train_per_class < 1 or self.num_test_per_class < 0:
@@ -223,10 +264,17 @@ class SyntheticConfig:
             raise ValueError(f"class_speeds must be one of {CLASS_SPEEDS}, got {self.class_speeds!r}")
         if not 0 <= self.typical_object_percent <= 100:
             raise ValueError(f"typical_object_percent must be in [0, 100], got {self.typical_object_percent}")
+        if self.class_set not in CLASS_SETS:
+            raise ValueError(f"class_set must be one of {tuple(CLASS_SETS)}, got {self.class_set!r}")
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """The class names in label order."""
+        return CLASS_SETS[self.class_set][0]
 
     def speed_factor(self, class_name: str) -> float:
         """The class's typical speed relative to BASE_SPEED."""
-        return SPEED_LADDER[class_name] if self.class_speeds == "ladder" else 1.0
+        return CLASS_SETS[self.class_set][1][class_name] if self.class_speeds == "ladder" else 1.0
 
     @classmethod
     def from_any(cls, config: "SyntheticConfig | Mapping | None") -> "SyntheticConfig":
@@ -513,7 +561,11 @@ def _trajectory(class_name: str, rng: np.random.Generator, num_frames: int, size
     y = np.full_like(t, y0)
     theta = np.full_like(t, theta0)
     radial = np.zeros_like(t)
-    if class_name == "MoveRight":
+    if class_name == "Translate":  # class_set="kinds": a straight line at a random angle
+        angle = rng.uniform(0, 2 * math.pi)
+        x = x0 + speed * math.cos(angle) * t
+        y = y0 + speed * math.sin(angle) * t
+    elif class_name == "MoveRight":
         x = x0 + speed * t
     elif class_name == "MoveLeft":
         x = x0 - speed * t
@@ -559,7 +611,7 @@ def _trajectory(class_name: str, rng: np.random.Generator, num_frames: int, size
     elif class_name == "Static":
         pass
     else:
-        raise ValueError(f"unknown class {class_name!r}; expected one of {CLASSES}")
+        raise ValueError(f"unknown motion {class_name!r}")
     return {
         "x": np.mod(x, size),
         "y": np.mod(y, size),
@@ -569,10 +621,10 @@ def _trajectory(class_name: str, rng: np.random.Generator, num_frames: int, size
     }
 
 
-def typical_object(class_name: str) -> tuple[str, str]:
+def typical_object(class_name: str, class_set: str = "directions") -> tuple[str, str]:
     """The (shape, texture) a class's object has in ``typical_object_percent`` % of its videos:
-    a different pair for every class, as real actions come with typical objects."""
-    i = CLASSES.index(class_name)
+    a different pair for every class of a class set, as real actions come with typical objects."""
+    i = CLASS_SETS[class_set][0].index(class_name)
     return _SHAPES[i % len(_SHAPES)], _OBJECT_TEXTURES[i % 2 + 2 * (i // len(_SHAPES))]
 
 
@@ -588,6 +640,7 @@ def render_video(
     size: int,
     speed_factor: float = 1.0,
     typical_object_percent: int = 0,
+    class_set: str = "directions",
 ) -> np.ndarray:
     """Render one video of ``class_name``: uint8 array (T, H, W, 3), RGB, H = W = ``size``;
     the object moves at ``speed_factor`` times the typical speed.
@@ -596,8 +649,9 @@ def render_video(
     and camera draws come before the motion draws, so two videos of different classes rendered
     from equally seeded generators share scene, object, jitter and noise and differ only in motion.
     """
-    if class_name not in CLASSES:
-        raise ValueError(f"unknown class {class_name!r}; expected one of {CLASSES}")
+    classes = CLASS_SETS[class_set][0]
+    if class_name not in classes:
+        raise ValueError(f"unknown class {class_name!r} of class_set {class_set!r}; expected one of {classes}")
     if size % 2 or size < 16:
         raise ValueError(f"size must be an even number >= 16, got {size}")
     T, S = int(num_frames), int(size)
@@ -616,9 +670,11 @@ def render_video(
     noise_seed = int(rng.integers(2**63 - 1))
 
     # ---- motion (the only class-dependent part) --------------------------------------------
-    traj = _trajectory(class_name, rng, T, S, speed_factor)
+    motions = KINDS[class_name] if class_set == "kinds" else (class_name,)
+    motion = motions[int(rng.integers(len(motions)))] if len(motions) > 1 else motions[0]
+    traj = _trajectory(motion, rng, T, S, speed_factor)
     if typical_object_percent and rng.random() * 100 < typical_object_percent:
-        obj["shape"], obj["texture"] = typical_object(class_name)
+        obj["shape"], obj["texture"] = typical_object(class_name, class_set)
 
     # ---- draw --------------------------------------------------------------------------------
     pix = np.arange(S, dtype=np.float32) + 0.5
@@ -707,7 +763,7 @@ def _jobs(config: SyntheticConfig) -> list[tuple]:
         ("train", config.num_train_per_class, 1),
         ("test", config.num_test_per_class, train_groups + 1),
     ):
-        for ci in range(len(CLASSES)):
+        for ci in range(len(config.classes)):
             for i in range(count):
                 jobs.append((split, ci, i, first_group + i // CLIPS_PER_GROUP, 1 + i % CLIPS_PER_GROUP))
     return jobs
@@ -721,10 +777,10 @@ def video_rng(seed: int, split: str, class_index: int, index: int) -> np.random.
 def _make_video(args: tuple) -> tuple[str, int, int]:
     out_dir, config_dict, (split, ci, index, group, clip) = args
     config = SyntheticConfig(**config_dict)
-    class_name = CLASSES[ci]
+    class_name = config.classes[ci]
     rng = video_rng(config.seed, split, ci, index)
     frames = render_video(class_name, rng, config.num_frames, config.size, config.speed_factor(class_name),
-                          config.typical_object_percent)
+                          config.typical_object_percent, config.class_set)
     rel = f"{class_name}/{video_name(class_name, group, clip)}"
     path = Path(out_dir) / "UCF-101" / rel
     packets = encode_mp4(path, frames, fps=config.fps, crf=config.crf, keyint=config.keyint)
@@ -736,9 +792,9 @@ def _params(config: SyntheticConfig) -> dict:
         "generator": "pacepred.data.synthetic",
         "version": GENERATOR_VERSION,
         "config": asdict(config),
-        "classes": list(CLASSES),
+        "classes": list(config.classes),
         # the speeds themselves, so that a changed table never reuses videos rendered with another
-        "class_speed_factors": {name: config.speed_factor(name) for name in CLASSES},
+        "class_speed_factors": {name: config.speed_factor(name) for name in config.classes},
     }
 
 
@@ -797,7 +853,7 @@ def _pool_context():
 
 def _render_all(out: Path, config: SyntheticConfig, workers: int) -> tuple[list, int]:
     jobs = _jobs(config)
-    for ci, name in enumerate(CLASSES):
+    for name in config.classes:
         (out / "UCF-101" / name).mkdir(parents=True, exist_ok=True)
     cfg = asdict(config)
     tasks = [(str(out), cfg, job) for job in jobs]
@@ -815,10 +871,11 @@ def _render_all(out: Path, config: SyntheticConfig, workers: int) -> tuple[list,
 def _write_lists(out: Path, config: SyntheticConfig, jobs: list) -> None:
     lists = out / "ucfTrainTestlist"
     lists.mkdir(parents=True, exist_ok=True)
-    (lists / "classInd.txt").write_text("".join(f"{i + 1} {c}\n" for i, c in enumerate(CLASSES)))
+    classes = config.classes
+    (lists / "classInd.txt").write_text("".join(f"{i + 1} {c}\n" for i, c in enumerate(classes)))
     train, test = [], []
     for split, ci, _, group, clip in jobs:
-        rel = f"{CLASSES[ci]}/{video_name(CLASSES[ci], group, clip)}"
+        rel = f"{classes[ci]}/{video_name(classes[ci], group, clip)}"
         (train if split == "train" else test).append(f"{rel} {ci + 1}\n" if split == "train" else f"{rel}\n")
     (lists / "trainlist01.txt").write_text("".join(train))
     (lists / "testlist01.txt").write_text("".join(test))
@@ -864,8 +921,8 @@ def _generate(root, config, workers: int, overwrite: bool) -> tuple[Path, bool, 
             meta = {
                 **params,
                 "num_videos": {
-                    "train": config.num_train_per_class * len(CLASSES),
-                    "test": config.num_test_per_class * len(CLASSES),
+                    "train": config.num_train_per_class * len(config.classes),
+                    "test": config.num_test_per_class * len(config.classes),
                 },
                 "video_bytes": int(num_bytes),
                 "seconds": round(seconds, 2),
@@ -931,6 +988,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="uniform: every class at the same typical speed; ladder: per-class speeds")
     p.add_argument("--typical-object-percent", type=int, default=defaults.typical_object_percent,
                    help="%% of a class's videos whose object has the class's typical shape and texture")
+    p.add_argument("--class-set", choices=tuple(CLASS_SETS), default=defaults.class_set,
+                   help="directions: 12 motions, directions apart; kinds: 7 kinds of motion, random directions")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--overwrite", action="store_true", help="regenerate even if a matching dataset exists")
     a = p.parse_args(argv)
@@ -945,6 +1004,7 @@ def main(argv: list[str] | None = None) -> int:
         keyint=a.keyint,
         class_speeds=a.class_speeds,
         typical_object_percent=a.typical_object_percent,
+        class_set=a.class_set,
     )
     start = time.perf_counter()
     root, cached, meta = _generate(a.root, config, a.workers, a.overwrite)
@@ -953,7 +1013,7 @@ def main(argv: list[str] | None = None) -> int:
     total = disk_size(root)
     state = "reused existing (parameters match)" if cached else "wrote"
     print(
-        f"{state} {root}: {len(CLASSES)} classes, {n.get('train')} train + {n.get('test')} test videos "
+        f"{state} {root}: {len(config.classes)} classes, {n.get('train')} train + {n.get('test')} test videos "
         f"({config.num_frames} frames, {config.size}x{config.size}, seed {config.seed}), "
         f"{total / 2**20:.1f} MiB on disk, {elapsed:.1f} s"
         + ("" if cached else f" with {a.workers} worker(s)")
@@ -970,6 +1030,7 @@ def generate_in_subprocess(root: str | Path, config: SyntheticConfig, workers: i
         "--frames", str(config.num_frames), "--size", str(config.size), "--seed", str(config.seed),
         "--fps", str(config.fps), "--crf", str(config.crf), "--keyint", str(config.keyint),
         "--class-speeds", config.class_speeds, "--typical-object-percent", str(config.typical_object_percent),
+        "--class-set", config.class_set,
     ]
     subprocess.run(command, check=True)
     if not _is_cached(Path(root), _params(config)):
@@ -990,10 +1051,11 @@ class SyntheticUCF101:
         encoding = "".join(f"_{key}{getattr(c, key)}" for key in ("fps", "crf", "keyint")
                            if getattr(c, key) != getattr(defaults, key))
         self.root = Path(root) / (
-            f"motion{len(CLASSES)}_n{c.num_train_per_class}-{c.num_test_per_class}"
+            f"motion{len(c.classes)}_n{c.num_train_per_class}-{c.num_test_per_class}"
             f"_f{c.num_frames}_s{c.size}_seed{c.seed}" + encoding
             + (f"_{c.class_speeds}" if c.class_speeds != "uniform" else "")
             + (f"_typical{c.typical_object_percent}" if c.typical_object_percent else "")
+            + (f"_{c.class_set}" if c.class_set != "directions" else "")
         )
         self.workers = workers
         self._split = None

@@ -30,7 +30,7 @@ def test_reduced_proof_learns_pace_and_writes_its_table_and_chart(tmp_path):
     result = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     report = json.loads((out / "proof.json").read_text())
-    # 4 paces: chance 0.25; one standard error on the 280 validation clips is about 0.03
+    # 4 paces: chance 0.25; one standard error on the 280 validation clips is about 0.026
     accuracy = report["runs"]["pace"]["0"]["val/pace_acc"]
     assert accuracy > 0.35, f"val/pace_acc {accuracy:.3f} is not clearly above chance (0.25)"
     table = (out / "proof.md").read_text()
@@ -48,13 +48,29 @@ def test_a_finished_job_is_reused_only_with_the_same_settings(tmp_path):
         return {"top1": 0.5}
 
     path = tmp_path / "seed0" / "pace" / "finetune_metrics.json"
-    first = proof_run.cached(path, ["task.max_epochs=2"], job)
-    again = proof_run.cached(path, ["task.max_epochs=2"], job)
+    settings = {"eval": ["task.max_epochs=2"], "eval_config": "0123"}
+    first = proof_run.cached(path, settings, job)
+    again = proof_run.cached(path, dict(settings), job)
     assert first == again and first["top1"] == 0.5 and "seconds" in first and len(calls) == 1
     assert json.loads(path.read_text())["commit"] in proof_run.JOB_COMMITS  # the report names the code of every job
     with pytest.raises(SystemExit, match=r"finetune_metrics.json was made with other settings .*max_epochs=2.*max_epochs=10"):
-        proof_run.cached(path, ["task.max_epochs=10"], job)
+        proof_run.cached(path, {**settings, "eval": ["task.max_epochs=10"]}, job)
+    with pytest.raises(SystemExit, match="made with other settings"):  # the same overrides, another config
+        proof_run.cached(path, {**settings, "eval_config": "4567"}, job)
     assert len(calls) == 1
+
+
+def test_a_changed_default_changes_the_config_digest(tmp_path):
+    """A job's settings hold its composed config's digest: a default that changes under the same
+    overrides (the benchmark's classes, a loss's setting) is a change of settings."""
+    from pacepred.config import compose_config
+
+    proof_run = load_run_module()
+    base = ["experiment=proof", "model=pace", "seed=0"]
+    digest = proof_run.config_digest(compose_config("train", base, tmp_path / "a"))
+    assert proof_run.config_digest(compose_config("train", base, tmp_path / "b")) == digest  # paths do not count
+    assert proof_run.config_digest(compose_config("train", [*base, "data.source.class_set=directions"],
+                                                  tmp_path / "a")) != digest
 
 
 def test_one_seed_never_decides_a_three_std_target():

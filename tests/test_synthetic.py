@@ -73,11 +73,15 @@ def test_render_deterministic_shape_dtype():
         render_video("Jump", _rng(0), 8, 32)
 
 
-def test_same_generator_state_differs_only_in_motion():
-    """Appearance draws precede motion draws: frame 0 is identical across classes."""
-    frames0 = [render_video(c, _rng(11), 8, 32)[0] for c in CLASSES]
-    for f in frames0[1:]:
-        np.testing.assert_array_equal(f, frames0[0])
+@pytest.mark.parametrize("class_set", ["directions", "kinds"])
+def test_same_generator_state_differs_only_in_motion(class_set):
+    """Appearance draws precede motion draws (a kind's direction included): frame 0 is identical
+    across classes."""
+    classes = SyntheticConfig(class_set=class_set).classes
+    for seed in range(6):
+        frames0 = [render_video(c, _rng(11, seed), 4, 32, class_set=class_set)[0] for c in classes]
+        for f in frames0[1:]:
+            np.testing.assert_array_equal(f, frames0[0])
 
 
 @pytest.mark.parametrize(
@@ -373,6 +377,11 @@ def test_kinds_draw_their_direction_per_video():
     quadrants = {(math.cos(a) > 0, math.sin(a) > 0) for a in angles}
     assert len(quadrants) >= 3, angles
     assert min(areas) < -50 and max(areas) > 50, areas  # clockwise and counter-clockwise
+    # the radial flow goes out in some videos and in in others, at the kind's ladder speed
+    shifts = [syn._trajectory("Radial", _rng(14, seed), 8, 64, syn.KIND_SPEED_LADDER["Radial"])["radial"][-1]
+              for seed in range(8)]
+    assert min(shifts) < 0 < max(shifts)
+    assert all(0.5 * 0.8 * 0.9 * 7 - 1e-6 <= abs(shift) <= 0.5 * 0.8 * 1.1 * 7 + 1e-6 for shift in shifts)
 
 
 def test_kinds_source_writes_seven_classes(tmp_path):

@@ -42,12 +42,15 @@ def test_contrastive_variants_step(model, overrides, ucf101_layout, make_cfg):
     assert result["paces"] == (["1/2", "1", "2"] if "pace=3" in overrides else ["1", "2", "3", "4"])
 
 
-def test_supervised_model_trains_on_the_labels_and_needs_num_classes(ucf101_layout, make_cfg):
-    result = train(make_cfg(real(ucf101_layout) + ["backbone=r3d_w16", "model=supervised", "model.num_classes=2"]))
+def test_supervised_model_trains_on_the_labels_and_checks_num_classes(ucf101_layout, make_cfg):
+    # model.num_classes: null (the preset's) takes the training data's 2 classes
+    cfg = make_cfg(real(ucf101_layout) + ["backbone=r3d_w16", "model=supervised"])
+    result = train(cfg)
+    assert cfg.model.num_classes == 2
     assert math.isfinite(result["metrics"]["train/class_loss"])
     assert math.isclose(result["metrics"]["train/loss"], result["metrics"]["train/class_loss"], rel_tol=1e-5)
-    with pytest.raises(Exception, match="model.num_classes"):  # wrapped by Hydra, message kept
-        train(make_cfg(real(ucf101_layout) + ["backbone=r3d_w16", "model=supervised", "model.num_classes=null"]))
+    with pytest.raises(Exception, match=r"model.num_classes=5, but the training data has 2 classes"):
+        train(make_cfg(real(ucf101_layout) + ["backbone=r3d_w16", "model=supervised", "model.num_classes=5"]))
 
 
 def test_run_directory_keeps_config_commit_versions_and_confusion_png(ucf101_layout, make_cfg, tmp_path):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import hashlib
 import json
 import platform
 import shlex
@@ -27,6 +28,7 @@ import time
 from pathlib import Path
 
 import torch
+from omegaconf import OmegaConf, open_dict
 
 from pacepred.config import compose_config
 from pacepred.eval import evaluate
@@ -70,12 +72,26 @@ def slug(condition: str) -> str:
     return condition.replace("+", "_").replace(" ", "_")
 
 
-def cached(path: Path, settings: list[str], run) -> dict:
+def config_digest(cfg) -> str:
+    """SHA-256 (16 hex digits) of a composed config, resolved, without its ``paths`` and ``hydra``
+    nodes and with its output folder named by a placeholder: what a job computes, wherever it
+    writes, so that a changed default (a dataset's classes, a loss's setting) is a change of
+    settings as much as a changed override."""
+    cfg = cfg.copy()
+    with open_dict(cfg):
+        cfg.pop("hydra", None)  # the launcher's own state (job number, ...), not the job's
+    container = OmegaConf.to_container(cfg, resolve=True)
+    output_dir = container.pop("paths")["output_dir"]
+    text = json.dumps(container, sort_keys=True, default=str).replace(output_dir, "<output_dir>")
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def cached(path: Path, settings: dict, run) -> dict:
     """The metrics saved at ``path``, or run() once and save them there with its wall time in
-    seconds (``"seconds"``), the ``settings`` (overrides) it ran with and the code's commit: jobs
-    are resumable and the report still sums every job's time and names every commit its jobs ran
-    with (:data:`JOB_COMMITS`). A saved job made with other settings is an error, never a stale
-    number in the table."""
+    seconds (``"seconds"``), the ``settings`` it ran with (its overrides and its configs' digests)
+    and the code's commit: jobs are resumable and the report still sums every job's time and
+    names every commit its jobs ran with (:data:`JOB_COMMITS`). A saved job made with other
+    settings is an error, never a stale number in the table."""
     if path.is_file():
         saved = json.loads(path.read_text())
         if saved.get("settings") != settings:
@@ -111,12 +127,14 @@ def run_condition(condition: str, seed: int, args: argparse.Namespace) -> dict[s
     """Pre-train (unless random) and evaluate one condition with one seed; returns its metrics."""
     job = Path(args.work) / f"seed{seed}" / slug(condition)
     metrics: dict[str, float] = {}
-    ckpt, pretrain_overrides = "null", []
+    ckpt = "null"
+    pretrain_settings: dict = {}
     if CONDITIONS[condition] is not None:
         pretrain_overrides = ["experiment=proof", *CONDITIONS[condition], f"seed={seed}",
                               f"trainer.max_epochs={args.epochs}", *args.set, *args.pretrain_set]
-        result = cached(job / "pretrain_metrics.json", pretrain_overrides,
-                        lambda: train(compose_config("train", pretrain_overrides, job / "pretrain"))["metrics"])
+        pretrain_cfg = compose_config("train", pretrain_overrides, job / "pretrain")
+        pretrain_settings = {"pretrain": pretrain_overrides, "pretrain_config": config_digest(pretrain_cfg)}
+        result = cached(job / "pretrain_metrics.json", pretrain_settings, lambda: train(pretrain_cfg)["metrics"])
         metrics.update({**result, "seconds/pretrain": result["seconds"]})
         ckpt = str(job / "pretrain" / "checkpoints" / "last.ckpt")
     for task in args.tasks:
@@ -126,8 +144,9 @@ def run_condition(condition: str, seed: int, args: argparse.Namespace) -> dict[s
         if task == "finetune":
             overrides.append(f"task.max_epochs={args.finetune_epochs}")
         # an evaluation depends on the pre-training that made its checkpoint too
-        result = cached(job / f"{task}_metrics.json", pretrain_overrides + overrides,
-                        lambda: evaluate(compose_config("eval", overrides, job / task))["metrics"])
+        eval_cfg = compose_config("eval", overrides, job / task)
+        settings = {**pretrain_settings, "eval": overrides, "eval_config": config_digest(eval_cfg)}
+        result = cached(job / f"{task}_metrics.json", settings, lambda: evaluate(eval_cfg)["metrics"])
         metrics.update({**result, f"seconds/{task}": result["seconds"]})
     metrics.pop("seconds", None)
     return metrics

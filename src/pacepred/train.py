@@ -37,6 +37,11 @@ def datamodule_options(data: DictConfig) -> dict[str, Any]:
     return {key: value for key, value in options.items() if key not in DATA_ALIASES}
 
 
+def training_classes(data: DictConfig) -> list[str]:
+    """The class names of the data's training split (``model.num_classes: null`` takes their count)."""
+    return instantiate(data.source).records("train")[1]
+
+
 def refuse_launched_processes_in_a_multirun(trainer: pl.Trainer, multirun: bool) -> None:
     """ValueError when Lightning would start the other ranks by running this command again: in
     a Hydra multirun (``-m``) each of them would run the whole sweep on its own."""
@@ -60,6 +65,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         finished = output_dir / "metrics.json"
         return json.loads(finished.read_text()) if finished.is_file() else {"metrics": {}, "output_dir": str(output_dir)}
     paces = instantiate(cfg.pace_set)
+    if cfg.model.get("loss_weights", {}).get("supervised", 0) > 0 and cfg.model.get("num_classes") is None:
+        cfg.model.num_classes = len(training_classes(cfg.data))
     module = instantiate(
         cfg.model,
         backbone=instantiate(cfg.backbone),

@@ -145,7 +145,7 @@ __all__ = [
 ]
 
 #: Bump when the rendering changes, so cached datasets of an older generator are regenerated.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 
 CLASSES: tuple[str, ...] = (
     "MoveRight",
@@ -189,19 +189,13 @@ SPEED_LADDER: dict[str, float] = {
 CLASS_SPEEDS = ("uniform", "ladder")
 
 #: ``class_set="kinds"``: classes that are kinds of motion, each in a random direction per video
-#: (a translation at any angle, an orbit or a spin either way, a radial flow out or in), as real
-#: action classes are kinds of movement (a throw, a swing) rather than directions of one. A pace
-#: network cannot tell directions apart (a pace is the same in every direction), but it must tell
-#: the kind of motion to know the class's natural speed. Each maps to the trajectory it draws.
-KINDS: dict[str, tuple[str, ...]] = {
-    "Translate": ("Translate",),
-    "Orbit": ("OrbitClockwise", "OrbitCounterClockwise"),
-    "ZigZag": ("ZigZag",),
-    "Oscillate": ("Oscillate",),
-    "Radial": ("Expand", "Contract"),
-    "Spin": ("Spin",),
-    "Static": ("Static",),
-}
+#: (``Translate``: a straight line at a uniform random angle; ``Orbit`` and ``Spin`` either way;
+#: ``Radial``: the texture flows out or in; ``ZigZag`` drifts left or right), as real action classes
+#: are kinds of movement (a throw, a swing) rather than directions of one. A pace network cannot
+#: tell directions apart (a pace is the same in every direction), but it must tell the kind of
+#: motion to know the class's natural speed. Every direction is drawn after the draws all classes
+#: share, so frame 0 is the same for every class (as for the directions).
+KINDS: tuple[str, ...] = ("Translate", "Orbit", "ZigZag", "Oscillate", "Radial", "Spin", "Static")
 #: ``class_speeds="ladder"`` with ``class_set="kinds"``: the same four steps, three pairs of kinds
 #: 2x apart (translation / orbit, zig-zag / radial flow, oscillation / spin), spins and radial
 #: flows <= 1 (rule 2).
@@ -217,7 +211,7 @@ KIND_SPEED_LADDER: dict[str, float] = {
 #: The class sets: their classes (label order) and ladders.
 CLASS_SETS: dict[str, tuple[tuple[str, ...], dict[str, float]]] = {
     "directions": (CLASSES, SPEED_LADDER),
-    "kinds": (tuple(KINDS), KIND_SPEED_LADDER),
+    "kinds": (KINDS, KIND_SPEED_LADDER),
 }
 #: Maximum relative per-video deviation from the typical speed.
 SPEED_SPREAD = 0.10
@@ -241,7 +235,7 @@ class SyntheticConfig:
     fps: int = 25
     crf: int = 23  # libx264 constant rate factor
     keyint: int = 1  # GOP length; 1 = intra-only (no codec state shared between frames, see rule 4)
-    class_speeds: str = "uniform"  # "uniform": every class at BASE_SPEED; "ladder": SPEED_LADDER
+    class_speeds: str = "uniform"  # "uniform": every class at BASE_SPEED; "ladder": SPEED_LADDER (KIND_SPEED_LADDER for the kinds)
     typical_object_percent: int = 0  # chance in % that a video's object is its class's typical one
     class_set: str = "directions"  # "directions": CLASSES (12); "kinds": KINDS (7 kinds, random directions)
 
@@ -573,11 +567,14 @@ def _trajectory(class_name: str, rng: np.random.Generator, num_frames: int, size
         y = y0 - speed * t
     elif class_name == "MoveDown":
         y = y0 + speed * t
-    elif class_name in ("OrbitClockwise", "OrbitCounterClockwise"):
+    elif class_name in ("OrbitClockwise", "OrbitCounterClockwise", "Orbit"):
         # radius 11.5-17.9 px at size 64: period >= 80 frames, <= 0.31 rad per frame at pace 4
         rho = rng.uniform(0.18, 0.28) * size
         psi0 = rng.uniform(0, 2 * math.pi)
-        sign = 1.0 if class_name == "OrbitClockwise" else -1.0  # y axis points down
+        if class_name == "Orbit":  # class_set="kinds": either way
+            sign = 1.0 if rng.random() < 0.5 else -1.0
+        else:
+            sign = 1.0 if class_name == "OrbitClockwise" else -1.0  # y axis points down
         psi = psi0 + sign * (speed / rho) * t
         x = x0 + rho * (np.cos(psi) - math.cos(psi0))
         y = y0 + rho * (np.sin(psi) - math.sin(psi0))
@@ -600,10 +597,12 @@ def _trajectory(class_name: str, rng: np.random.Generator, num_frames: int, size
         disp = amp * (np.sin(ph0 + omega * t) - math.sin(ph0))
         x = x0 + disp * math.cos(beta)
         y = y0 + disp * math.sin(beta)
-    elif class_name == "Expand":
-        radial = speed * t
-    elif class_name == "Contract":
-        radial = -speed * t
+    elif class_name in ("Expand", "Contract", "Radial"):
+        if class_name == "Radial":  # class_set="kinds": out or in
+            outward = rng.random() < 0.5
+        else:
+            outward = class_name == "Expand"
+        radial = (speed if outward else -speed) * t
     elif class_name == "Spin":
         sign = 1.0 if rng.random() < 0.5 else -1.0
         radius = _spin_reference_radius(size)
@@ -670,9 +669,7 @@ def render_video(
     noise_seed = int(rng.integers(2**63 - 1))
 
     # ---- motion (the only class-dependent part) --------------------------------------------
-    motions = KINDS[class_name] if class_set == "kinds" else (class_name,)
-    motion = motions[int(rng.integers(len(motions)))] if len(motions) > 1 else motions[0]
-    traj = _trajectory(motion, rng, T, S, speed_factor)
+    traj = _trajectory(class_name, rng, T, S, speed_factor)
     if typical_object_percent and rng.random() * 100 < typical_object_percent:
         obj["shape"], obj["texture"] = typical_object(class_name, class_set)
 

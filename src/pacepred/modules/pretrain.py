@@ -107,6 +107,11 @@ class PacePretrainModule(FiniteLossGuard, pl.LightningModule):
         return 2 if self.contrastive else 1
 
     def setup(self, stage: str) -> None:
+        classes = getattr(getattr(self.trainer, "datamodule", None), "classes", None)
+        if self.class_head is not None and classes and len(classes) != self.class_head.out_features:
+            raise ValueError(f"model.num_classes={self.class_head.out_features}, but the training data has "
+                             f"{len(classes)} classes ({', '.join(classes[:3])}, ...): set model.num_classes="
+                             f"{len(classes)}, or null to take the data's")
         if self.channels_last is None:
             self.channels_last = self.trainer.strategy.root_device.type == "cuda"
         if self.channels_last:

@@ -4,7 +4,9 @@ On the same 320x240 JPEG folders as ``bench_data.py`` (generated from the real c
 ``../shared/videos``), in one process with one torch thread and pacepred's allocator setting
 (``data.retain_freed_memory``), the CPU milliseconds of one 16-frame
 pace clip (paces 1-4, resize 128x171, crop 112): the stages of pacepred's ``frames`` pipeline
-(JPEG decoding with libjpeg-turbo, also with its fast DCT and upsampling for comparison, and of
+(JPEG decoding with libjpeg-turbo, also with its fast DCT and upsampling for comparison, of only
+the crop's region where libjpeg-turbo 3's TurboJPEG library is at hand (``--turbojpeg-lib``, found
+by default in the ``turbojpeg`` wheel: not a dependency, not used by pacepred), and of
 the same frames as 340x256 JPEGs at full size and at 1/2, the DCT scale they decode at for a
 128x171 resize; the
 crop's region resized to 112, as ``data.frame_folder_resize=crop`` does, and for comparison the
@@ -46,6 +48,59 @@ from pacepred.data.transforms import crop_and_flip
 from pacepred.run_info import package_versions
 
 BATCH = 8
+#: the source region a 112 crop of the 128x171 resize covers in a 320x240 frame (rows, columns)
+CROP_REGION = (round(240 * CROP / RESIZE[0]), round(320 * CROP / RESIZE[1]))
+
+
+class PartialJpegDecoder:
+    """libjpeg-turbo 3's TurboJPEG API through ctypes: decodes only a region of a JPEG (its
+    partial decoding: rows outside the region are skipped, columns cut at iMCU boundaries; the
+    entropy decoding of the rows above and inside the region is still done)."""
+
+    def __init__(self, library: str):
+        import ctypes
+
+        class Region(ctypes.Structure):
+            _fields_ = [("x", ctypes.c_int), ("y", ctypes.c_int), ("w", ctypes.c_int), ("h", ctypes.c_int)]
+
+        self.ctypes, self.Region = ctypes, Region
+        lib = self.lib = ctypes.CDLL(library)
+        lib.tj3Init.restype = ctypes.c_void_p
+        lib.tj3Init.argtypes = [ctypes.c_int]
+        lib.tj3DecompressHeader.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
+        lib.tj3Get.argtypes = [ctypes.c_void_p, ctypes.c_int]
+        lib.tj3SetCroppingRegion.argtypes = [ctypes.c_void_p, Region]
+        lib.tj3Decompress8.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_void_p,
+                                       ctypes.c_int, ctypes.c_int]
+        lib.tj3GetErrorStr.restype = ctypes.c_char_p
+        lib.tj3GetErrorStr.argtypes = [ctypes.c_void_p]
+        self.handle = lib.tj3Init(1)  # TJINIT_DECOMPRESS
+
+    def _check(self, status: int) -> None:
+        if status != 0:
+            raise RuntimeError(self.lib.tj3GetErrorStr(self.handle).decode())
+
+    def decode(self, data: bytes, top: int, left: int, size: tuple[int, int]) -> np.ndarray:
+        """uint8 (H', W', 3) RGB covering rows top..top+size[0] and columns left..left+size[1]
+        (the region's left edge moved down to a multiple of 16, the iMCU width of 4:2:0 JPEGs)."""
+        self._check(self.lib.tj3DecompressHeader(self.handle, data, len(data)))
+        width = self.lib.tj3Get(self.handle, 5)  # TJPARAM_JPEGWIDTH
+        x = left // 16 * 16
+        w = min(width - x, left + size[1] - x)
+        self._check(self.lib.tj3SetCroppingRegion(self.handle, self.Region(x, top, w, size[0])))
+        out = np.empty((size[0], w, 3), dtype=np.uint8)
+        self._check(self.lib.tj3Decompress8(self.handle, data, len(data), out.ctypes.data, 0, 0))  # TJPF_RGB
+        return out
+
+
+def find_turbojpeg_library() -> str | None:
+    """libturbojpeg (3.x) as bundled in the ``turbojpeg`` wheel (``pip install turbojpeg``), or None."""
+    try:
+        import turbojpeg
+    except ImportError:
+        return None
+    found = sorted(Path(turbojpeg.__file__).parent.glob("turbojpeg.libs/libturbojpeg*.so*"))
+    return str(found[0]) if found else None
 TRANSFORM = "pacepred batch transform (per-frame jitter, normalisation folded in), per clip of a batch of 8"
 SEQUENTIAL = "the same with `jitter_impl=sequential` (torchvision's operations, HSV hue: not the default)"
 
@@ -97,7 +152,10 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", default=str(REPO / "experiments" / "results"))
+    parser.add_argument("--turbojpeg-lib", default=None,
+                        help="libturbojpeg 3.x for the crop-region decoding row (default: the turbojpeg wheel's)")
     args = parser.parse_args()
+    turbojpeg_lib = args.turbojpeg_lib or find_turbojpeg_library()
     torch.set_num_threads(1)
     # the stages as pacepred's processes run them (data.retain_freed_memory, the default); the
     # training-loop table below compares the settings, each in a fresh process
@@ -114,10 +172,18 @@ def main() -> None:
             indices = sample_pace_clip(counts[index], CLIP_LEN, pace, "fit", rng)
             clip_files.append([(folders[index] / FRAME_NAME.format(int(i) + 1)).read_bytes() for i in indices])
         decoded = [np.stack([simplejpeg.decode_jpeg(d, colorspace="RGB") for d in f]) for f in clip_files]
+        # a random crop's region (top, left) per clip, as the crop-region resize draws it
+        regions = [(int(rng.integers(240 - CROP_REGION[0] + 1)), int(rng.integers(320 - CROP_REGION[1] + 1)))
+                   for _ in clip_files]
         resized = [_resize_frames(frames, RESIZE) for frames in decoded]
         # the same frames as 340x256 JPEGs (the TSN-style extraction size), quality 95
         tsn_files = [[simplejpeg.encode_jpeg(frame, quality=95) for frame in _resize_frames(frames, (256, 340))]
                      for frames in decoded]
+        if turbojpeg_lib is not None:  # the binding is right: the region's pixels are the full decode's
+            (top, left), first = regions[0], clip_files[0][0]
+            part = PartialJpegDecoder(turbojpeg_lib).decode(first, top, left, CROP_REGION)
+            x = left // 16 * 16
+            assert np.array_equal(part, decoded[0][0][top:top + CROP_REGION[0], x:x + part.shape[1]])
         dataset, whole = pacepred_dataset(folders), pacepred_dataset(folders, "whole")
         official = OfficialStyleDataset(folders)
         transform, sequential = pacepred_transform("linear"), pacepred_transform("sequential")
@@ -129,6 +195,10 @@ def main() -> None:
             "JPEG decoding, 16 frames (fast DCT and upsampling: not used)":
                 lambda k: [simplejpeg.decode_jpeg(d, colorspace="RGB", fastdct=True, fastupsample=True)
                            for d in clip_files[k]],
+            **({} if turbojpeg_lib is None else {
+                "JPEG decoding, 16 frames, only the crop's region (libjpeg-turbo 3's partial decoding: not used)":
+                    lambda k, decoder=PartialJpegDecoder(turbojpeg_lib): [
+                        decoder.decode(d, *regions[k], CROP_REGION) for d in clip_files[k]]}),
             "JPEG decoding, 16 frames of 340x256 (TSN-style frames), full size: the frames backend before "
             "`DCT_SHORTFALL`": lambda k: [simplejpeg.decode_jpeg(d, colorspace="RGB") for d in tsn_files[k]],
             "the same at 1/2, 170x128 (used for a 128x171 resize, within `DCT_SHORTFALL`)":
@@ -169,6 +239,7 @@ def main() -> None:
              f"{args.repeats} passes over {args.clips} clips; command: `python experiments/profile_clip_cost.py "
              f"--clips {args.clips} --repeats {args.repeats}`; "
              + ", ".join(f"{name} {version}" for name, version in package_versions(LIBRARIES).items())
+             + f"; libturbojpeg for the crop-region row: {turbojpeg_lib or 'not found (row left out)'}"
              + "\n\n| stage | CPU ms per clip |\n|---|---|\n")
     table += "".join(f"| {name} | {ms:.2f} |\n" for name, ms in costs.items())
     table += ("\nAs a training loop runs them (items stacked into batches of 8, then the batch transform), each "

@@ -55,7 +55,8 @@ CROP_REGION = (round(240 * CROP / RESIZE[0]), round(320 * CROP / RESIZE[1]))
 class PartialJpegDecoder:
     """libjpeg-turbo 3's TurboJPEG API through ctypes: decodes only a region of a JPEG (its
     partial decoding: rows outside the region are skipped, columns cut at iMCU boundaries; the
-    entropy decoding of the rows above and inside the region is still done)."""
+    entropy decoding of the rows above and inside the region is still done). Not bit-exact: on the
+    benchmark's frames up to a few levels from the full decode (mean about 0.003)."""
 
     def __init__(self, library: str):
         import ctypes
@@ -179,11 +180,12 @@ def main() -> None:
         # the same frames as 340x256 JPEGs (the TSN-style extraction size), quality 95
         tsn_files = [[simplejpeg.encode_jpeg(frame, quality=95) for frame in _resize_frames(frames, (256, 340))]
                      for frames in decoded]
-        if turbojpeg_lib is not None:  # the binding is right: the region's pixels are the full decode's
+        if turbojpeg_lib is not None:  # the binding is right: the region is the full decode's, within a few levels
             (top, left), first = regions[0], clip_files[0][0]
-            part = PartialJpegDecoder(turbojpeg_lib).decode(first, top, left, CROP_REGION)
+            part = PartialJpegDecoder(turbojpeg_lib).decode(first, top, left, CROP_REGION).astype(int)
             x = left // 16 * 16
-            assert np.array_equal(part, decoded[0][0][top:top + CROP_REGION[0], x:x + part.shape[1]])
+            difference = np.abs(part - decoded[0][0][top:top + CROP_REGION[0], x:x + part.shape[1]])
+            assert difference.max() <= 8 and difference.mean() < 0.05, (difference.max(), difference.mean())
         dataset, whole = pacepred_dataset(folders), pacepred_dataset(folders, "whole")
         official = OfficialStyleDataset(folders)
         transform, sequential = pacepred_transform("linear"), pacepred_transform("sequential")

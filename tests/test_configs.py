@@ -40,6 +40,8 @@ def test_config_composes_and_instantiates(group, option, make_cfg, monkeypatch):
     assert all(isinstance(p, Fraction) for p in paces) and paces == sorted(paces)
     backbone = instantiate(cfg.backbone)
     assert backbone.out_dim > 0
+    if cfg.model.get("num_classes", 0) is None and cfg.model.loss_weights.get("supervised", 0) > 0:
+        cfg.model.num_classes = 12  # train() takes the data's classes (test_training.py), here without the disk
     module = instantiate(cfg.model, backbone=backbone, paces=paces, optimizer=instantiate(cfg.optim),
                          scheduler=instantiate(cfg.scheduler) if cfg.get("scheduler") else None)
     assert module.pace_head.fc.out_features == len(paces)

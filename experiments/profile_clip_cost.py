@@ -64,7 +64,7 @@ class PartialJpegDecoder:
         class Region(ctypes.Structure):
             _fields_ = [("x", ctypes.c_int), ("y", ctypes.c_int), ("w", ctypes.c_int), ("h", ctypes.c_int)]
 
-        self.ctypes, self.Region = ctypes, Region
+        self.Region = Region
         lib = self.lib = ctypes.CDLL(library)
         lib.tj3Init.restype = ctypes.c_void_p
         lib.tj3Init.argtypes = [ctypes.c_int]
@@ -157,6 +157,7 @@ def main() -> None:
                         help="libturbojpeg 3.x for the crop-region decoding row (default: the turbojpeg wheel's)")
     args = parser.parse_args()
     turbojpeg_lib = args.turbojpeg_lib or find_turbojpeg_library()
+    partial = PartialJpegDecoder(turbojpeg_lib) if turbojpeg_lib is not None else None
     torch.set_num_threads(1)
     # the stages as pacepred's processes run them (data.retain_freed_memory, the default); the
     # training-loop table below compares the settings, each in a fresh process
@@ -180,9 +181,9 @@ def main() -> None:
         # the same frames as 340x256 JPEGs (the TSN-style extraction size), quality 95
         tsn_files = [[simplejpeg.encode_jpeg(frame, quality=95) for frame in _resize_frames(frames, (256, 340))]
                      for frames in decoded]
-        if turbojpeg_lib is not None:  # the binding is right: the region is the full decode's, within a few levels
+        if partial is not None:  # the binding is right: the region is the full decode's, within a few levels
             (top, left), first = regions[0], clip_files[0][0]
-            part = PartialJpegDecoder(turbojpeg_lib).decode(first, top, left, CROP_REGION).astype(int)
+            part = partial.decode(first, top, left, CROP_REGION).astype(int)
             x = left // 16 * 16
             difference = np.abs(part - decoded[0][0][top:top + CROP_REGION[0], x:x + part.shape[1]])
             assert difference.max() <= 8 and difference.mean() < 0.05, (difference.max(), difference.mean())
@@ -197,10 +198,9 @@ def main() -> None:
             "JPEG decoding, 16 frames (fast DCT and upsampling: not used)":
                 lambda k: [simplejpeg.decode_jpeg(d, colorspace="RGB", fastdct=True, fastupsample=True)
                            for d in clip_files[k]],
-            **({} if turbojpeg_lib is None else {
+            **({} if partial is None else {
                 "JPEG decoding, 16 frames, only the crop's region (libjpeg-turbo 3's partial decoding: not used)":
-                    lambda k, decoder=PartialJpegDecoder(turbojpeg_lib): [
-                        decoder.decode(d, *regions[k], CROP_REGION) for d in clip_files[k]]}),
+                    lambda k: [partial.decode(d, *regions[k], CROP_REGION) for d in clip_files[k]]}),
             "JPEG decoding, 16 frames of 340x256 (TSN-style frames), full size: the frames backend before "
             "`DCT_SHORTFALL`": lambda k: [simplejpeg.decode_jpeg(d, colorspace="RGB") for d in tsn_files[k]],
             "the same at 1/2, 170x128 (used for a 128x171 resize, within `DCT_SHORTFALL`)":

@@ -539,6 +539,11 @@ def _object_texture(obj: dict, r: np.ndarray, phi: np.ndarray, radial_shift: np.
     raise ValueError(kind)
 
 
+def _random_sign(rng: np.random.Generator) -> float:
+    """+1.0 or -1.0 with equal chance (one draw): a direction of a motion."""
+    return 1.0 if rng.random() < 0.5 else -1.0
+
+
 def _trajectory(class_name: str, rng: np.random.Generator, num_frames: int, size: int, speed_factor: float) -> dict:
     """Per-frame object centre (x, y), orientation and radial texture shift for one class.
 
@@ -572,14 +577,14 @@ def _trajectory(class_name: str, rng: np.random.Generator, num_frames: int, size
         rho = rng.uniform(0.18, 0.28) * size
         psi0 = rng.uniform(0, 2 * math.pi)
         if class_name == "Orbit":  # class_set="kinds": either way
-            sign = 1.0 if rng.random() < 0.5 else -1.0
+            sign = _random_sign(rng)
         else:
             sign = 1.0 if class_name == "OrbitClockwise" else -1.0  # y axis points down
         psi = psi0 + sign * (speed / rho) * t
         x = x0 + rho * (np.cos(psi) - math.cos(psi0))
         y = y0 + rho * (np.sin(psi) - math.sin(psi0))
     elif class_name == "ZigZag":
-        direction = 1.0 if rng.random() < 0.5 else -1.0
+        direction = _random_sign(rng)
         amp = rng.uniform(0.10, 0.16) * size  # triangle wave period 4*amp/(speed/sqrt2) >= 45 frames
         comp = speed / math.sqrt(2.0)
         p0 = rng.uniform(0, 4 * amp)
@@ -599,12 +604,12 @@ def _trajectory(class_name: str, rng: np.random.Generator, num_frames: int, size
         y = y0 + disp * math.sin(beta)
     elif class_name in ("Expand", "Contract", "Radial"):
         if class_name == "Radial":  # class_set="kinds": out or in
-            outward = rng.random() < 0.5
+            sign = _random_sign(rng)
         else:
-            outward = class_name == "Expand"
-        radial = (speed if outward else -speed) * t
+            sign = 1.0 if class_name == "Expand" else -1.0
+        radial = sign * speed * t
     elif class_name == "Spin":
-        sign = 1.0 if rng.random() < 0.5 else -1.0
+        sign = _random_sign(rng)
         radius = _spin_reference_radius(size)
         theta = theta0 + sign * (speed / radius) * t
     elif class_name == "Static":

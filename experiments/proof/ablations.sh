@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The ablations of experiments/proof/README.md (pace count, boundary, jitter, contrastive temperature
-# and weight, learning rate). Each is a Hydra multirun of pre-training on the
+# and weight, learning rate and its schedule). Each is a Hydra multirun of pre-training on the
 # evidence benchmark (experiment=proof) with the online monitor measuring, after the last epoch,
 # linear-probe top-1, retrieval top-1/top-5 and weighted-kNN top-1 of EVERY test video against EVERY train video
 # (gap features, one clip per video), collected by `python -m pacepred.sweeps` into
@@ -42,6 +42,7 @@ ablation jitter data.batch_transform.jitter_mode=per_clip,per_frame
 ablation contrastive_temperature model=pace_ctr_context model.temperature=0.07,0.1,0.2,0.5
 ablation contrastive_weight model=pace_ctr_context model.loss_weights.contrastive=0.1,0.3,1.0
 ablation learning_rate optim.lr=0.01,0.05,0.2
+ablation lr_schedule scheduler=cosine,none
 if [[ "$ONLY" != all && " ${NAMES[*]} " != *" $ONLY "* ]]; then
   echo "unknown ablation '$ONLY': expected one of ${NAMES[*]} (or none for all)" >&2
   exit 2

@@ -121,6 +121,17 @@ def test_sampler_shards_disjointly_and_reproducibly():
     assert val == [(i, sample_seed(0, -1, i)) for i in range(5)]
 
 
+def test_unpadded_validation_shards_take_every_video_once():
+    """Training shards wrap to equal lengths; validation shards (pad=False) may differ by one."""
+    padded = [[i for i, _ in SeededShardSampler(7, 0, shuffle=False, rank=r, world_size=3)] for r in range(3)]
+    assert [len(s) for s in padded] == [3, 3, 3] and sum(padded, []).count(0) == 2
+    shards = [SeededShardSampler(7, 0, shuffle=False, rank=r, world_size=3, pad=False) for r in range(3)]
+    assert [len(s) for s in shards] == [3, 2, 2] and [len(list(s)) for s in shards] == [3, 2, 2]
+    assert sorted(i for s in shards for i, _ in s) == list(range(7))
+    alone = SeededShardSampler(2, 0, shuffle=False, rank=2, world_size=3, pad=False)
+    assert len(alone) == 0 and list(alone) == [], "a rank beyond the data gets nothing, not a duplicate"
+
+
 def test_crop_and_flip():
     frames = np.arange(2 * 8 * 10 * 3, dtype=np.uint8).reshape(2, 8, 10, 3)
     centre = crop_and_flip(frames, 4, None, flip=True)

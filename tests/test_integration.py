@@ -100,6 +100,19 @@ def test_two_process_ddp_on_cpu_each_rank_reads_different_videos(tmp_path):
         assert notes["last_step"] == 5 and [w for w in notes["waits"] if w not in sigterm] == [], notes
 
 
+def test_two_process_ddp_validation_counts_every_video_once(tmp_path):
+    """7 validation videos over 2 processes: the ranks validate 4 and 3 videos (no padded
+    duplicate), the run does not hang on the uneven shards, and the accuracy is a count of 7."""
+    run_dir, seen_dir = tmp_path / "ddp", tmp_path / "seen"
+    finish(cli(SMALL + ["trainer=ddp_cpu", "data.source.class_set=kinds", "data.source.num_test_per_class=1",
+                        "trainer.max_epochs=1", "+callbacks.seen._target_=seen_videos.SeenVideos",
+                        f"+callbacks.seen.dir={seen_dir}", f"hydra.run.dir={run_dir}"], tmp_path))
+    validated = [json.loads((seen_dir / f"val_rank{r}.json").read_text()) for r in (0, 1)]
+    assert sorted(map(len, validated)) == [3, 4] and sorted(validated[0] + validated[1]) == list(range(7))
+    accuracy = metrics(run_dir)["val/pace_acc"]
+    assert accuracy * 7 == pytest.approx(round(accuracy * 7), abs=1e-4), accuracy
+
+
 def test_multirun_sweep_one_directory_per_job_and_its_summary(tmp_path):
     sweep_dir = tmp_path / "sweep"
     finish(cli(SMALL + ["-m", "pace=3,4", "debug=fast", f"hydra.sweep.dir={sweep_dir}"], tmp_path))

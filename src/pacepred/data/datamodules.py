@@ -188,7 +188,9 @@ class PaceDataModule(pl.LightningDataModule):
         trainer = self.trainer
         rank, world = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
         dataset = self.datasets[name]
-        sampler = SeededShardSampler(len(dataset), self.seed, shuffle, rank, world, repeat)
+        # training shards are padded to equal lengths (DDP steps in lockstep); validation shards are
+        # not, so that every validation video is counted once over the processes
+        sampler = SeededShardSampler(len(dataset), self.seed, shuffle, rank, world, repeat, pad=shuffle)
         if shuffle and len(sampler) < self.batch_size:  # the training loader drops a last partial batch
             raise ValueError(
                 f"data.batch_size={self.batch_size} is larger than the {len(sampler)} training samples per process "

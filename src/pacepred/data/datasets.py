@@ -151,17 +151,20 @@ class SeededShardSampler(Sampler):
     """Shuffled (or ordered) indices for one rank, yielded as ``(index, seed)`` keys.
 
     An epoch covers the ``size`` indices ``repeat`` times. Rank ``r`` of ``world_size`` takes
-    every ``world_size``-th position of a permutation drawn from (seed, epoch); the list is padded
-    by wrapping so that every rank has the same length (as ``DistributedSampler``). Call
-    :meth:`set_epoch` before each epoch (Lightning does).
+    every ``world_size``-th position of a permutation drawn from (seed, epoch). With ``pad`` (for
+    training) the list is padded by wrapping so that every rank has the same length (as
+    ``DistributedSampler``); without it (for validation) every position is taken once over all
+    ranks, so a metric reduced over ranks counts each video once, and ranks may differ by one
+    sample. Call :meth:`set_epoch` before each epoch (Lightning does).
     """
 
-    def __init__(self, size: int, seed: int, shuffle: bool, rank: int = 0, world_size: int = 1, repeat: int = 1):
+    def __init__(self, size: int, seed: int, shuffle: bool, rank: int = 0, world_size: int = 1, repeat: int = 1,
+                 pad: bool = True):
         if not 0 <= rank < world_size:
             raise ValueError(f"rank {rank} is not in [0, {world_size})")
         if size < 1 or repeat < 1:
             raise ValueError(f"sampler needs size >= 1 and repeat >= 1, got size={size}, repeat={repeat}")
-        self.size, self.seed, self.shuffle, self.repeat = size, seed, shuffle, repeat
+        self.size, self.seed, self.shuffle, self.repeat, self.pad = size, seed, shuffle, repeat, pad
         self.rank, self.world_size = rank, world_size
         self.epoch = 0
 
@@ -169,7 +172,10 @@ class SeededShardSampler(Sampler):
         self.epoch = epoch
 
     def __len__(self) -> int:
-        return -(-self.size * self.repeat // self.world_size)
+        positions = self.size * self.repeat
+        if self.pad:
+            return -(-positions // self.world_size)
+        return len(range(self.rank, positions, self.world_size))
 
     def __iter__(self) -> Iterator[tuple[int, int]]:
         positions = self.size * self.repeat
@@ -177,7 +183,8 @@ class SeededShardSampler(Sampler):
             order = np.random.default_rng([self.seed, self.epoch]).permutation(positions)
         else:
             order = np.arange(positions)
-        order = np.resize(order, len(self) * self.world_size)
+        if self.pad:
+            order = np.resize(order, len(self) * self.world_size)
         epoch = self.epoch if self.shuffle else -1
         for position in order[self.rank :: self.world_size]:
             yield int(position) % self.size, sample_seed(self.seed, epoch, int(position))

@@ -11,14 +11,32 @@ import pytest
 from conftest import REPO
 
 
-def load_run_module():
-    """experiments/proof/run.py as a module (it is a script, not part of the package)."""
+def load_run_module(name: str = "run"):
+    """experiments/proof/<name>.py as a module (a script, not part of the package)."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("proof_run", REPO / "experiments" / "proof" / "run.py")
+    spec = importlib.util.spec_from_file_location(f"proof_{name}", REPO / "experiments" / "proof" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def test_pace_ceiling_integral_matches_sampled_clips():
+    """The ideal readers of experiments/proof/pace_ceiling.py against 200k sampled (class, pace,
+    speed) draws on the kinds ladder, and the degenerate cases: one speed per class is readable."""
+    import numpy as np
+
+    ceiling = load_run_module("pace_ceiling")
+    factors, paces = [1.4, 0.7, 1.0, 1.4, 0.5, 0.7], [1.0, 2.0, 3.0, 4.0]
+    intervals = ceiling.speed_intervals(factors, paces)
+    rng = np.random.default_rng(0)
+    c, p = rng.integers(0, len(factors), 200_000), rng.integers(0, len(paces), 200_000)
+    speed = np.array(paces)[p] * np.array(factors)[c] * rng.uniform(0.9, 1.1, 200_000)
+    inside = (intervals[None, ..., 0] <= speed[:, None, None]) & (speed[:, None, None] < intervals[None, ..., 1])
+    score = (inside / (intervals[..., 1] - intervals[..., 0])).sum(axis=1)  # (N, P)
+    assert ceiling.class_blind_accuracy(intervals) == pytest.approx((score.argmax(1) == p).mean(), abs=0.005)
+    assert ceiling.class_aware_accuracy(intervals) == pytest.approx(1.0)
+    assert ceiling.class_blind_accuracy(ceiling.speed_intervals([1.0] * 6, paces)) == pytest.approx(1.0)
 
 
 @pytest.mark.slow

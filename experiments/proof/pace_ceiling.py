@@ -46,8 +46,7 @@ def class_blind_accuracy(intervals: np.ndarray) -> float:
 
 def class_aware_accuracy(intervals: np.ndarray) -> float:
     """Bayes accuracy when the class is known: 1 where a class's pace intervals do not overlap."""
-    classes, paces = intervals.shape[:2]
-    return float(np.mean([class_blind_accuracy(intervals[c : c + 1]) for c in range(classes)]))
+    return float(np.mean([class_blind_accuracy(intervals[c : c + 1]) for c in range(intervals.shape[0])]))
 
 
 def main() -> None:

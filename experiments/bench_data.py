@@ -1,7 +1,7 @@
 """Data throughput: training-ready pace clips per second, side by side in one run.
 
 Content: UCF101-like videos (320x240, 25 fps) as xvid AVI and H.264 MP4, made from the real clips
-of ``../shared/videos`` (the UCF101 clip as it is, the Kinetics clips re-encoded at 320x240),
+of ``tests/data/videos`` (the UCF101 clip as it is, the Kinetics clips re-encoded at 320x240),
 the same content as JPEG frame folders (``frame000001.jpg``...), and the forms pacepred's dataset
 preparation (``python -m pacepred.data.prepare``) makes of it, through its per-video functions
 of :mod:`pacepred.data.convert`. Every pipeline makes 16-frame pace clips (paces 1 to 4, ``fit``
@@ -84,7 +84,7 @@ from pacepred.data.transforms import ClipBatchTransform
 from pacepred.run_info import package_versions
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "videos"
+SHARED = REPO / "tests" / "data" / "videos"
 PACES = [Fraction(p) for p in (1, 2, 3, 4)]
 RESIZE, CROP, CLIP_LEN = (128, 171), 112, 16
 #: The libraries the pipelines run on (a newer OpenCV or Pillow moves the baseline).

@@ -1,7 +1,7 @@
 """Where the CPU time of one frames-pipeline clip goes, against the official-style pipeline.
 
 On the same 320x240 JPEG folders as ``bench_data.py`` (generated from the real clips of
-``../shared/videos``), in one process with one torch thread and pacepred's allocator setting
+``tests/data/videos``), in one process with one torch thread and pacepred's allocator setting
 (``data.retain_freed_memory``), the CPU milliseconds of one 16-frame
 pace clip (paces 1-4, resize 128x171, crop 112): the stages of pacepred's ``frames`` pipeline
 (JPEG decoding with libjpeg-turbo, also with its fast DCT and upsampling for comparison, of only

@@ -12,8 +12,12 @@ from omegaconf import DictConfig
 from pacepred.config import CONF_DIR, compose_config
 
 REPO = Path(__file__).resolve().parents[1]
-#: The real clips: ``../shared/videos`` beside the checkout, or ``PACEPRED_SHARED_VIDEOS``.
-SHARED_VIDEOS = Path(os.environ.get("PACEPRED_SHARED_VIDEOS", REPO.parent / "shared" / "videos"))
+#: The real clips (provenance and licences in their README), or another folder of the same files
+#: named by ``PACEPRED_TEST_VIDEOS``.
+REAL_VIDEOS = Path(os.environ.get("PACEPRED_TEST_VIDEOS", Path(__file__).resolve().parent / "data" / "videos"))
+
+REAL_VIDEO_FILES = ("ucf101_apply_eye_makeup.avi", "kinetics_arm_wrestling.mp4", "kinetics_cleaning_pool.mp4",
+                    "kinetics_flipping_pancake.mkv", "corrupted_h264.mp4")
 
 # A small synthetic dataset for tests: every class, few short videos.
 TINY_SYNTHETIC = [
@@ -59,22 +63,22 @@ def first_callback(monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def shared_videos() -> Path:
-    if not SHARED_VIDEOS.is_dir():
-        message = f"real fixture videos not found at {SHARED_VIDEOS} (set PACEPRED_SHARED_VIDEOS)"
-        if os.environ.get("CI"):  # CI lays them beside the clone: their absence is a broken run, not a skip
-            pytest.fail(message)
-        pytest.skip(message)
-    return SHARED_VIDEOS
+def real_videos() -> Path:
+    """The folder of the real fixture clips; they ship with the repository, so a missing one is an error."""
+    missing = [name for name in REAL_VIDEO_FILES if not (REAL_VIDEOS / name).is_file()]
+    if missing:
+        pytest.fail(f"real fixture videos missing from {REAL_VIDEOS}: {missing} (they ship in tests/data/videos; "
+                    "PACEPRED_TEST_VIDEOS names another folder of the same files)")
+    return REAL_VIDEOS
 
 
 @pytest.fixture
-def ucf101_layout(tmp_path, shared_videos) -> Path:
+def ucf101_layout(tmp_path, real_videos) -> Path:
     """The real clips arranged as UCF101 (two classes, one video each in train and test)."""
-    return make_ucf101(tmp_path / "ucf101", shared_videos)
+    return make_ucf101(tmp_path / "ucf101", real_videos)
 
 
-def make_ucf101(root: Path, shared_videos: Path) -> Path:
+def make_ucf101(root: Path, real_videos: Path) -> Path:
     """Arrange the real clips as UCF101 under ``root`` (see :func:`ucf101_layout`); video names
     keep their clip's extension."""
     lists = root / "ucfTrainTestlist"
@@ -88,7 +92,7 @@ def make_ucf101(root: Path, shared_videos: Path) -> Path:
         (root / "UCF-101" / name).mkdir(parents=True)
         for k, source in enumerate(files, start=1):
             video = f"v_{name}_g0{k}_c01{Path(source).suffix}"
-            shutil.copy(shared_videos / source, root / "UCF-101" / name / video)
+            shutil.copy(real_videos / source, root / "UCF-101" / name / video)
             (train if k == 1 else test).append((f"{name}/{video}", label))
     (lists / "classInd.txt").write_text("".join(f"{i} {n}\n" for i, n in enumerate(clips, start=1)))
     (lists / "trainlist01.txt").write_text("".join(f"{p} {l}\n" for p, l in train))

@@ -1,8 +1,8 @@
-"""The real clips of shared/videos arranged in each dataset's layout (HMDB51, Kinetics-400,
+"""The real clips of tests/data/videos arranged in each dataset's layout (HMDB51, Kinetics-400,
 class folders, JPEG frame folders, a folder of good and broken files).
 
 Import the fixtures you use into a test module: ``from fixtures_layouts import hmdb51_layout``.
-They depend on ``shared_videos`` from conftest.py.
+They depend on ``real_videos`` from conftest.py.
 """
 
 from __future__ import annotations
@@ -36,14 +36,14 @@ def extract_frames(video: Path, folder: Path, count: int = EXTRACTED_FRAMES) -> 
 
 
 @pytest.fixture(scope="session")
-def frame_folders(tmp_path_factory, shared_videos) -> dict[str, Path]:
+def frame_folders(tmp_path_factory, real_videos) -> dict[str, Path]:
     """Clip name -> a folder of its first EXTRACTED_FRAMES frames as JPEG (made once)."""
     root = tmp_path_factory.mktemp("frames")
-    return {name: extract_frames(shared_videos / name, root / Path(name).stem) for name in (AVI, MP4_ARM, MKV)}
+    return {name: extract_frames(real_videos / name, root / Path(name).stem) for name in (AVI, MP4_ARM, MKV)}
 
 
 @pytest.fixture
-def hmdb51_layout(tmp_path, shared_videos) -> Path:
+def hmdb51_layout(tmp_path, real_videos) -> Path:
     """HMDB51 split 1 over the real clips: two classes, ids 1 (train), 2 (test), 0 (unused)."""
     root = tmp_path / "hmdb51_root"
     splits = root / "testTrainMulti_7030_splits"
@@ -57,7 +57,7 @@ def hmdb51_layout(tmp_path, shared_videos) -> Path:
         lines = []
         for k, (clip, split_id) in enumerate(clips):
             video = f"{name}_clip_{k}.avi"
-            shutil.copy(shared_videos / clip, root / "hmdb51" / name / video)
+            shutil.copy(real_videos / clip, root / "hmdb51" / name / video)
             lines.append(f"{video} {split_id} \n")  # the official files end lines with a space
         (splits / f"{name}_test_split1.txt").write_text("".join(lines))
         (splits / f"{name}_test_split2.txt").write_text("".join(line.replace(" 2 ", " 1 ") for line in lines))
@@ -71,7 +71,7 @@ KINETICS_ROWS = {
 }
 
 
-def make_kinetics(root: Path, shared_videos: Path, layout: str) -> Path:
+def make_kinetics(root: Path, real_videos: Path, layout: str) -> Path:
     """Kinetics CSVs and clips (``layout`` 'per_class' or 'flat'); 'gone1' is missing on disk.
     Per-class folders spell spaces as underscores for 'cleaning pool', as some downloaders do."""
     (root / "annotations").mkdir(parents=True)
@@ -85,20 +85,20 @@ def make_kinetics(root: Path, shared_videos: Path, layout: str) -> Path:
             if layout == "per_class":
                 folder = folder / (label.replace(" ", "_") if label == "cleaning pool" else label)
             folder.mkdir(parents=True, exist_ok=True)
-            shutil.copy(shared_videos / clip, folder / f"{youtube_id}_{start:06d}_{end:06d}.mp4")
+            shutil.copy(real_videos / clip, folder / f"{youtube_id}_{start:06d}_{end:06d}.mp4")
         (root / "annotations" / f"{split}.csv").write_text("\n".join(lines) + "\n")
     return root
 
 
 @pytest.fixture
-def folder_layout(tmp_path, shared_videos) -> Path:
+def folder_layout(tmp_path, real_videos) -> Path:
     """Class folders with mixed extensions (one upper-case), a text file and a hidden folder."""
     root = tmp_path / "folder_root"
     layout = {"cooking": {"c0.mkv": MKV, "c1.mp4": MP4_POOL, "c2.AVI": AVI}, "sports": {"s0.mp4": MP4_ARM, "s1.avi": AVI}}
     for name, clips in layout.items():
         (root / name).mkdir(parents=True)
         for video, clip in clips.items():
-            shutil.copy(shared_videos / clip, root / name / video)
+            shutil.copy(real_videos / clip, root / name / video)
         (root / name / "notes.txt").write_text("not a video\n")
     (root / ".hidden").mkdir()
     return root
@@ -121,16 +121,16 @@ def frames_layout(tmp_path, frame_folders) -> Path:
 
 
 @pytest.fixture
-def broken_folder(tmp_path, shared_videos) -> Path:
+def broken_folder(tmp_path, real_videos) -> Path:
     """A class-folder dataset mixing good clips with a corrupted MP4, a zero-byte file and a
     text file named .mp4 (test_every=2 puts some of each kind in both stages)."""
     root = tmp_path / "broken_root"
     for name in ("a_good", "b_bad"):
         (root / name).mkdir(parents=True)
-    shutil.copy(shared_videos / AVI, root / "a_good" / "clip1.avi")
-    shutil.copy(shared_videos / MP4_ARM, root / "a_good" / "clip2.mp4")
-    shutil.copy(shared_videos / MKV, root / "a_good" / "clip3.mkv")
-    shutil.copy(shared_videos / CORRUPTED, root / "b_bad" / "corrupted.mp4")
+    shutil.copy(real_videos / AVI, root / "a_good" / "clip1.avi")
+    shutil.copy(real_videos / MP4_ARM, root / "a_good" / "clip2.mp4")
+    shutil.copy(real_videos / MKV, root / "a_good" / "clip3.mkv")
+    shutil.copy(real_videos / CORRUPTED, root / "b_bad" / "corrupted.mp4")
     (root / "b_bad" / "empty.mp4").write_bytes(b"")
     (root / "b_bad" / "text.mp4").write_text("this is not a video\n")
     return root

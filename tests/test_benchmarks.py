@@ -18,7 +18,7 @@ def run_script(name: str, *args: str) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
 
 
-def test_data_benchmark_measures_every_pipeline_and_ratio(tmp_path, shared_videos):
+def test_data_benchmark_measures_every_pipeline_and_ratio(tmp_path, real_videos):
     run_script("bench_data.py", "--workers", "1", "--clips", "8", "--repeats", "1", "--out", str(tmp_path))
     numbers = json.loads((tmp_path / "data_throughput.json").read_text())
     rates = numbers["clips_per_s"]
@@ -36,7 +36,7 @@ def test_training_benchmark_times_plain_framework_and_pipeline(tmp_path):
     assert not list(tmp_path.glob("_bench*"))  # the trainers' folders are temporary
 
 
-def test_clip_cost_profile_writes_its_table(tmp_path, shared_videos):
+def test_clip_cost_profile_writes_its_table(tmp_path, real_videos):
     run_script("profile_clip_cost.py", "--clips", "8", "--repeats", "1", "--out", str(tmp_path))
     table = (tmp_path / "clip_cost.md").read_text()
     assert "official-style frames: whole dataset item" in table

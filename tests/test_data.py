@@ -46,21 +46,21 @@ def test_class_index_with_gap_is_rejected(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["ucf101_apply_eye_makeup.avi", "kinetics_arm_wrestling.mp4", "kinetics_flipping_pancake.mkv"])
-def test_read_clip_resizes_and_repeats_frames(shared_videos, name):
-    frames = read_clip(shared_videos / name, lambda n: np.array([5, 5, 6, 0, 5]), size=(64, 80))
+def test_read_clip_resizes_and_repeats_frames(real_videos, name):
+    frames = read_clip(real_videos / name, lambda n: np.array([5, 5, 6, 0, 5]), size=(64, 80))
     assert frames.shape == (5, 64, 80, 3) and frames.dtype == np.uint8
     assert np.array_equal(frames[0], frames[1]) and np.array_equal(frames[0], frames[4])
     assert not np.array_equal(frames[0], frames[3])
 
 
-def test_read_clip_native_size(shared_videos):
-    frames = read_clip(shared_videos / "ucf101_apply_eye_makeup.avi", lambda n: np.arange(3))
+def test_read_clip_native_size(real_videos):
+    frames = read_clip(real_videos / "ucf101_apply_eye_makeup.avi", lambda n: np.arange(3))
     assert frames.shape == (3, 240, 320, 3)
 
 
-def test_corrupted_video_names_file_and_reason(shared_videos):
+def test_corrupted_video_names_file_and_reason(real_videos):
     with pytest.raises(VideoDecodeError, match=r"corrupted_h264.mp4.*decoding frames failed"):
-        read_clip(shared_videos / "corrupted_h264.mp4", lambda n: np.arange(n))
+        read_clip(real_videos / "corrupted_h264.mp4", lambda n: np.arange(n))
 
 
 def test_missing_video_is_named(tmp_path):

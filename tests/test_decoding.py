@@ -36,9 +36,9 @@ def mean_abs(a: np.ndarray, b: np.ndarray) -> float:
 
 
 @pytest.mark.parametrize("name", CLIPS)
-def test_pyav_equals_decord_at_native_size(shared_videos, name):
-    decord_frames = read_clip(shared_videos / name, unordered)
-    pyav_frames = read_clip(shared_videos / name, unordered, backend="pyav")
+def test_pyav_equals_decord_at_native_size(real_videos, name):
+    decord_frames = read_clip(real_videos / name, unordered)
+    pyav_frames = read_clip(real_videos / name, unordered, backend="pyav")
     assert pyav_frames.shape == decord_frames.shape and pyav_frames.dtype == np.uint8
     assert np.array_equal(pyav_frames, decord_frames)
     assert np.array_equal(pyav_frames[1], pyav_frames[2]) and not np.array_equal(pyav_frames[0], pyav_frames[1])
@@ -46,32 +46,32 @@ def test_pyav_equals_decord_at_native_size(shared_videos, name):
 
 @pytest.mark.parametrize("size", [(128, 171), (300, 400)], ids=["down", "up"])
 @pytest.mark.parametrize("name", CLIPS)
-def test_pyav_matches_decord_when_resizing(shared_videos, name, size):
+def test_pyav_matches_decord_when_resizing(real_videos, name, size):
     """(300, 400) is larger than every clip: decoders scale up as well as down."""
-    decord_frames = read_clip(shared_videos / name, unordered, size=size)
-    pyav_frames = read_clip(shared_videos / name, unordered, size=size, backend="pyav")
+    decord_frames = read_clip(real_videos / name, unordered, size=size)
+    pyav_frames = read_clip(real_videos / name, unordered, size=size, backend="pyav")
     assert decord_frames.shape == pyav_frames.shape == (8, *size, 3)
     assert mean_abs(decord_frames, pyav_frames) < PYAV_RESIZED_TOLERANCE
 
 
 @pytest.mark.parametrize("size", [None, (128, 171), (64, 80)])
 @pytest.mark.parametrize("name", CLIPS)
-def test_frame_folder_matches_decord(shared_videos, frame_folders, name, size):
+def test_frame_folder_matches_decord(real_videos, frame_folders, name, size):
     def choose(num_frames):
         assert num_frames == EXTRACTED_FRAMES
         return np.array([40, 3, 3, EXTRACTED_FRAMES - 1, 0])
 
-    from_video = read_clip(shared_videos / name, choose_indices=lambda n: choose(EXTRACTED_FRAMES), size=size)
+    from_video = read_clip(real_videos / name, choose_indices=lambda n: choose(EXTRACTED_FRAMES), size=size)
     from_frames = read_clip(frame_folders[name], choose, size=size)  # a folder: frames backend
     assert from_frames.shape == from_video.shape and from_frames.dtype == np.uint8
     assert mean_abs(from_frames, from_video) < FRAMES_TOLERANCE
     assert np.array_equal(from_frames, read_clip(frame_folders[name], choose, size=size, backend="frames"))
 
 
-def test_decord_last_frame_is_the_last_frame(shared_videos):
+def test_decord_last_frame_is_the_last_frame(real_videos):
     """decord alone returns the frame before the last one for the xvid AVI's last frame in
     2-7% of reads; the backend takes that frame from PyAV."""
-    path = shared_videos / AVI
+    path = real_videos / AVI
     expected = read_clip(path, lambda n: np.array([100, n - 1]), backend="pyav")
     for _ in range(40):
         assert np.array_equal(read_clip(path, lambda n: np.array([100, n - 1])), expected)
@@ -135,7 +135,7 @@ def write_packed_avi(source, path, n_vop: bytes):
 
 @pytest.mark.parametrize("backend", ["decord", "pyav"])
 @pytest.mark.parametrize("packed", [False, True], ids=["unpacked", "packed"])
-def test_mpeg4_avi_with_b_frames_and_several_keyframes_reads_right(tmp_path, shared_videos, backend, packed):
+def test_mpeg4_avi_with_b_frames_and_several_keyframes_reads_right(tmp_path, real_videos, backend, packed):
     """decord's random access returns earlier frames (12 as 0, ...) on such files and a PyAV
     seek into a packed stream loses count; both backends read every frame right."""
     from pacepred.data.decoding import _packet_index
@@ -143,7 +143,7 @@ def test_mpeg4_avi_with_b_frames_and_several_keyframes_reads_right(tmp_path, sha
     path = tmp_path / "open_gop.avi"
     write_open_gop_avi(path)
     if packed:
-        with av.open(str(shared_videos / AVI)) as container:  # the real UCF101 clip is packed: its fillers
+        with av.open(str(real_videos / AVI)) as container:  # the real UCF101 clip is packed: its fillers
             n_vop = next(bytes(p) for p in container.demux(video=0) if p.size == 6)
         unpacked, path = path, tmp_path / "packed.avi"
         write_packed_avi(unpacked, path, n_vop)
@@ -173,12 +173,12 @@ def test_h264_avi_with_several_keyframes_reads_right(tmp_path, backend):
     assert np.array_equal(read_clip(path, lambda n: np.arange(n)[::-1], backend=backend), sequential[::-1])
 
 
-def test_the_real_ucf101_clip_is_packed_with_one_keyframe(shared_videos):
+def test_the_real_ucf101_clip_is_packed_with_one_keyframe(real_videos):
     """What the packed-stream test above stands for: DivX-style packed B-frames, as in UCF101."""
     from pacepred.data.decoding import _packet_index
 
-    with av.open(str(shared_videos / AVI)) as container:
-        index = _packet_index(container, container.streams.video[0], shared_videos / AVI)
+    with av.open(str(real_videos / AVI)) as container:
+        index = _packet_index(container, container.streams.video[0], real_videos / AVI)
     assert (index.b_frames, index.packed_b_frames, index.keyframes) == (True, True, 1)
 
 
@@ -294,16 +294,16 @@ def test_an_mp4_cut_by_stream_copy_shows_the_frames_after_its_cut(tmp_path, back
 @pytest.mark.parametrize("name, frames, fps, width, height", [
     (AVI, 164, 25.0, 320, 240), (MP4_ARM, 280, 28.0, 340, 256), (MP4_POOL, 300, 30.0, 340, 256),
     (MKV, 310, 30.0, 426, 240)])
-def test_container_count_equals_decodable_frames(shared_videos, name, frames, fps, width, height):
-    path = shared_videos / name
+def test_container_count_equals_decodable_frames(real_videos, name, frames, fps, width, height):
+    path = real_videos / name
     decoded = probe_video(path, decode=True)
     assert (decoded.num_frames, decoded.fps, decoded.width, decoded.height) == (frames, fps, width, height)
     assert probe_video(path, decode=False) == decoded
     assert len(decord.VideoReader(str(path))) == frames
 
 
-def test_corrupted_video_claims_more_frames_than_decode(shared_videos):
-    path = shared_videos / CORRUPTED
+def test_corrupted_video_claims_more_frames_than_decode(real_videos):
+    path = real_videos / CORRUPTED
     assert probe_video(path, decode=False).num_frames == 50 == len(decord.VideoReader(str(path)))
     with pytest.raises(VideoDecodeError, match=r"corrupted_h264.mp4: decoding failed after 28 frames"):
         probe_video(path, decode=True)
@@ -318,7 +318,7 @@ def test_frame_folder_probe(frame_folders):
 
 
 @pytest.mark.parametrize("backend", ["decord", "pyav"])
-def test_broken_files_are_named(tmp_path, shared_videos, backend):
+def test_broken_files_are_named(tmp_path, real_videos, backend):
     (tmp_path / "empty.mp4").write_bytes(b"")
     (tmp_path / "text.mp4").write_text("this is not a video\n")
     cases = {
@@ -330,11 +330,11 @@ def test_broken_files_are_named(tmp_path, shared_videos, backend):
         with pytest.raises(VideoDecodeError, match=message):
             read_clip(tmp_path / name, lambda n: np.arange(2), backend=backend)
     with pytest.raises(VideoDecodeError, match=r"corrupted_h264.mp4: decoding frames failed \(.+\)"):
-        read_clip(shared_videos / CORRUPTED, lambda n: np.array([0, 40]), backend=backend)
+        read_clip(real_videos / CORRUPTED, lambda n: np.array([0, 40]), backend=backend)
 
 
-def test_corrupted_video_head_still_decodes(shared_videos):
-    frames = read_clip(shared_videos / CORRUPTED, lambda n: np.array([27, 0]), size=(72, 128), backend="pyav")
+def test_corrupted_video_head_still_decodes(real_videos):
+    frames = read_clip(real_videos / CORRUPTED, lambda n: np.array([27, 0]), size=(72, 128), backend="pyav")
     assert frames.shape == (2, 72, 128, 3)
 
 
@@ -353,7 +353,7 @@ def test_frame_folder_decodes_at_power_of_two_dct_scales_only(frame_folders, mon
     assert as_decoded.shape == (2, *decoded, 3)  # the resize is left to the caller's crop
 
 
-def test_340x256_frames_decode_at_half_size_for_128x171(shared_videos, frame_folders, monkeypatch):
+def test_340x256_frames_decode_at_half_size_for_128x171(real_videos, frame_folders, monkeypatch):
     """The common 340x256 frames: 1/2 gives 170x128, one column short of 171 (within
     DCT_SHORTFALL), so they decode at 1/2 and the resize stretches them by one column."""
     import simplejpeg
@@ -363,7 +363,7 @@ def test_340x256_frames_decode_at_half_size_for_128x171(shared_videos, frame_fol
     monkeypatch.setattr(simplejpeg, "decode_jpeg", lambda *a, **k: shapes.append(real_decode(*a, **k).shape) or real_decode(*a, **k))
     frames = read_clip(frame_folders[MP4_ARM], lambda n: np.array([0, 9]), size=(128, 171))
     assert frames.shape == (2, 128, 171, 3) and shapes == [(128, 170, 3)] * 2
-    from_video = read_clip(shared_videos / MP4_ARM, lambda n: np.array([0, 9]), size=(128, 171))
+    from_video = read_clip(real_videos / MP4_ARM, lambda n: np.array([0, 9]), size=(128, 171))
     assert mean_abs(frames, from_video) < FRAMES_TOLERANCE
     shapes.clear()
     read_clip(frame_folders[MP4_ARM], lambda n: np.array([0]), size=(130, 171))  # 2% short: full size
@@ -389,7 +389,7 @@ def test_frame_folder_errors(tmp_path, frame_folders):
 
 
 @pytest.mark.parametrize("backend", ["decord", "pyav"])
-def test_a_file_that_cannot_be_read_is_a_named_decode_error(shared_videos, monkeypatch, backend):
+def test_a_file_that_cannot_be_read_is_a_named_decode_error(real_videos, monkeypatch, backend):
     """A file without read permission (the tests run as root, which reads anything: the refusal is
     simulated) is a VideoDecodeError, which ``data.on_bad_video=skip`` and the index catch."""
     import pacepred.data.decoding as decoding
@@ -400,7 +400,7 @@ def test_a_file_that_cannot_be_read_is_a_named_decode_error(shared_videos, monke
     monkeypatch.setattr(decoding, "open", refuse, raising=False)
     monkeypatch.setattr(decoding, "_DECORD_CHECKS", {})  # an answer kept from an earlier read opens nothing
     with pytest.raises(VideoDecodeError, match=rf"{AVI}: cannot read the file \(Permission denied\)"):
-        read_clip(shared_videos / AVI, lambda n: np.arange(2), backend=backend)
+        read_clip(real_videos / AVI, lambda n: np.arange(2), backend=backend)
 
 
 def test_frame_folder_with_frames_of_two_sizes(tmp_path, frame_folders):
@@ -474,8 +474,8 @@ def test_frame_count_is_kept_until_the_folder_changes(tmp_path, frame_folders, m
     assert decoding.frame_count(folder) == count + 1 and len(listings) == 2
 
 
-def test_wrong_arguments(shared_videos):
-    path = shared_videos / AVI
+def test_wrong_arguments(real_videos):
+    path = real_videos / AVI
     with pytest.raises(VideoDecodeError, match="frames backend reads a folder"):
         read_clip(path, lambda n: np.array([0]), backend="frames")
     with pytest.raises(ValueError, match="decoder backend 'opencv'"):
@@ -505,10 +505,10 @@ class _SeekIgnored:
         self._container.close()
 
 
-def test_pyav_skips_frames_before_the_keyframe_when_a_seek_lands_early(shared_videos, monkeypatch):
+def test_pyav_skips_frames_before_the_keyframe_when_a_seek_lands_early(real_videos, monkeypatch):
     import pacepred.data.decoding as decoding
 
-    path = shared_videos / MP4_ARM
+    path = real_videos / MP4_ARM
     expected = read_clip(path, lambda n: np.array([200, 190]), backend="pyav")
     opened = decoding.open_pyav
     monkeypatch.setattr(decoding, "open_pyav", lambda p: _SeekIgnored(opened(p)))

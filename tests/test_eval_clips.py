@@ -71,13 +71,13 @@ def test_dataset_decodes_the_protocol_frames_and_crops_the_centre(monkeypatch, n
     assert (video[:, :, 2, 0, :].numpy() == np.arange(left, left + crop)).all()
 
 
-def test_dataset_on_a_real_ucf101_video(shared_videos):
-    dataset = MultiClipDataset([VideoRecord(shared_videos / "ucf101_apply_eye_makeup.avi", 0)], num_clips=10,
+def test_dataset_on_a_real_ucf101_video(real_videos):
+    dataset = MultiClipDataset([VideoRecord(real_videos / "ucf101_apply_eye_makeup.avi", 0)], num_clips=10,
                                span=16, decode_size=(128, 171), crop_size=112)
     assert dataset[0]["video"].shape == (10, 16, 3, 112, 112)
 
 
-def test_dataset_reads_video_files_with_the_configured_decoder(monkeypatch, shared_videos):
+def test_dataset_reads_video_files_with_the_configured_decoder(monkeypatch, real_videos):
     """data.decoder=pyav reaches the evaluation clips (decord misreads some MPEG-4 AVIs)."""
     backends = []
     real_read_clip = clips_module.read_clip
@@ -87,7 +87,7 @@ def test_dataset_reads_video_files_with_the_configured_decoder(monkeypatch, shar
         return real_read_clip(*args, backend=backend, **kwargs)
 
     monkeypatch.setattr(clips_module, "read_clip", recording)
-    video = shared_videos / "ucf101_apply_eye_makeup.avi"
+    video = real_videos / "ucf101_apply_eye_makeup.avi"
     pyav = MultiClipDataset([VideoRecord(video, 0)], num_clips=2, span=16, decode_size=(64, 80), crop_size=56,
                             decoder="pyav")[0]["video"]
     decord = MultiClipDataset([VideoRecord(video, 0)], num_clips=2, span=16, decode_size=(64, 80), crop_size=56)[0]["video"]

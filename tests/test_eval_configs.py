@@ -66,7 +66,7 @@ def test_monitor_callbacks_config_composes_without_touching_the_data(make_cfg):
     assert isinstance(monitor, KNNMonitor) and monitor.span == cfg.data.clip_len + 1 and not monitor.clips
 
 
-def test_monitor_leaves_out_a_broken_video_only_when_told_to(tmp_path, shared_videos):
+def test_monitor_leaves_out_a_broken_video_only_when_told_to(tmp_path, real_videos):
     """data.on_bad_video reaches the online monitor: raise stops at a broken video of its subset,
     skip leaves it out and takes the next video of its class."""
     from pacepred.data.decoding import VideoDecodeError
@@ -75,8 +75,8 @@ def test_monitor_leaves_out_a_broken_video_only_when_told_to(tmp_path, shared_vi
 
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(b"")
-    records = [VideoRecord(broken, 0), VideoRecord(shared_videos / "ucf101_apply_eye_makeup.avi", 0),
-               VideoRecord(shared_videos / "kinetics_arm_wrestling.mp4", 1)]
+    records = [VideoRecord(broken, 0), VideoRecord(real_videos / "ucf101_apply_eye_makeup.avi", 0),
+               VideoRecord(real_videos / "kinetics_arm_wrestling.mp4", 1)]
 
     class Source:
         root = tmp_path

@@ -57,13 +57,13 @@ def run_prepare(base: Path, overrides: list[str]):
 
 
 @pytest.fixture(scope="module")
-def ucf_transcoded(tmp_path_factory, shared_videos):
+def ucf_transcoded(tmp_path_factory, real_videos):
     """(root, out, result): the UCF101 layout plus a high-motion clip named .avi and the
     corrupted clip, transcoded with the defaults in two worker processes."""
     base = tmp_path_factory.mktemp("prepare")
-    root = make_ucf101(base / "ucf101", shared_videos)
-    shutil.copy(shared_videos / MP4_ARM, root / "UCF-101/ArmWrestling/v_ArmWrestling_g03_c01.avi")
-    shutil.copy(shared_videos / CORRUPTED, root / BROKEN)
+    root = make_ucf101(base / "ucf101", real_videos)
+    shutil.copy(real_videos / MP4_ARM, root / "UCF-101/ArmWrestling/v_ArmWrestling_g03_c01.avi")
+    shutil.copy(real_videos / CORRUPTED, root / BROKEN)
     lists = root / "ucfTrainTestlist"
     with open(lists / "trainlist01.txt", "a") as handle:
         handle.write("ArmWrestling/v_ArmWrestling_g03_c01.avi 2\n")
@@ -75,12 +75,12 @@ def ucf_transcoded(tmp_path_factory, shared_videos):
 
 
 @pytest.fixture
-def tiny_folder(tmp_path, shared_videos) -> Path:
+def tiny_folder(tmp_path, real_videos) -> Path:
     """Class folders with two copies of the short UCF101 clip and a text file (test_every=2)."""
     root = tmp_path / "tiny"
     (root / "a").mkdir(parents=True)
     for name in ("x1.avi", "x2.avi"):
-        shutil.copy(shared_videos / AVI, root / "a" / name)
+        shutil.copy(real_videos / AVI, root / "a" / name)
     (root / "a" / "notes.txt").write_text("kept\n")
     return root
 
@@ -235,10 +235,10 @@ def test_wrong_options_are_named(overrides, message, tiny_folder, tmp_path):
 # ---------------------------------------------------------------------------------- frames
 
 
-def test_frames_of_kinetics_read_back(tmp_path, shared_videos):
+def test_frames_of_kinetics_read_back(tmp_path, real_videos):
     """Kinetics labels and folders hold spaces: frame folders and list files turn them into '_',
     the class index keeps the names."""
-    root = make_kinetics(tmp_path / "k400", shared_videos, "per_class")
+    root = make_kinetics(tmp_path / "k400", real_videos, "per_class")
     out = tmp_path / "frames"
     result = run_prepare(tmp_path, ["mode=frames", "data=kinetics400", f"data.root={root}", f"out={out}",
                                     "workers=2"])
@@ -290,14 +290,14 @@ def test_transcoding_a_folder_dataset_with_failures_warns_that_its_split_moved(b
     assert "the output's train/test split differs from the source's" in capsys.readouterr().out
 
 
-def test_frames_of_several_splits(tmp_path, shared_videos):
+def test_frames_of_several_splits(tmp_path, real_videos):
     """HMDB51 leaves some videos unused in each split: splits=[1,2] prepares the union and
     writes list files for both splits."""
     root = tmp_path / "hmdb51_root"
     (root / "hmdb51" / "wave").mkdir(parents=True)
     (root / "testTrainMulti_7030_splits").mkdir()
     for k in range(3):
-        shutil.copy(shared_videos / AVI, root / "hmdb51" / "wave" / f"v{k}.avi")
+        shutil.copy(real_videos / AVI, root / "hmdb51" / "wave" / f"v{k}.avi")
     for split, ids in ((1, "120"), (2, "012"), (3, "201")):
         lines = "".join(f"v{k}.avi {i} \n" for k, i in enumerate(ids))
         (root / "testTrainMulti_7030_splits" / f"wave_test_split{split}.txt").write_text(lines)
@@ -349,13 +349,13 @@ def test_verify_command_samples_frames_and_fails_with_strict(broken_folder, tmp_
     assert (tmp_path / "run" / "verify_report.json").is_file() and not (tmp_path / "run" / "skip_list.txt").exists()
 
 
-def test_a_truncated_video_fails_to_convert_instead_of_becoming_a_shorter_one(tmp_path, shared_videos):
+def test_a_truncated_video_fails_to_convert_instead_of_becoming_a_shorter_one(tmp_path, real_videos):
     """The UCF101 clip cut to 60% of its bytes still decodes 93 of its 164 frames."""
     from pacepred.data.convert import FrameSettings, extract_frames, transcode_video
     from pacepred.data.decoding import VideoDecodeError
 
     cut = tmp_path / "cut.avi"
-    data = (shared_videos / AVI).read_bytes()
+    data = (real_videos / AVI).read_bytes()
     cut.write_bytes(data[: len(data) * 6 // 10])
     with pytest.raises(VideoDecodeError, match="cut.avi.*ends inside its RIFF chunk at byte 0 .*a truncated file"):
         transcode_video(cut, tmp_path / "out.mp4", TranscodeSettings())

@@ -17,7 +17,8 @@ from pacepred.data.records import (
     FolderSplit, FramesSplit, HMDB51Split, Kinetics400Split, SplitFileError, VideoRecord,
 )
 
-SHARED_LIST = Path(__file__).resolve().parents[2] / "shared" / "lists" / "ucf101_split1_train_frames.list"
+#: UCF101 split-1 train as (class/video, label, frame count) lines (provenance: tests/data/lists/README.md)
+UCF101_LIST = Path(__file__).resolve().parent / "data" / "lists" / "ucf101_split1_train_frames.list"
 
 
 def names(records: list[VideoRecord]) -> list[str]:
@@ -64,8 +65,8 @@ def test_hmdb51_missing_root_names_path_and_layout(tmp_path):
 
 
 @pytest.mark.parametrize("layout", ["per_class", "flat"])
-def test_kinetics_reads_csv_and_reports_missing(tmp_path, shared_videos, layout, caplog):
-    root = make_kinetics(tmp_path / "k400", shared_videos, layout)
+def test_kinetics_reads_csv_and_reports_missing(tmp_path, real_videos, layout, caplog):
+    root = make_kinetics(tmp_path / "k400", real_videos, layout)
     source = Kinetics400Split(root, layout=layout)
     with caplog.at_level(logging.WARNING, logger="pacepred.data.records"):
         train, classes = source.records("train")
@@ -82,16 +83,16 @@ def test_kinetics_reads_csv_and_reports_missing(tmp_path, shared_videos, layout,
     assert source.missing["test"] == []
 
 
-def test_kinetics_all_missing_is_an_error(tmp_path, shared_videos):
+def test_kinetics_all_missing_is_an_error(tmp_path, real_videos):
     """Clips stored per class but read as flat: nothing is found."""
-    root = make_kinetics(tmp_path / "k400", shared_videos, "per_class")
+    root = make_kinetics(tmp_path / "k400", real_videos, "per_class")
     expected = r"none of the 2 clips of .*val.csv exists.*layout 'flat': <root>/<video_dir>/<split>/<youtube_id>"
     with pytest.raises(FileNotFoundError, match=expected):
         Kinetics400Split(root, layout="flat").records("test")
 
 
-def test_kinetics_malformed_rows_name_file_and_line(tmp_path, shared_videos):
-    root = make_kinetics(tmp_path / "k400", shared_videos, "flat")
+def test_kinetics_malformed_rows_name_file_and_line(tmp_path, real_videos):
+    root = make_kinetics(tmp_path / "k400", real_videos, "flat")
     val = root / "annotations" / "val.csv"
     val.write_text(val.read_text() + "arm wrestling,x,ten,20,val\n")
     with pytest.raises(SplitFileError, match=r"val.csv:4: time_start 'ten'"):
@@ -163,10 +164,8 @@ def test_frames_split_malformed_lines(frames_layout):
         FramesSplit(frames_layout, frames_dir="frames").records("train")
 
 
-def test_frames_split_parses_the_shared_ucf101_list():
-    if not SHARED_LIST.is_file():
-        pytest.skip(f"{SHARED_LIST} not found")
-    source = FramesSplit(SHARED_LIST.parent, SHARED_LIST.name, SHARED_LIST.name)
+def test_frames_split_parses_the_ucf101_split1_list():
+    source = FramesSplit(UCF101_LIST.parent, UCF101_LIST.name, UCF101_LIST.name)
     records, classes = source.records("train")
     lengths = [r.num_frames for r in records]
     assert len(records) == 9537 and len(classes) == 101 and classes[0] == "ApplyEyeMakeup"
@@ -177,11 +176,11 @@ def test_frames_split_parses_the_shared_ucf101_list():
 
 
 @pytest.mark.parametrize("config", ["hmdb51", "kinetics400", "folder", "frames"])
-def test_data_config_builds_its_reader(config, make_cfg, tmp_path, shared_videos, hmdb51_layout, folder_layout,
+def test_data_config_builds_its_reader(config, make_cfg, tmp_path, real_videos, hmdb51_layout, folder_layout,
                                        frames_layout):
     roots = {
         "hmdb51": hmdb51_layout,
-        "kinetics400": make_kinetics(tmp_path / "k400", shared_videos, "per_class"),
+        "kinetics400": make_kinetics(tmp_path / "k400", real_videos, "per_class"),
         "folder": folder_layout,
         "frames": frames_layout,
     }
@@ -197,9 +196,9 @@ def test_data_config_builds_its_reader(config, make_cfg, tmp_path, shared_videos
         assert all(r.path.exists() for r in records)
 
 
-def test_split_files_saved_with_a_byte_order_mark_read_the_same(tmp_path, shared_videos, hmdb51_layout):
+def test_split_files_saved_with_a_byte_order_mark_read_the_same(tmp_path, real_videos, hmdb51_layout):
     """Spreadsheet and Windows editors save CSV and text files with a UTF-8 byte-order mark."""
-    root = make_kinetics(tmp_path / "k400", shared_videos, "flat")
+    root = make_kinetics(tmp_path / "k400", real_videos, "flat")
     expected = Kinetics400Split(root, layout="flat").records("test")
     val = root / "annotations" / "val.csv"
     val.write_bytes(b"\xef\xbb\xbf" + val.read_bytes())

@@ -12,11 +12,11 @@ STEP = ["debug=fast", "backbone=r3d_w16", "data.decode_size=[64,80]", "data.crop
 
 
 @pytest.mark.parametrize("dataset", ["hmdb51", "kinetics400", "folder", "frames"])
-def test_pretraining_step_on_each_layout(dataset, request, make_cfg, tmp_path, shared_videos):
+def test_pretraining_step_on_each_layout(dataset, request, make_cfg, tmp_path, real_videos):
     if dataset == "hmdb51":
         source = [f"data.root={request.getfixturevalue('hmdb51_layout')}"]
     elif dataset == "kinetics400":
-        source = [f"data.root={make_kinetics(tmp_path / 'k400', shared_videos, 'per_class')}"]
+        source = [f"data.root={make_kinetics(tmp_path / 'k400', real_videos, 'per_class')}"]
     elif dataset == "folder":
         source = [f"data.root={request.getfixturevalue('folder_layout')}", "data.source.test_every=2"]
     else:

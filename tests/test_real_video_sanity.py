@@ -1,5 +1,5 @@
 """Real-video sanity run, end to end: the paper's R3D pre-training recipe (shrunk: narrow R3D,
-small frames, a few steps on the CPU) on the real clips of ../shared/videos arranged as UCF101,
+small frames, a few steps on the CPU) on the real clips of tests/data/videos arranged as UCF101,
 then the paper's retrieval protocol preset (both protocols) on the same layout with the
 produced last.ckpt, through the same functions the command lines call."""
 

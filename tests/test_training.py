@@ -245,10 +245,10 @@ def test_missing_resume_checkpoint_is_named(ucf101_layout, make_cfg, tmp_path):
 def _add_broken_train_video(root):
     import shutil
 
-    from conftest import SHARED_VIDEOS
+    from conftest import REAL_VIDEOS
 
     broken = root / "UCF-101" / "ApplyEyeMakeup" / "v_ApplyEyeMakeup_g03_c01.mp4"
-    shutil.copy(SHARED_VIDEOS / "corrupted_h264.mp4", broken)
+    shutil.copy(REAL_VIDEOS / "corrupted_h264.mp4", broken)
     trainlist = root / "ucfTrainTestlist" / "trainlist01.txt"
     trainlist.write_text(trainlist.read_text() + "ApplyEyeMakeup/v_ApplyEyeMakeup_g03_c01.mp4 1\n")
     return broken
@@ -345,7 +345,7 @@ def test_a_checkpoint_every_epoch_when_validation_runs_less_often(ucf101_layout,
     assert sorted(p.name for p in checkpoints.glob("epoch*.ckpt")) == ["epoch000.ckpt", "epoch001.ckpt"]
 
 
-def test_a_broken_replacement_is_reported_too(tmp_path, shared_videos):
+def test_a_broken_replacement_is_reported_too(tmp_path, real_videos):
     """A sample whose video and whose first replacement are both broken lists both."""
     from fractions import Fraction
 
@@ -353,7 +353,7 @@ def test_a_broken_replacement_is_reported_too(tmp_path, shared_videos):
     from pacepred.data.records import VideoRecord
 
     records = [VideoRecord(tmp_path / "missing0.mp4", 0), VideoRecord(tmp_path / "missing1.mp4", 0),
-               VideoRecord(shared_videos / "ucf101_apply_eye_makeup.avi", 0)]
+               VideoRecord(real_videos / "ucf101_apply_eye_makeup.avi", 0)]
     dataset = PaceClipDataset(records, [Fraction(1), Fraction(2)], 4, 1, "fit", (32, 40), 24, train=True, flip=False,
                               on_bad_video="skip")
     chains = set()

@@ -16,7 +16,7 @@ Backends of :func:`read_clip` (``backend=``):
     resized bilinearly with antialiasing (PIL's BILINEAR filter, batched in torch). Chosen
     automatically for any folder path.
 
-What the backends agree on (measured on the real clips of ``shared/videos``, AVI/xvid,
+What the backends agree on (measured on the real clips of ``tests/data/videos``, AVI/xvid,
 MP4/H.264 and MKV/H.264):
 
 * Frame indices: a frame's index is its position in display order. At native size decord and

@@ -42,14 +42,29 @@ def test_explicit_duplicates_name_the_value():
         explicit_paces([1, 2, "2/1"])
 
 
-@pytest.mark.parametrize("bad", [[1, -2], [1, 0], [1, "fast"], [3]])
+@pytest.mark.parametrize("bad", [[1, -2], [1, 0], [1, "fast"], []])
 def test_explicit_rejects_bad_values(bad):
     with pytest.raises(ValueError):
         explicit_paces(bad)
 
 
-@pytest.mark.parametrize("bad", [1, 0, 2.5])
-def test_pace_count_must_be_integer_at_least_two(bad):
+def test_a_single_pace_is_natural_speed_for_supervised_runs_and_no_pace_task():
+    """pace=1 (or one explicit pace) serves training on the labels at natural speed; a pace loss
+    on it is refused (nothing to tell apart)."""
+    from pacepred.data.pace import fast_paces
+    from pacepred.models.r3d import R3D
+    from pacepred.modules.pretrain import PacePretrainModule
+
+    assert fast_paces(1) == [1] and explicit_paces([1]) == [1]
+    with pytest.raises(ValueError, match="pace task needs at least 2 paces.*model=supervised"):
+        PacePretrainModule(R3D(base_width=4), [F(1)], optimizer=None)
+    module = PacePretrainModule(R3D(base_width=4), [F(1)], optimizer=None, num_classes=3,
+                                loss_weights={"pace": 0.0, "contrastive": 0.0, "supervised": 1.0})
+    assert not module.has_pace_task and module.val_class_acc is not None
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5])
+def test_pace_count_must_be_a_positive_integer(bad):
     with pytest.raises(ValueError, match="pace="):
         fast_paces(bad)
 

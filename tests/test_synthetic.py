@@ -411,3 +411,55 @@ def test_source_folder_names_every_non_default_parameter(tmp_path):
     assert len(names) == 4
     assert syn.SyntheticUCF101(tmp_path).root.name == "motion12_n40-30_f96_s64_seed0"  # existing caches keep their name
     assert syn.SyntheticUCF101(tmp_path, crf=30, keyint=8).root.name.endswith("_seed0_crf30_keyint8")
+
+
+# ------------------------------------------------------------------- parts and scene clutter
+
+
+def test_three_parts_from_three_seeds_in_their_own_groups(tmp_path):
+    """train / validation / test: lists of their own, groups that follow each other, each part drawn
+    from its own seed, so that regenerating the test part with another seed leaves the others as they are."""
+    config = dict(num_train_per_class=2, num_val_per_class=1, num_test_per_class=1, num_frames=8, size=16,
+                  class_set="kinds", seed=10, val_seed=11, test_seed=12)
+    source = syn.SyntheticUCF101(tmp_path, **config)
+    assert source.stages == ("train", "val", "test") and "_n2-1-1_" in source.root.name
+    assert "_seed10-11-12" in source.root.name
+    groups = {}
+    for stage in source.stages:
+        records, classes = source.records(stage)
+        assert len(records) == len(syn.KINDS) * config[f"num_{stage}_per_class"] and list(classes) == list(syn.KINDS)
+        groups[stage] = {int(NAME_RE.match(r.path.name)["g"]) for r in records}
+    assert max(groups["train"]) < min(groups["val"]) and max(groups["val"]) < min(groups["test"])
+    other = syn.SyntheticUCF101(tmp_path, **{**config, "test_seed": 99})
+    assert other.root != source.root
+    decoded = {}
+    for src in (source, other):
+        for stage in ("train", "test"):
+            record = src.records(stage)[0][0]
+            decoded[src.root.name, stage] = record.path.read_bytes()
+    assert decoded[source.root.name, "train"] == decoded[other.root.name, "train"]
+    assert decoded[source.root.name, "test"] != decoded[other.root.name, "test"]
+
+
+def test_a_dataset_without_validation_part_refuses_val_and_keeps_its_name(tmp_path):
+    source = syn.SyntheticUCF101(tmp_path, num_train_per_class=1, num_test_per_class=1, num_frames=8, size=16)
+    assert source.stages == ("train", "test") and source.root.name == "motion12_n1-1_f8_s16_seed0"
+    with pytest.raises(ValueError, match="has no 'val' part .*num_val_per_class"):
+        source.records("val")
+
+
+def test_full_clutter_renders_as_before_and_less_clutter_leaves_a_plain_scene():
+    """``clutter=full`` draws exactly what the generator drew before the option existed; ``none``
+    leaves a solid background with no distractor, so a static object's class shows alone."""
+    import hashlib
+
+    # digests of these renders by the generator before the clutter option existed
+    for name, class_set, digest in (("Static", "directions", "3e6acdd4799f2c41"), ("Orbit", "kinds", "aa40e3c26f053eac")):
+        full = render_video(name, _rng(5), 6, 32, 1.0, 75, class_set, clutter="full")
+        assert hashlib.sha256(full.tobytes()).hexdigest()[:16] == digest
+    plain = render_video("Static", _rng(5), 6, 32, typical_object_percent=100, clutter="none")
+    background = np.median(plain.reshape(-1, 3), axis=0)
+    away = np.abs(plain.astype(np.int16) - background).max(-1) > 40
+    assert 0.02 < away.mean() < 0.35  # the object and nothing else stands out of the background
+    with pytest.raises(ValueError, match="clutter must be one of"):
+        SyntheticConfig(clutter="busy")

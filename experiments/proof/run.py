@@ -1,17 +1,18 @@
-"""Evidence benchmark: does pace pre-training give better video features than random init?
+"""Evidence benchmark: run the pre-registered protocol (``protocol.yaml``) and report it with intervals.
 
-    python experiments/proof/run.py                      # what `make proof` runs
-    python experiments/proof/run.py --seeds 0 --epochs 2 --finetune-epochs 1   # a quick look
+    python experiments/proof/run.py                          # = make proof: the test part, every seed
+    python experiments/proof/run.py --part val --seeds 0     # a design study on the validation part
+    python experiments/proof/run.py --test-seed 123          # the test part regenerated with another seed
 
-For every seed and condition (random init, pace with the paper's 4 paces, pace with 2 paces,
-pace + contrastive same context, pace + contrastive same pace, supervised on the labels) it
-pre-trains with ``experiment=proof`` on the
-synthetic motion benchmark (nothing to pre-train for random init), then evaluates the backbone
-with retrieval (``gap`` and ``vcop``, top-1/top-5), the linear probe and fine-tuning
-(video-level top-1), all in this process. Every job writes into ``--work`` and is skipped when
-its result is already there, so a killed run resumes. Finally it writes, into ``--out``,
-``proof.md`` (mean and std over seeds, the command, the commit, the machine, the wall time),
-``proof.json`` (every number) and ``proof.png`` (a bar chart with the std as error bars).
+For every seed and condition of the protocol it pre-trains with ``experiment=proof`` plus the
+condition's overrides (nothing for a random initialisation), then runs every evaluation of the
+protocol on the held-out part (``--part``: ``test``, reported, or ``val``, for choices), all in
+this process. A finished job is reused when the same command runs again with the same settings (a
+killed run resumes); one made with other settings stops the run. Then it writes into ``--out``:
+``proof.json`` (the one results file: every number of every run, the means with their 95%
+bootstrap intervals, every claim of the protocol with its interval and verdict, the command, the
+code's commit, the machine, the time), ``per_video.json`` (the hits the intervals are drawn from)
+and ``proof.png``. ``render.py`` turns ``proof.json`` into the tables of the documentation.
 """
 
 from __future__ import annotations
@@ -21,45 +22,26 @@ import datetime
 import hashlib
 import json
 import platform
-import re
 import shlex
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
+import yaml
 from omegaconf import OmegaConf, open_dict
 
 from pacepred.config import compose_config
 from pacepred.eval import evaluate
 from pacepred.train import train
 
-REPO = Path(__file__).resolve().parents[2]
-#: Equal compute: a contrastive step takes 2 clips of each video, so those runs take half the videos
-#: per step and half the steps per epoch: every condition trains on the same number of clips.
-EQUAL_CLIPS = ["data.batch_size=8", "trainer.limit_train_batches=0.5"]
-#: condition -> pre-training overrides (None: random initialisation, no pre-training).
-CONDITIONS: dict[str, list[str] | None] = {
-    "random": None,
-    "pace": ["model=pace"],
-    "pace (2 paces)": ["model=pace", "pace=2"],
-    "pace+ctr context": ["model=pace_ctr_context", *EQUAL_CLIPS],
-    "pace+ctr pace": ["model=pace_ctr_pace", *EQUAL_CLIPS],
-    "supervised": ["model=supervised"],
-}
-#: column -> (task, metric key or a '*' pattern in the task's metrics.json)
-COLUMNS = {
-    "pace acc": ("pretrain", "val/pace_acc"),
-    "retrieval gap top-1": ("retrieval", "retrieval/gap/top1"),
-    "retrieval gap top-5": ("retrieval", "retrieval/gap/top5"),
-    "retrieval vcop top-1": ("retrieval", "retrieval/vcop/top1"),
-    "retrieval vcop top-5": ("retrieval", "retrieval/vcop/top5"),
-    "linear top-1": ("linear", "linear/gap/top1"),
-    "finetune video top-1": ("finetune", "finetune/*clip/top1"),
-}
-TASKS = ("retrieval", "linear", "finetune")
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+sys.path.insert(0, str(HERE))
+import stats  # noqa: E402  (experiments/proof/stats.py, beside this script)
+
 #: The code versions (``git describe --always --dirty``) the jobs of this invocation ran with, reused ones included.
 JOB_COMMITS: set[str] = set()
 
@@ -71,16 +53,10 @@ def git_commit() -> str:
                           cwd=REPO).stdout.strip()
 
 
-def slug(condition: str) -> str:
-    """A condition's folder name: ``pace+ctr context`` -> ``pace_ctr_context``."""
-    return re.sub(r"[^a-z0-9]+", "_", condition.lower()).strip("_")
-
-
 def config_digest(cfg) -> str:
     """SHA-256 (16 hex digits) of a composed config, resolved, without its ``paths`` and ``hydra``
     nodes and with its output folder named by a placeholder: what a job computes, wherever it
-    writes, so that a changed default (a dataset's classes, a loss's setting) is a change of
-    settings as much as a changed override."""
+    writes, so that a changed default is a change of settings as much as a changed override."""
     cfg = cfg.copy()
     with open_dict(cfg):
         cfg.pop("hydra", None)  # the launcher's own state (job number, ...), not the job's
@@ -91,194 +67,214 @@ def config_digest(cfg) -> str:
 
 
 def cached(path: Path, settings: dict, run) -> dict:
-    """The metrics saved at ``path``, or run() once and save them there with its wall time in
-    seconds (``"seconds"``), the ``settings`` it ran with (its overrides and its configs' digests)
-    and the code's commit: jobs are resumable and the report still sums every job's time and
-    names every commit its jobs ran with (:data:`JOB_COMMITS`). A saved job made with other
-    settings is an error, never a stale number in the table."""
+    """The result saved at ``path``, or run() once and save it there with its wall time in seconds
+    (``"seconds"``), the ``settings`` it ran with (its overrides and its configs' digests) and the
+    code's commit. A saved job made with other settings is an error, never a stale number."""
     if path.is_file():
         saved = json.loads(path.read_text())
         if saved.get("settings") != settings:
             raise SystemExit(f"{path} was made with other settings ({saved.get('settings')}) than this run asks for "
                              f"({settings}): pass another --work folder, or delete {path.parent} to rerun it")
-        JOB_COMMITS.add(saved.get("commit", "unknown (saved before jobs recorded it)"))
-        return saved["metrics"]
+        JOB_COMMITS.add(saved.get("commit", "unknown"))
+        return saved["result"]
     start = time.perf_counter()
-    metrics = {**run(), "seconds": time.perf_counter() - start}
+    result = {**run(), "seconds": time.perf_counter() - start}
     commit = git_commit()
     JOB_COMMITS.add(commit)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"settings": settings, "metrics": metrics, "commit": commit}, indent=2))
-    return metrics
+    path.write_text(json.dumps({"settings": settings, "result": result, "commit": commit}, indent=2))
+    return result
 
 
-def backbone_overrides(overrides: list[str]) -> list[str]:
-    """The ``backbone`` ones among pre-training ``overrides``, for the evaluations: a pre-trained
-    backbone comes with its run's config, the random network is built from the eval config's."""
-    return [o for o in overrides if o.lstrip("+~").split("=")[0].split(".")[0] == "backbone"]
+def load_protocol(path: Path) -> dict:
+    """The protocol file, checked: every claim names conditions and columns it defines."""
+    protocol = yaml.safe_load(path.read_text())
+    conditions, columns = protocol["conditions"], protocol["columns"]
+    for claim in protocol["claims"]:
+        names = [claim[k] for k in ("a", "b", "method", "low", "high") if k in claim]
+        unknown = [n for n in names if n not in conditions] + ([claim["column"]] if claim["column"] not in columns else [])
+        if unknown:
+            raise ValueError(f"{path}: claim {claim} names {unknown}, which the protocol does not define")
+    return protocol
 
 
-def pick(metrics: dict[str, float], key: str) -> float | None:
-    """metrics[key]; ``key`` may hold one '*' matching any text."""
-    if "*" not in key:
-        return metrics.get(key)
-    head, tail = key.split("*")
-    found = [v for k, v in metrics.items() if k.startswith(head) and k.endswith(tail) and "clip_top1" not in k]
-    return found[0] if found else None
+def pretrain(name: str, seed: int, protocol: dict, args: argparse.Namespace) -> tuple[dict, str | None, dict]:
+    """Pre-train condition ``name`` with ``seed`` (unless it has no pre-training): (its result, the
+    checkpoint to evaluate or None for a random initialisation, the settings that made it)."""
+    condition = protocol["conditions"][name]
+    if condition.get("pretrain") is None:
+        return {}, None, {}
+    job = Path(args.work) / f"seed{seed}" / name
+    overrides = [*protocol["benchmark"], *condition["pretrain"], f"seed={seed}", *args.set]
+    cfg = compose_config("train", overrides, job / "pretrain")
+    settings = {"pretrain": overrides, "pretrain_config": config_digest(cfg)}
+    result = cached(job / "pretrain.json", settings, lambda: train(cfg))
+    checkpoint = result.get("best_checkpoint") if condition.get("checkpoint") == "best" else result["last_checkpoint"]
+    return result, checkpoint, settings
 
 
-def run_condition(condition: str, seed: int, args: argparse.Namespace) -> dict[str, float]:
-    """Pre-train (unless random) and evaluate one condition with one seed; returns its metrics."""
-    job = Path(args.work) / f"seed{seed}" / slug(condition)
-    metrics: dict[str, float] = {}
-    ckpt = "null"
-    pretrain_settings: dict = {}
-    if CONDITIONS[condition] is not None:
-        pretrain_overrides = ["experiment=proof", *CONDITIONS[condition], f"seed={seed}",
-                              f"trainer.max_epochs={args.epochs}", *args.set, *args.pretrain_set]
-        pretrain_cfg = compose_config("train", pretrain_overrides, job / "pretrain")
-        pretrain_settings = {"pretrain": pretrain_overrides, "pretrain_config": config_digest(pretrain_cfg)}
-        result = cached(job / "pretrain_metrics.json", pretrain_settings, lambda: train(pretrain_cfg)["metrics"])
-        metrics.update({**result, "seconds/pretrain": result["seconds"]})
-        ckpt = str(job / "pretrain" / "checkpoints" / "last.ckpt")
-    for task in args.tasks:
-        overrides = [f"task={task}", f"ckpt={ckpt}", f"input={args.eval_input}", f"seed={seed}", *args.data_overrides,
-                     *args.backbone_overrides,
-                     f"task.num_clips={args.num_clips}", f"paths.feature_cache={Path(args.work) / 'feature_cache'}"]
-        if task == "finetune":
-            overrides.append(f"task.max_epochs={args.finetune_epochs}")
-        # an evaluation depends on the pre-training that made its checkpoint too
-        eval_cfg = compose_config("eval", overrides, job / task)
-        settings = {**pretrain_settings, "eval": overrides, "eval_config": config_digest(eval_cfg)}
-        result = cached(job / f"{task}_metrics.json", settings, lambda: evaluate(eval_cfg)["metrics"])
-        metrics.update({**result, f"seconds/{task}": result["seconds"]})
-    metrics.pop("seconds", None)
-    return metrics
+def evaluate_condition(name: str, seed: int, protocol: dict, args: argparse.Namespace) -> dict:
+    """Pre-train and evaluate one condition with one seed: ``{"pretrain": metrics, "<evaluation>":
+    {"metrics": ..., "hits": {key: 0/1 per held-out video}, "videos": names}}``."""
+    condition = protocol["conditions"][name]
+    pretrained, checkpoint, pretrain_settings = pretrain(name, seed, protocol, args)
+    runs = {"pretrain": pretrained.get("metrics", {}), "seconds/pretrain": pretrained.get("seconds", 0.0)}
+    job = Path(args.work) / f"seed{seed}" / name / args.part
+    for evaluation, overrides in protocol["evaluations"].items():
+        if evaluation in condition.get("skip", []):
+            continue
+        eval_overrides = [*protocol["eval_data"], *overrides, f"input={condition['input']}", f"seed={seed}",
+                          f"heldout={args.part}", f"ckpt={checkpoint or 'null'}",
+                          f"paths.feature_cache={Path(args.work) / 'feature_cache'}", *args.eval_set,
+                          *(protocol["random_evaluation"] if checkpoint is None else []),
+                          *condition.get("eval", [])]
+        cfg = compose_config("eval", eval_overrides, job / evaluation)
+        settings = {**pretrain_settings, "eval": eval_overrides, "eval_config": config_digest(cfg)}
+
+        def run(cfg=cfg, folder=job / evaluation):
+            report = evaluate(cfg)
+            hits = json.loads((folder / "per_video.json").read_text())
+            return {"metrics": report["metrics"], "hits": hits["hits"], "videos": hits["videos"]}
+
+        runs[evaluation] = cached(job / f"{evaluation}.json", settings, run)
+    return runs
 
 
-def summarise(results: dict[str, dict[int, dict[str, float]]]) -> dict[str, dict[str, tuple[float, float] | None]]:
-    """condition -> column -> (mean, sample std over seeds) in percent, or None where not measured;
-    the std is None with a single seed (no spread to compare a margin with)."""
+def hit_matrix(results: dict, name: str, column: tuple[str, str], seeds: list[int]) -> np.ndarray | None:
+    """(S, N) hits of ``name`` for a column ``(evaluation, metric key)``, or None where not measured."""
+    evaluation, key = column
+    rows = [results[name][seed].get(evaluation, {}).get("hits", {}).get(key) for seed in seeds]
+    return None if any(r is None for r in rows) else np.array(rows, dtype=np.int8)
+
+
+def summarise(results: dict, protocol: dict, seeds: list[int]) -> tuple[dict, list[dict]]:
+    """(condition -> column -> mean with interval in percent, the claims with their intervals)."""
     table = {}
-    for condition, by_seed in results.items():
+    for name in results:
         row = {}
-        for column, (_, key) in COLUMNS.items():
-            values = [100 * v for v in (pick(m, key) for m in by_seed.values()) if v is not None]
-            row[column] = (statistics.mean(values), statistics.stdev(values) if len(values) > 1 else None) if values else None
-        table[condition] = row
-    return table
+        for column, spec in protocol["columns"].items():
+            hits = hit_matrix(results, name, tuple(spec), seeds)
+            row[column] = None if hits is None else {k: 100 * v for k, v in stats.mean_interval(hits).as_dict().items()}
+        table[name] = row
+    claims = []
+    for claim in protocol["claims"]:
+        spec = tuple(protocol["columns"][claim["column"]])
+        if claim["kind"] == "difference":
+            a, b = (hit_matrix(results, claim[k], spec, seeds) for k in ("a", "b"))
+            if a is None or b is None:
+                continue
+            interval = stats.difference_interval(a, b)
+            met = interval.low > claim.get("margin", 0.0) / 100
+            scale = 100
+        else:  # gap_share
+            matrices = [hit_matrix(results, claim[k], spec, seeds) for k in ("method", "low", "high")]
+            if any(m is None for m in matrices):
+                continue
+            interval = stats.gap_share_interval(*matrices)
+            met = interval.value >= claim["target"]
+            scale = 100
+        claims.append({**claim, "interval": {k: scale * v for k, v in interval.as_dict().items()},
+                       "excludes_zero": interval.excludes_zero, "met": bool(met)})
+    return table, claims
 
 
-def checks(table: dict) -> list[str]:
-    """The issue's targets, each stated with the numbers it was decided on."""
-    lines = []
-
-    def get(condition: str, column: str) -> tuple[float, float] | None:
-        return table.get(condition, {}).get(column)
-
-    random_ = "random"
-    for pace in ("pace", "pace (2 paces)"):  # the issue's targets are for "pace"; the same bars for 2 paces
-        for column in ("linear top-1", "retrieval gap top-5", "retrieval vcop top-5"):
-            r, p = get(random_, column), get(pace, column)
-            if r and p and (r[1] is None or p[1] is None):
-                lines.append(f"- {pace} beats random on {column} by more than 3 std: {p[0] - r[0]:+.1f} points, "
-                             "not decidable with one seed (no seed-to-seed std)")
-            elif r and p:
-                margin, std = p[0] - r[0], max(r[1], p[1])
-                ok = margin > 3 * std
-                lines.append(f"- {pace} beats random on {column} by more than 3 std: {margin:+.1f} points vs "
-                             f"3 x {std:.1f} -> {'met' if ok else 'NOT met'}")
-        r, p, s = get(random_, "linear top-1"), get(pace, "linear top-1"), get("supervised", "linear top-1")
-        if r and p and s and s[0] > r[0]:
-            share = (p[0] - r[0]) / (s[0] - r[0])
-            lines.append(f"- {pace} closes at least half of the random-to-supervised gap on the linear probe: "
-                         f"{100 * share:.0f}% -> {'met' if share >= 0.5 else 'NOT met'}")
-    p, c = get("pace", "linear top-1"), get("pace+ctr context", "linear top-1")
-    if p and c:
-        lines.append(f"- pace + contrastive (same context) at least as good as pace alone on the linear probe: "
-                     f"{c[0]:.1f} vs {p[0]:.1f} -> {'met' if c[0] >= p[0] else 'NOT met'}")
-    return lines
+def claim_line(claim: dict, protocol: dict) -> str:
+    """A claim in words, from its interval."""
+    iv = claim["interval"]
+    label = {n: c["label"] for n, c in protocol["conditions"].items()}
+    if claim["kind"] == "difference":
+        return (f"{label[claim['a']]} - {label[claim['b']]}, {claim['column']}: {iv['value']:+.1f} points "
+                f"[{iv['low']:+.1f}, {iv['high']:+.1f}] -> {'met' if claim['met'] else 'NOT met'}"
+                f" ({claim['statement']})")
+    return (f"{label[claim['method']]} closes {iv['value']:.0f}% [{iv['low']:.0f}, {iv['high']:.0f}] of the gap between "
+            f"{label[claim['low']]} and {label[claim['high']]}, {claim['column']} -> "
+            f"{'met' if claim['met'] else 'NOT met'} (target {100 * claim['target']:.0f}%)")
 
 
-def write_report(results: dict, args: argparse.Namespace, wall: float) -> None:
+def write_report(results: dict, protocol: dict, args: argparse.Namespace, wall: float) -> None:
+    seeds = args.seeds
+    table, claims = summarise(results, protocol, seeds)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    compute = sum(v for by_seed in results.values() for runs in by_seed.values()
+                  for k, v in [("seconds/pretrain", runs.get("seconds/pretrain", 0.0))]
+                  + [(e, r.get("seconds", 0.0)) for e, r in runs.items() if isinstance(r, dict) and "seconds" in r])
+    labels = {name: protocol["conditions"][name]["label"] for name in results}
+    payload = {
+        "command": shlex.join(["python", "experiments/proof/run.py", *sys.argv[1:]]),
+        "commit": git_commit(), "job_commits": sorted(JOB_COMMITS), "date": str(datetime.date.today()),
+        "machine": f"{platform.machine()} {platform.processor() or ''}, {torch.get_num_threads()} torch threads".strip(),
+        "part": args.part, "test_seed": args.test_seed, "seeds": seeds, "protocol": str(args.protocol),
+        "minutes_of_jobs": compute / 60, "minutes_of_this_invocation": wall / 60,
+        "labels": labels, "columns": list(protocol["columns"]), "table": table, "claims": claims,
+        "runs": {name: {str(s): {k: (v["metrics"] if isinstance(v, dict) and "metrics" in v else v)
+                                 for k, v in runs.items()} for s, runs in by_seed.items()}
+                 for name, by_seed in results.items()},
+    }
+    (out / "proof.json").write_text(json.dumps(payload, indent=2) + "\n")
+    videos = next((r["videos"] for by_seed in results.values() for runs in by_seed.values() for r in runs.values()
+                   if isinstance(r, dict) and "videos" in r), [])
+    (out / "per_video.json").write_text(json.dumps({
+        "videos": videos,
+        "hits": {name: {column: (None if (m := hit_matrix(results, name, tuple(spec), seeds)) is None else m.tolist())
+                        for column, spec in protocol["columns"].items()} for name in results}}) + "\n")
+    plot(table, labels, out / "proof.png", args.part)
+    print("\n".join(claim_line(c, protocol) for c in claims))
+
+
+def plot(table: dict, labels: dict, path: Path, part: str) -> None:
+    """Bars of every measured column, the 95% intervals as error bars."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    table = summarise(results)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    commit = git_commit()
-    others = sorted(JOB_COMMITS - {commit})
-    jobs_note = f" (reused jobs ran at {', '.join(others)})" if others else ""
-    command = shlex.join(["python", "experiments/proof/run.py", *sys.argv[1:]])
-    compute = sum(v for by_seed in results.values() for m in by_seed.values() for k, v in m.items()
-                  if k.startswith("seconds/"))
-    header = (f"Evidence benchmark, {datetime.date.today()}, commit {commit}{jobs_note}, {platform.machine()} "
-              f"{platform.processor() or ''} with {torch.get_num_threads()} torch threads; time of all jobs "
-              f"{compute / 60:.1f} min (this invocation {wall / 60:.1f} min, finished jobs are reused); "
-              f"seeds {args.seeds}, pre-training {args.epochs} epochs, fine-tuning {args.finetune_epochs} epochs, "
-              f"{args.num_clips} clips per video; command: `{command.strip()}`\n\n"
-              "Mean +- std over seeds, in percent.\n\n")
-    columns = list(COLUMNS)
-    lines = ["| condition | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
-    for condition, row in table.items():
-        cells = [("-" if not v else f"{v[0]:.1f}" if v[1] is None else f"{v[0]:.1f} +- {v[1]:.1f}") for v in row.values()]
-        lines.append(f"| {condition} | " + " | ".join(cells) + " |")
-    text = header + "\n".join(lines) + "\n\nTargets:\n\n" + "\n".join(checks(table)) + "\n"
-    (out / "proof.md").write_text(text)
-    (out / "proof.json").write_text(json.dumps({"table": table, "runs": results, "command": command, "commit": commit,
-                                                "job_commits": sorted(JOB_COMMITS)}, indent=2))
-    # the feature columns some condition measured (--tasks may skip some): no bar stands for a missing number
-    shown = [c for c in columns if c != "pace acc" and any(row[c] for row in table.values())]
-    figure, axis = plt.subplots(figsize=(max(8.0, 2 + 1.5 * len(shown)), 4.5))
+    columns = [c for c in next(iter(table.values())) if any(row[c] for row in table.values())]
+    figure, axis = plt.subplots(figsize=(max(8.0, 2 + 1.6 * len(columns)), 4.8))
     width = 0.8 / len(table)
-    for i, (condition, row) in enumerate(table.items()):
-        means = [row[c][0] if row[c] else 0.0 for c in shown]
-        stds = [row[c][1] or 0.0 if row[c] else 0.0 for c in shown]
-        axis.bar([x + i * width for x in range(len(shown))], means, width, yerr=stds, capsize=2, label=condition)
-    axis.set_xticks([x + width * (len(table) - 1) / 2 for x in range(len(shown))], shown, rotation=15)
-    axis.set_ylabel("% (mean +- std over seeds)")
-    axis.set_title("pace pre-training vs random init and supervised, synthetic motion benchmark")
-    axis.legend(fontsize=8)
+    for i, (name, row) in enumerate(table.items()):
+        means = [row[c]["value"] if row[c] else 0.0 for c in columns]
+        errors = [[row[c]["value"] - row[c]["low"] if row[c] else 0 for c in columns],
+                  [row[c]["high"] - row[c]["value"] if row[c] else 0 for c in columns]]
+        axis.bar([x + i * width for x in range(len(columns))], means, width, yerr=errors, capsize=2, label=labels[name])
+    axis.set_xticks([x + width * (len(table) - 1) / 2 for x in range(len(columns))], columns, rotation=12)
+    axis.set_ylabel(f"% on the {part} part (95% bootstrap interval)")
+    axis.legend(fontsize=7, ncol=2)
     figure.tight_layout()
-    figure.savefig(out / "proof.png", dpi=120)
-    print("\n" + text)
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--conditions", nargs="+", default=list(CONDITIONS), choices=list(CONDITIONS))
-    parser.add_argument("--epochs", type=int, default=None, help="pre-training epochs (default: experiment=proof's)")
-    parser.add_argument("--finetune-epochs", type=int, default=2)
-    parser.add_argument("--num-clips", type=int, default=3, help="clips per video in every evaluation")
-    parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
-    parser.add_argument("--set", nargs="*", default=[],
-                        help="extra pre-training overrides, e.g. model.temperature=0.5; data.source.*, input and "
-                             "backbone ones apply to the evaluations too (the random network is that backbone)")
-    parser.add_argument("--pretrain-set", nargs="*", default=[],
-                        help="overrides of the pre-training only, e.g. a larger unlabelled pool: "
-                             "data.root=data/pool80 data.source.num_train_per_class=80 (the evaluations keep the benchmark)")
+    parser.add_argument("--protocol", default=str(HERE / "protocol.yaml"))
+    parser.add_argument("--part", choices=("test", "val"), default="test",
+                        help="the held-out part the evaluations score: test (reported) or val (choices)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=None, help="default: the protocol's")
+    parser.add_argument("--conditions", nargs="+", default=None, help="default: every condition of the protocol")
+    parser.add_argument("--test-seed", type=int, default=None,
+                        help="regenerate the test part with this generator seed (the evaluations only: "
+                             "pre-training never reads the test part)")
+    parser.add_argument("--set", nargs="*", default=[], help="extra pre-training overrides of every condition")
+    parser.add_argument("--eval-set", nargs="*", default=[], help="extra overrides of every evaluation")
     parser.add_argument("--work", default=str(REPO / "logs" / "proof"), help="run folders (resumable)")
-    parser.add_argument("--out", default=str(REPO / "experiments" / "proof" / "results"))
+    parser.add_argument("--out", default=str(HERE / "results"))
     args = parser.parse_args()
-    pretrain = compose_config("train", ["experiment=proof", *args.set], Path(args.work))
-    if args.epochs is None:
-        args.epochs = int(pretrain.trainer.max_epochs)
-    # the evaluations read the same generated dataset, with the same input, as the pre-training
-    args.eval_input = pretrain.input
-    args.data_overrides = [f"data.source.{key}={value}" for key, value in pretrain.data.source.items()
-                           if key not in ("_target_", "root")]
-    args.backbone_overrides = backbone_overrides(args.set)
+    protocol = load_protocol(Path(args.protocol))
+    args.seeds = args.seeds if args.seeds is not None else protocol["seeds"]
+    if args.test_seed is not None:
+        args.eval_set = [f"data.source.test_seed={args.test_seed}", *args.eval_set]
+    names = args.conditions or list(protocol["conditions"])
+    unknown = sorted(set(names) - set(protocol["conditions"]))
+    if unknown:
+        raise SystemExit(f"--conditions {unknown}: the protocol defines {list(protocol['conditions'])}")
     start = time.perf_counter()
-    results: dict[str, dict[int, dict[str, float]]] = {c: {} for c in args.conditions}
+    results: dict[str, dict[int, dict]] = {name: {} for name in names}
     for seed in args.seeds:
-        for condition in args.conditions:
-            print(f"=== seed {seed}: {condition} ===", flush=True)
-            results[condition][seed] = run_condition(condition, seed, args)
-    write_report(results, args, time.perf_counter() - start)
+        for name in names:
+            print(f"=== seed {seed}: {name} ({args.part} part) ===", flush=True)
+            results[name][seed] = evaluate_condition(name, seed, protocol, args)
+    write_report(results, protocol, args, time.perf_counter() - start)
 
 
 if __name__ == "__main__":

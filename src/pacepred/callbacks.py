@@ -15,7 +15,7 @@ from pytorch_lightning.callbacks import RichProgressBar
 
 from pacepred.data.datasets import check_bad_video_policy
 from pacepred.data.decoding import VideoDecodeError, check_frame_folder_resize
-from pacepred.data.records import drop_listed
+from pacepred.data.records import drop_listed, heldout_stage
 from pacepred.evaluation.clips import MultiClipDataset, frames_per_clip
 from pacepred.evaluation.features import pool_clips
 from pacepred.evaluation.knn import knn_scores
@@ -167,7 +167,8 @@ class KNNMonitor(pl.Callback):
         if stage != "fit" or self.clips:
             return
         for stage_name, per_class in self.per_class.items():
-            records, classes = self.source.records(stage_name)
+            # the held-out videos are the validation part where the data has one: a monitor chooses
+            records, classes = self.source.records(heldout_stage(self.source) if stage_name == "test" else stage_name)
             if self.skip_list is not None:
                 records, _ = drop_listed(records, self.skip_list, self.source.root)
             dataset = MultiClipDataset(records, self.num_clips, self.span, self.decode_size, self.crop_size,

@@ -24,7 +24,8 @@ from pacepred.callbacks import ProgressBar
 from pacepred.data.datasets import check_bad_video_policy
 from pacepred.data.index import build_index
 from pacepred.data.memory import retain_freed_memory
-from pacepred.data.records import VideoRecord, drop_listed, write_skip_list
+from pacepred.data.records import VideoRecord, balanced_subset, drop_listed, write_skip_list
+from pacepred.evaluation.batchnorm import recalibrated
 from pacepred.evaluation.checkpoints import (
     CheckpointMismatchError, file_sha256, load_backbone_checkpoint, resolve_checkpoint, run_config_path,
 )
@@ -128,8 +129,12 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     if retain:
         retain_freed_memory()  # this process; the loaders' workers set it through their worker_init_fn
     source = instantiate(cfg.data.source)
+    heldout = cfg.get("heldout", "test")
+    if heldout not in ("test", "val"):
+        raise ValueError(f"heldout={heldout!r}: expected test (reported) or val (for choices)")
     train_records, class_names = source.records("train")
-    test_records, _ = source.records("test")
+    test_records, _ = source.records(heldout)
+    info["heldout"] = heldout
     skip_list = cfg.data.get("skip_list")
     if skip_list is not None:
         train_records, dropped_train = drop_listed(train_records, skip_list, source.root)
@@ -144,11 +149,28 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
             raise ValueError(f"no {name} videos left to evaluate on (data.skip_list={skip_list}, "
                              f"data.on_bad_video={cfg.data.get('on_bad_video', 'raise')}): check the dataset")
     device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if cfg.device == "auto" else cfg.device)
-    report = Report(task, class_names, info=info)
+    span = frames_per_clip(cfg.data.clip_len, cfg.input)
+    batch_transform = instantiate(cfg.data.batch_transform)
+    recalibration = int(cfg.get("bn_recalibration_clips", 0) or 0)
+    if recalibration:
+        seen = recalibrated(backbone, train_records, recalibration, span, cfg.data.decode_size, cfg.data.crop_size,
+                            batch_transform, device, cfg.seed, decoder=cfg.data.get("decoder", "decord"),
+                            cache_decoded=cfg.data.get("cache_decoded", False),
+                            frame_folder_resize=cfg.data.get("frame_folder_resize", "crop"))
+        print(f"BatchNorm statistics re-estimated on {seen} unlabelled train clips (no weight changed)")
+        info["bn_recalibration_clips"] = seen
+        model_key += f"-bn{seen}-seed{cfg.seed}"
+    fraction = float(cfg.task.get("label_fraction", 1.0))
+    if fraction < 1:
+        labelled = balanced_subset(train_records, fraction, cfg.seed)
+        print(f"label_fraction={fraction}: the classifier trains on {len(labelled)} of {len(train_records)} "
+              "train videos (class-balanced)")
+        info["labelled_videos"] = len(labelled)
+        train_records = labelled
+    report = Report(task, class_names, info=info, heldout_videos=[Path(r.path).name for r in test_records])
     setup = EvalSetup(
         backbone=backbone, model_key=model_key, class_names=class_names, train_records=train_records,
-        test_records=test_records, batch_transform=instantiate(cfg.data.batch_transform),
-        span=frames_per_clip(cfg.data.clip_len, cfg.input), decode_size=cfg.data.decode_size,
+        test_records=test_records, batch_transform=batch_transform, span=span, decode_size=cfg.data.decode_size,
         crop_size=cfg.data.crop_size, num_workers=cfg.data.num_workers,
         cache_dir=Path(cfg.paths.feature_cache) if cfg.paths.feature_cache else None, device=device,
         output_dir=output_dir, report=report, seed=cfg.seed, cache_decoded=cfg.data.get("cache_decoded", False),

@@ -111,14 +111,20 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         "last_checkpoint": getattr(trainer.checkpoint_callback, "last_model_path", "") or None,
         "output_dir": str(output_dir),
     }
+    for callback in trainer.checkpoint_callbacks:  # a checkpoint that keeps the best epoch (callbacks=supervised_bound)
+        if getattr(callback, "monitor", None) and callback.best_model_path:
+            result["best_checkpoint"] = callback.best_model_path
+            metrics[f"best/{callback.monitor}"] = float(callback.best_model_score)
     if trainer.is_global_zero:
         (output_dir / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
         accuracy = metrics.get("val/pace_acc")
         chance = 1.0 / len(paces)
         print(
             f"\nfinal val/pace_acc = {accuracy:.3f} (chance {chance:.3f}, {len(paces)} paces)"
-            if accuracy is not None else "\nno validation metric was computed"
+            if accuracy is not None else "\nno validation pace accuracy (no pace task, or no validation)"
         )
+        if "best_checkpoint" in result:
+            print(f"best checkpoint: {result['best_checkpoint']}")
         print(f"last checkpoint: {result['last_checkpoint']}\nrun directory:   {output_dir}")
     return result
 

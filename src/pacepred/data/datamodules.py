@@ -26,7 +26,7 @@ from pacepred.data.datasets import PaceClipDataset, SeededShardSampler
 from pacepred.data.decoding import check_frame_folder_resize
 from pacepred.data.memory import loader_worker_init, retain_freed_memory
 from pacepred.data.pace import BOUNDARY_POLICIES, clip_span
-from pacepred.data.records import drop_listed
+from pacepred.data.records import drop_listed, heldout_stage
 from pacepred.data.transforms import ClipBatchTransform
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,8 @@ class PaceDataModule(pl.LightningDataModule):
     """Pace clips of a dataset ``source`` (anything with ``records(stage)``, e.g. UCF101Split).
 
     Args:
-        source: gives (records, class names) for 'train' and 'test'.
+        source: gives (records, class names) for 'train' and 'test' (and 'val' where it has a
+            validation part, which validation then reads: :func:`pacepred.data.records.heldout_stage`).
         paces: the pace set, slowest first (label = index).
         clip_len: frames the network sees per clip.
         input_mode: 'rgb' or 'residual' (decodes clip_len + 1 frames and feeds differences).
@@ -182,7 +183,7 @@ class PaceDataModule(pl.LightningDataModule):
             retain_freed_memory()
         if "train" not in self.datasets:
             self.datasets["train"] = self._dataset("train", train=True, num_views=self.num_views)
-            self.datasets["val"] = self._dataset("test", train=False, num_views=1)
+            self.datasets["val"] = self._dataset(heldout_stage(self.source), train=False, num_views=1)
 
     def _loader(self, name: str, shuffle: bool, repeat: int = 1) -> DataLoader:
         trainer = self.trainer

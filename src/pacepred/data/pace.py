@@ -36,9 +36,10 @@ def _as_fraction(value: float | int | str | Fraction) -> Fraction:
 
 
 def fast_paces(num_paces: int) -> list[Fraction]:
-    """The official code's set: paces 1..N (no slow motion). ``fast_paces(4) == [1, 2, 3, 4]``."""
-    if int(num_paces) != num_paces or num_paces < 2:
-        raise ValueError(f"pace={num_paces!r}: the number of pace classes must be an integer >= 2")
+    """The official code's set: paces 1..N (no slow motion). ``fast_paces(4) == [1, 2, 3, 4]``;
+    ``fast_paces(1) == [1]``: natural speed only, for training on the labels (no pace task)."""
+    if int(num_paces) != num_paces or num_paces < 1:
+        raise ValueError(f"pace={num_paces!r}: the number of pace classes must be an integer >= 1")
     return [Fraction(p) for p in range(1, int(num_paces) + 1)]
 
 
@@ -58,8 +59,8 @@ def slow_fast_paces(num_paces: int) -> list[Fraction]:
 def explicit_paces(paces: Iterable[float | int | str]) -> list[Fraction]:
     """An explicit list, e.g. ``[0.5, 1, 2, 4]`` or ``["1/3", 1, 3]``, sorted slowest first."""
     parsed = [_as_fraction(p) for p in paces]
-    if len(parsed) < 2:
-        raise ValueError(f"explicit pace list {list(paces)!r} needs at least 2 paces")
+    if not parsed:
+        raise ValueError("the explicit pace list is empty")
     duplicates = sorted({str(p) for p in parsed if parsed.count(p) > 1})
     if duplicates:
         raise ValueError(f"explicit pace list {list(paces)!r} has duplicate paces: {duplicates}")

@@ -34,6 +34,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 log = logging.getLogger(__name__)
 
 STAGES = ("train", "test")
@@ -120,6 +122,32 @@ def _nonempty(items: list, what: str) -> list:
     return items
 
 
+def heldout_stage(source: object) -> str:
+    """The stage a run's own monitoring scores: 'val' where ``source`` has a validation part (its
+    ``stages`` name one: the generated benchmark), else 'test' (UCF101, HMDB51, Kinetics and class
+    folders ship no validation split; pace accuracy on test videos uses no labels)."""
+    return "val" if "val" in getattr(source, "stages", STAGES) else "test"
+
+
+def balanced_subset(records: list[VideoRecord], fraction: float, seed: int) -> list[VideoRecord]:
+    """A class-balanced share of ``records``: from each class, ``round(fraction * n)`` (at least 1)
+    of its ``n`` videos, drawn with ``seed``; the kept records stay in their order."""
+    if not 0 < fraction <= 1:
+        raise ValueError(f"label_fraction={fraction}: expected a share in (0, 1]")
+    if fraction == 1:
+        return list(records)
+    rng = np.random.default_rng([seed, 7919])
+    by_class: dict[int, list[int]] = {}
+    for i, record in enumerate(records):
+        by_class.setdefault(record.label, []).append(i)
+    kept = set()
+    for label in sorted(by_class):
+        members = by_class[label]
+        count = max(1, round(fraction * len(members)))
+        kept.update(members[j] for j in rng.choice(len(members), size=count, replace=False))
+    return [record for i, record in enumerate(records) if i in kept]
+
+
 def drop_listed(records: list[VideoRecord], skip_list: Path | str | None,
                 root: Path | str) -> tuple[list[VideoRecord], int]:
     """``records`` without the videos named in the skip-list file ``skip_list``.
@@ -178,7 +206,8 @@ def read_ucf101_split(root: Path, split: int, stage: str, video_dir: str = "UCF-
     """Records of UCF101 ``split`` (1-3) for ``stage`` ('train' or 'test') and the class names.
 
     Train labels come from the file (1-based, checked against the class folder); test labels
-    come from the class folder, as in the official lists.
+    come from the class folder, as in the official lists. Stage 'val' reads ``vallist0N.txt``
+    (as the test lists), which the generated benchmark writes and real UCF101 does not have.
     """
     root = Path(root)
     lists = root / split_dir
@@ -186,7 +215,8 @@ def read_ucf101_split(root: Path, split: int, stage: str, video_dir: str = "UCF-
         raise FileNotFoundError(f"UCF101 root {root} does not have the expected layout {UCF101_LAYOUT}")
     if split not in (1, 2, 3):
         raise ValueError(f"UCF101 split={split!r}: expected 1, 2 or 3")
-    _check_stage(stage)
+    if stage not in (*STAGES, "val"):
+        raise ValueError(f"stage={stage!r}: expected one of {(*STAGES, 'val')}")
     classes = read_class_index(lists / "classInd.txt")
     label_of = {name: i for i, name in enumerate(classes)}
     list_file = lists / f"{stage}list0{split}.txt"

@@ -218,7 +218,15 @@ SPEED_SPREAD = 0.10
 #: Clips per group (UCF101 has 4-7); the last group of a split may be smaller.
 CLIPS_PER_GROUP = 4
 
-_SPLIT_IDS = {"train": 0, "test": 1}
+#: A split's id in a video's generator seed (:func:`video_rng`): parts never share a video.
+_SPLIT_IDS = {"train": 0, "test": 1, "val": 2}
+#: The parts in the order their groups are numbered (train g01.., then validation, then test).
+PARTS = ("train", "val", "test")
+#: ``clutter``: how busy the scene is. full: any of the four backgrounds and 0-3 distractors;
+#: low: a solid or gradient background and 0-1 distractor; none: a solid background, no distractor.
+CLUTTER_LEVELS = {"full": (("solid", "gradient", "noise", "stripes"), 3),
+                  "low": (("solid", "gradient"), 1),
+                  "none": (("solid",), 0)}
 _MARKER = "synthetic.json"
 _OWN_ENTRIES = {"UCF-101", "ucfTrainTestlist", _MARKER}
 
@@ -238,10 +246,26 @@ class SyntheticConfig:
     class_speeds: str = "uniform"  # "uniform": every class at BASE_SPEED; "ladder": SPEED_LADDER (KIND_SPEED_LADDER for the kinds)
     typical_object_percent: int = 0  # chance in % that a video's object is its class's typical one
     class_set: str = "directions"  # "directions": CLASSES (12); "kinds": KINDS (7 kinds, random directions)
+    num_val_per_class: int = 0  # a validation part (vallist01.txt) between train and test; 0: none
+    val_seed: int | None = None  # the validation part's generator seed; None: seed
+    test_seed: int | None = None  # the test part's generator seed; None: seed
+    clutter: str = "full"  # full | low | none: the scene's backgrounds and distractors (CLUTTER_LEVELS)
+    motion_scale: float = 1.0  # every class's typical speed times this (1.0: BASE_SPEED and its ladder)
+    object_scale: float = 1.0  # the moving object's radius times this (1.0: 0.14-0.20 of the frame)
 
     def __post_init__(self) -> None:
-        if self.num_train_per_class < 1 or self.num_test_per_class < 0:
-            raise ValueError("need num_train_per_class >= 1 and num_test_per_class >= 0")
+        if self.num_train_per_class < 1 or self.num_test_per_class < 0 or self.num_val_per_class < 0:
+            raise ValueError("need num_train_per_class >= 1, num_test_per_class >= 0 and num_val_per_class >= 0")
+        for name in ("val_seed", "test_seed"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise ValueError(f"{name} must be >= 0 or None, got {value}")
+        if not 0 < self.motion_scale <= 2:
+            raise ValueError(f"motion_scale must be in (0, 2], got {self.motion_scale}")
+        if not 0 < self.object_scale <= 1.5:  # a larger object's window would wrap onto itself
+            raise ValueError(f"object_scale must be in (0, 1.5], got {self.object_scale}")
+        if self.clutter not in CLUTTER_LEVELS:
+            raise ValueError(f"clutter must be one of {tuple(CLUTTER_LEVELS)}, got {self.clutter!r}")
         if self.num_frames < 2:
             raise ValueError(f"num_frames must be >= 2, got {self.num_frames}")
         if self.size < 16 or self.size % 2:
@@ -261,14 +285,24 @@ class SyntheticConfig:
         if self.class_set not in CLASS_SETS:
             raise ValueError(f"class_set must be one of {tuple(CLASS_SETS)}, got {self.class_set!r}")
 
+    def part_seed(self, part: str) -> int:
+        """The generator seed of ``part`` ('train', 'val' or 'test')."""
+        own = {"train": self.seed, "val": self.val_seed, "test": self.test_seed}[part]
+        return self.seed if own is None else own
+
+    def part_size(self, part: str) -> int:
+        """Videos per class of ``part``."""
+        return {"train": self.num_train_per_class, "val": self.num_val_per_class,
+                "test": self.num_test_per_class}[part]
+
     @property
     def classes(self) -> tuple[str, ...]:
         """The class names in label order."""
         return CLASS_SETS[self.class_set][0]
 
     def speed_factor(self, class_name: str) -> float:
-        """The class's typical speed relative to BASE_SPEED."""
-        return CLASS_SETS[self.class_set][1][class_name] if self.class_speeds == "ladder" else 1.0
+        """The class's typical speed relative to BASE_SPEED (its ladder step times ``motion_scale``)."""
+        return (CLASS_SETS[self.class_set][1][class_name] if self.class_speeds == "ladder" else 1.0) * self.motion_scale
 
     @classmethod
     def from_any(cls, config: "SyntheticConfig | Mapping | None") -> "SyntheticConfig":
@@ -287,7 +321,12 @@ class SyntheticConfig:
         if unknown:
             raise TypeError(f"unknown SyntheticConfig fields: {sorted(unknown)}")
         types = {f.name: f.type for f in fields(cls)}
-        return cls(**{k: (str(v) if types[k] == "str" else int(v)) for k, v in config.items()})
+        def convert(key, value):
+            if value is None or types[key] == "str":
+                return None if value is None else str(value)
+            return float(value) if types[key] == "float" else int(value)
+
+        return cls(**{k: convert(k, v) for k, v in config.items()})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -370,8 +409,8 @@ def _luma(c: np.ndarray) -> float:
     return float(0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2])
 
 
-def _sample_background(rng: np.random.Generator, size: int) -> dict:
-    kind = _BACKGROUNDS[rng.integers(len(_BACKGROUNDS))]
+def _sample_background(rng: np.random.Generator, size: int, kinds: tuple[str, ...] = _BACKGROUNDS) -> dict:
+    kind = kinds[rng.integers(len(kinds))]
     bg = {"kind": kind, "c1": _random_colour(rng), "c2": _random_colour(rng)}
     if kind == "gradient":
         ang = rng.uniform(0, 2 * math.pi)
@@ -491,11 +530,12 @@ def _background_mean(bg: dict) -> np.ndarray:
     return 0.5 * (bg["c1"] + bg["c2"])
 
 
-def _sample_object(rng: np.random.Generator, size: int, scale: float, bg_mean: np.ndarray) -> dict:
+def _sample_object(rng: np.random.Generator, size: int, scale: float, bg_mean: np.ndarray,
+                   object_scale: float = 1.0) -> dict:
     obj = {
         "shape": _SHAPES[rng.integers(len(_SHAPES))],
         "texture": _OBJECT_TEXTURES[rng.integers(len(_OBJECT_TEXTURES))],
-        "radius": rng.uniform(0.14, 0.20) * size,
+        "radius": rng.uniform(0.14, 0.20) * size * object_scale,
         # radial period >= 9 px at size 64: at pace 4 the radial flow moves <= 3.5 px per frame,
         # below half a period (no aliasing of Expand / Contract)
         "radial_period": rng.uniform(9.0, 13.0) * scale,
@@ -645,9 +685,12 @@ def render_video(
     speed_factor: float = 1.0,
     typical_object_percent: int = 0,
     class_set: str = "directions",
+    clutter: str = "full",
+    object_scale: float = 1.0,
 ) -> np.ndarray:
     """Render one video of ``class_name``: uint8 array (T, H, W, 3), RGB, H = W = ``size``;
-    the object moves at ``speed_factor`` times the typical speed.
+    the object moves at ``speed_factor`` times the typical speed; ``clutter`` picks the scene's
+    backgrounds and most distractors (:data:`CLUTTER_LEVELS`); ``object_scale`` the object's size.
 
     Pure: the output depends only on the arguments (and the generator's state). All appearance
     and camera draws come before the motion draws, so two videos of different classes rendered
@@ -662,11 +705,13 @@ def render_video(
     scale = S / 64.0
 
     # ---- scene -------------------------------------------------------------------------------
-    bg = _sample_background(rng, S)
-    distractors = [_sample_distractor(rng, S) for _ in range(int(rng.integers(0, 4)))]
+    backgrounds, most_distractors = CLUTTER_LEVELS[clutter]
+    bg = _sample_background(rng, S, backgrounds)
+    count = int(rng.integers(0, most_distractors + 1)) if most_distractors else 0
+    distractors = [_sample_distractor(rng, S) for _ in range(count)]
 
     # ---- object appearance and camera (per video, class independent) ----------------------
-    obj = _sample_object(rng, S, scale, _background_mean(bg))
+    obj = _sample_object(rng, S, scale, _background_mean(bg), object_scale)
     brightness = rng.uniform(0.75, 1.25)
     jitter_std = rng.uniform(0.0, 0.4) * scale
     jitter = np.clip(rng.normal(0.0, 1.0, size=(T, 2)) * jitter_std, -1.0, 1.0)  # i.i.d. per frame
@@ -758,21 +803,21 @@ def video_name(class_name: str, group: int, clip: int) -> str:
 
 
 def _jobs(config: SyntheticConfig) -> list[tuple]:
-    """(split, class index, index in split/class, group, clip) for every video."""
-    train_groups = math.ceil(config.num_train_per_class / CLIPS_PER_GROUP)
-    jobs = []
-    for split, count, first_group in (
-        ("train", config.num_train_per_class, 1),
-        ("test", config.num_test_per_class, train_groups + 1),
-    ):
+    """(part, class index, index in part/class, group, clip) for every video; the parts' groups
+    follow each other (train g01.., then validation, then test), so no group spans two parts."""
+    jobs, first_group = [], 1
+    for part in PARTS:
+        count = config.part_size(part)
         for ci in range(len(config.classes)):
             for i in range(count):
-                jobs.append((split, ci, i, first_group + i // CLIPS_PER_GROUP, 1 + i % CLIPS_PER_GROUP))
+                jobs.append((part, ci, i, first_group + i // CLIPS_PER_GROUP, 1 + i % CLIPS_PER_GROUP))
+        first_group += math.ceil(count / CLIPS_PER_GROUP)
     return jobs
 
 
 def video_rng(seed: int, split: str, class_index: int, index: int) -> np.random.Generator:
-    """The generator of one video, from (seed, split, class, index): independent of worker count."""
+    """The generator of one video, from (its part's seed, split, class, index): independent of the
+    worker count, and of the other parts' sizes and seeds."""
     return np.random.default_rng([seed, _SPLIT_IDS[split], class_index, index])
 
 
@@ -780,9 +825,9 @@ def _make_video(args: tuple) -> tuple[str, int, int]:
     out_dir, config_dict, (split, ci, index, group, clip) = args
     config = SyntheticConfig(**config_dict)
     class_name = config.classes[ci]
-    rng = video_rng(config.seed, split, ci, index)
+    rng = video_rng(config.part_seed(split), split, ci, index)
     frames = render_video(class_name, rng, config.num_frames, config.size, config.speed_factor(class_name),
-                          config.typical_object_percent, config.class_set)
+                          config.typical_object_percent, config.class_set, config.clutter, config.object_scale)
     rel = f"{class_name}/{video_name(class_name, group, clip)}"
     path = Path(out_dir) / "UCF-101" / rel
     packets = encode_mp4(path, frames, fps=config.fps, crf=config.crf, keyint=config.keyint)
@@ -816,7 +861,12 @@ def _is_cached(root: Path, params: dict) -> bool:
     if any(meta.get(k) != v for k, v in params.items()):
         return False
     lists = root / "ucfTrainTestlist"
-    return all((lists / n).is_file() for n in ("classInd.txt", "trainlist01.txt", "testlist01.txt"))
+    return all((lists / n).is_file() for n in ("classInd.txt", *_list_names(SyntheticConfig.from_any(meta["config"]))))
+
+
+def _list_names(config: SyntheticConfig) -> list[str]:
+    """The split lists the dataset has: train and test, and val when it has a validation part."""
+    return [f"{part}list01.txt" for part in PARTS if part != "val" or config.num_val_per_class]
 
 
 def _write_json(path: Path, obj: dict) -> None:
@@ -875,12 +925,12 @@ def _write_lists(out: Path, config: SyntheticConfig, jobs: list) -> None:
     lists.mkdir(parents=True, exist_ok=True)
     classes = config.classes
     (lists / "classInd.txt").write_text("".join(f"{i + 1} {c}\n" for i, c in enumerate(classes)))
-    train, test = [], []
-    for split, ci, _, group, clip in jobs:
+    lines: dict[str, list[str]] = {part: [] for part in PARTS}
+    for part, ci, _, group, clip in jobs:
         rel = f"{classes[ci]}/{video_name(classes[ci], group, clip)}"
-        (train if split == "train" else test).append(f"{rel} {ci + 1}\n" if split == "train" else f"{rel}\n")
-    (lists / "trainlist01.txt").write_text("".join(train))
-    (lists / "testlist01.txt").write_text("".join(test))
+        lines[part].append(f"{rel} {ci + 1}\n" if part == "train" else f"{rel}\n")  # as UCF101: labels in train only
+    for name in _list_names(config):
+        (lists / name).write_text("".join(lines[name[: -len("list01.txt")]]))
 
 
 def _check_replaceable(root: Path) -> None:
@@ -922,10 +972,7 @@ def _generate(root, config, workers: int, overwrite: bool) -> tuple[Path, bool, 
             seconds = time.perf_counter() - start
             meta = {
                 **params,
-                "num_videos": {
-                    "train": config.num_train_per_class * len(config.classes),
-                    "test": config.num_test_per_class * len(config.classes),
-                },
+                "num_videos": {part: config.part_size(part) * len(config.classes) for part in PARTS},
                 "video_bytes": int(num_bytes),
                 "seconds": round(seconds, 2),
                 "workers": int(workers),
@@ -966,7 +1013,7 @@ def ensure(root: str | Path, config: SyntheticConfig | Mapping | None = None, wo
     """Generate on first use, else reuse; prints one line saying which."""
     root_path, cached, meta = _generate(root, config, workers, overwrite=False)
     n = meta.get("num_videos", {})
-    videos = f"{n.get('train', '?')} train / {n.get('test', '?')} test videos"
+    videos = " / ".join(f"{n.get(part, '?')} {part}" for part in PARTS if n.get(part, 1)) + " videos"
     if cached:
         print(f"[synthetic] reusing {root_path} ({videos})", flush=True)
     else:
@@ -992,22 +1039,25 @@ def main(argv: list[str] | None = None) -> int:
                    help="%% of a class's videos whose object has the class's typical shape and texture")
     p.add_argument("--class-set", choices=tuple(CLASS_SETS), default=defaults.class_set,
                    help="directions: 12 motions, directions apart; kinds: 7 kinds of motion, random directions")
+    p.add_argument("--val-per-class", type=int, default=defaults.num_val_per_class,
+                   help="videos per class of a validation part (vallist01.txt); 0: none")
+    p.add_argument("--val-seed", type=int, default=None, help="the validation part's seed (default: --seed)")
+    p.add_argument("--test-seed", type=int, default=None, help="the test part's seed (default: --seed)")
+    p.add_argument("--clutter", choices=tuple(CLUTTER_LEVELS), default=defaults.clutter,
+                   help="full: four kinds of background, 0-3 distractors; low: solid or gradient, 0-1; none: solid, 0")
+    p.add_argument("--config", default=None, help="every SyntheticConfig field as a JSON object (replaces the options)")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--overwrite", action="store_true", help="regenerate even if a matching dataset exists")
     a = p.parse_args(argv)
-    config = SyntheticConfig(
-        num_train_per_class=a.train_per_class,
-        num_test_per_class=a.test_per_class,
-        num_frames=a.frames,
-        size=a.size,
-        seed=a.seed,
-        fps=a.fps,
-        crf=a.crf,
-        keyint=a.keyint,
-        class_speeds=a.class_speeds,
-        typical_object_percent=a.typical_object_percent,
-        class_set=a.class_set,
-    )
+    if a.config is not None:
+        config = SyntheticConfig.from_any(json.loads(a.config))
+    else:
+        config = SyntheticConfig(
+            num_train_per_class=a.train_per_class, num_test_per_class=a.test_per_class, num_frames=a.frames,
+            size=a.size, seed=a.seed, fps=a.fps, crf=a.crf, keyint=a.keyint, class_speeds=a.class_speeds,
+            typical_object_percent=a.typical_object_percent, class_set=a.class_set,
+            num_val_per_class=a.val_per_class, val_seed=a.val_seed, test_seed=a.test_seed, clutter=a.clutter,
+        )
     start = time.perf_counter()
     root, cached, meta = _generate(a.root, config, a.workers, a.overwrite)
     elapsed = time.perf_counter() - start
@@ -1015,9 +1065,11 @@ def main(argv: list[str] | None = None) -> int:
     total = disk_size(root)
     state = "reused existing (parameters match)" if cached else "wrote"
     print(
-        f"{state} {root}: {len(config.classes)} classes, {n.get('train')} train + {n.get('test')} test videos "
-        f"({config.num_frames} frames, {config.size}x{config.size}, seed {config.seed}), "
-        f"{total / 2**20:.1f} MiB on disk, {elapsed:.1f} s"
+        f"{state} {root}: {len(config.classes)} classes, "
+        + " + ".join(f"{n.get(part)} {part}" for part in PARTS if n.get(part))
+        + f" videos ({config.num_frames} frames, {config.size}x{config.size}, seeds "
+        + "/".join(str(config.part_seed(part)) for part in PARTS) + "), "
+        + f"{total / 2**20:.1f} MiB on disk, {elapsed:.1f} s"
         + ("" if cached else f" with {a.workers} worker(s)")
     )
     return 0
@@ -1026,14 +1078,8 @@ def main(argv: list[str] | None = None) -> int:
 def generate_in_subprocess(root: str | Path, config: SyntheticConfig, workers: int = 2) -> None:
     """Run the generator CLI in a fresh interpreter: its worker pool then starts without the
     caller's heavy imports (a training process would make every worker import torch)."""
-    command = [
-        sys.executable, "-m", "pacepred.data.synthetic", "--root", str(root), "--workers", str(workers),
-        "--train-per-class", str(config.num_train_per_class), "--test-per-class", str(config.num_test_per_class),
-        "--frames", str(config.num_frames), "--size", str(config.size), "--seed", str(config.seed),
-        "--fps", str(config.fps), "--crf", str(config.crf), "--keyint", str(config.keyint),
-        "--class-speeds", config.class_speeds, "--typical-object-percent", str(config.typical_object_percent),
-        "--class-set", config.class_set,
-    ]
+    command = [sys.executable, "-m", "pacepred.data.synthetic", "--root", str(root), "--workers", str(workers),
+               "--config", json.dumps(asdict(config))]
     subprocess.run(command, check=True)
     if not _is_cached(Path(root), _params(config)):
         raise RuntimeError(f"the generator CLI did not write the dataset asked for into {root} (parameters differ)")
@@ -1052,19 +1098,30 @@ class SyntheticUCF101:
         c, defaults = self.config, SyntheticConfig()
         encoding = "".join(f"_{key}{getattr(c, key)}" for key in ("fps", "crf", "keyint")
                            if getattr(c, key) != getattr(defaults, key))
+        parts = [part for part in PARTS if part != "val" or c.num_val_per_class]
+        seeds = [c.part_seed(part) for part in parts]
         self.root = Path(root) / (
-            f"motion{len(c.classes)}_n{c.num_train_per_class}-{c.num_test_per_class}"
-            f"_f{c.num_frames}_s{c.size}_seed{c.seed}" + encoding
+            f"motion{len(c.classes)}_n" + "-".join(str(c.part_size(part)) for part in parts)
+            + f"_f{c.num_frames}_s{c.size}_seed" + ("-".join(map(str, seeds)) if len(set(seeds)) > 1 else str(c.seed))
+            + encoding
             + (f"_{c.class_speeds}" if c.class_speeds != "uniform" else "")
             + (f"_typical{c.typical_object_percent}" if c.typical_object_percent else "")
             + (f"_{c.class_set}" if c.class_set != "directions" else "")
+            + (f"_clutter-{c.clutter}" if c.clutter != "full" else "")
+            + (f"_motion{c.motion_scale:g}" if c.motion_scale != 1 else "")
+            + (f"_object{c.object_scale:g}" if c.object_scale != 1 else "")
         )
         self.workers = workers
+        #: the stages ``records`` answers: 'val' only where the dataset has a validation part
+        self.stages = tuple(part for part in ("train", "val", "test") if part in parts)
         self._split = None
 
     def records(self, stage: str):
-        """(records, class names) of ``stage`` 'train' or 'test' (generating the data if needed);
-        every record carries the videos' frame count (checked when they were written)."""
+        """(records, class names) of ``stage`` 'train', 'val' (where :attr:`stages` has it) or
+        'test' (generating the data if needed); every record carries the videos' frame count."""
+        if stage not in self.stages:
+            raise ValueError(f"the synthetic dataset {self.root.name} has no {stage!r} part (its parts: "
+                             f"{', '.join(self.stages)}); data.source.num_val_per_class adds a validation part")
         from pacepred.data.records import UCF101Split
 
         if self._split is None:

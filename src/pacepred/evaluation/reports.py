@@ -35,6 +35,10 @@ class Report:
     protocols: dict[str, str] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
     per_class: dict[str, list[float]] = field(default_factory=dict)
+    #: ``<task>/<protocol>/<metric>`` -> 0/1 per held-out video (record order), for resampling tests
+    per_video: dict[str, list[int]] = field(default_factory=dict)
+    #: the held-out videos, in record order (file names), that ``per_video`` lists follow
+    heldout_videos: list[str] = field(default_factory=list)
 
     def add(self, protocol: str, description: str, values: dict[str, float]) -> None:
         """Record ``values`` ({metric: value}) under ``<task>/<protocol>/<metric>`` and print them."""
@@ -47,14 +51,20 @@ class Report:
     def add_per_class(self, protocol: str, metric: str, values: Tensor) -> None:
         self.per_class[f"{self.task}/{protocol}/{metric}"] = [float(v) for v in values]
 
+    def add_per_video(self, protocol: str, metric: str, hits: Tensor) -> None:
+        """Record bool (N,) hits of every held-out video under ``<task>/<protocol>/<metric>``."""
+        self.per_video[f"{self.task}/{protocol}/{metric}"] = [int(v) for v in hits.tolist()]
+
     def write(self, output_dir: Path) -> None:
-        """Write ``metrics.json`` and ``metrics.md`` into ``output_dir``."""
+        """Write ``metrics.json``, ``metrics.md`` and (where recorded) ``per_video.json`` into ``output_dir``."""
         output_dir.mkdir(parents=True, exist_ok=True)
         per_class = {key: dict(zip(self.class_names, _nan_to_none(values))) for key, values in self.per_class.items()}
         payload = {"task": self.task, **self.info, "protocols": self.protocols, "metrics": self.metrics,
                    "per_class": per_class}
         (output_dir / "metrics.json").write_text(json.dumps(payload, indent=2) + "\n")
         (output_dir / "metrics.md").write_text(self.markdown())
+        if self.per_video:
+            (output_dir / "per_video.json").write_text(json.dumps({"videos": self.heldout_videos, "hits": self.per_video}))
 
     def markdown(self) -> str:
         lines = [f"# {self.task}", ""]

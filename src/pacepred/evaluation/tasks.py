@@ -28,7 +28,7 @@ from pacepred.evaluation.features import PROTOCOLS, FeatureExtractor, VideoFeatu
 from pacepred.evaluation.knn import knn_scores
 from pacepred.evaluation.linear import fit_linear_probe, select_weight_decay
 from pacepred.evaluation.reports import Report, SheetRow, save_embedding_plot, save_retrieval_sheet
-from pacepred.evaluation.retrieval import DEFAULT_KS, retrieve
+from pacepred.evaluation.retrieval import DEFAULT_KS, retrieve, topk_hits
 from pacepred.evaluation.scores import confusion_matrix, per_class_mean, topk_correct
 from pacepred.modules.classify import ClassifierModule
 from pacepred.reports import save_confusion_matrix
@@ -125,6 +125,8 @@ def run_retrieval(setup: EvalSetup, protocols: Sequence[str] = ("vcop", "gap"), 
                                    "test queries train, hit = any of the k nearest has the query's class",
                          {**{f"top{k}": v for k, v in result.topk.items()}, "mAP": result.mean_ap})
         setup.report.add_per_class(protocol, "top1", result.per_class_top1)
+        for k, hits in topk_hits(result.ranking, q.labels, g.labels, ks).items():
+            setup.report.add_per_video(protocol, f"top{k}", hits)
         save_confusion_matrix(result.confusion, setup.class_names, setup.figure(f"confusion_retrieval_{protocol}.png"),
                               title=f"retrieval ({protocol}): query class vs nearest train video's class")
         rows = []
@@ -143,6 +145,7 @@ def _classification_report(setup: EvalSetup, protocol: str, description: str, sc
                            extra: dict[str, float] | None = None) -> None:
     """Top-1/top-5 of class scores (N, C), per-class top-1 and the confusion matrix."""
     top1 = topk_correct(scores, labels, 1)
+    setup.report.add_per_video(protocol, "top1", top1)
     setup.report.add(protocol, description, {**(extra or {}), "top1": top1.float().mean().item(),
                                              "top5": topk_correct(scores, labels, 5).float().mean().item()})
     setup.report.add_per_class(protocol, "top1", per_class_mean(top1.float(), labels, setup.num_classes))

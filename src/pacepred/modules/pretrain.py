@@ -88,6 +88,9 @@ class PacePretrainModule(FiniteLossGuard, pl.LightningModule):
         loss_weights = {"pace": 1.0, "contrastive": 1.0, "supervised": 0.0,
                         **{k: float(v) for k, v in (loss_weights or {}).items()}}
         self.loss_weights = loss_weights
+        if loss_weights["pace"] > 0 and len(paces) < 2:
+            raise ValueError(f"a pace task needs at least 2 paces, the pace set is {[str(p) for p in paces]}: set pace >= 2 "
+                             "(a single pace suits model=supervised, which trains on the labels alone)")
         if loss_weights["supervised"] > 0 and not num_classes:
             raise ValueError("model.loss_weights.supervised > 0 needs model.num_classes (the dataset's classes)")
         self.class_head = nn.Linear(backbone.out_dim, num_classes) if loss_weights["supervised"] > 0 else None
@@ -98,8 +101,16 @@ class PacePretrainModule(FiniteLossGuard, pl.LightningModule):
         self.train_acc = MulticlassAccuracy(num_paces, average="micro", validate_args=False)
         self.val_acc = MulticlassAccuracy(num_paces, average="micro", validate_args=False)
         self.val_confusion = MulticlassConfusionMatrix(num_paces, validate_args=False)
+        # the supervised term's accuracy on the held-out part: what early stopping of the bound watches
+        self.val_class_acc = (MulticlassAccuracy(num_classes, average="micro", validate_args=False)
+                              if self.class_head is not None else None)
         self.save_hyperparameters(ignore=["backbone", "optimizer", "scheduler", "paces"])
         self.hparams["paces"] = self.paces
+
+    @property
+    def has_pace_task(self) -> bool:
+        """Whether the pace set has paces to tell apart (one pace: a supervised run at natural speed)."""
+        return len(self.paces) > 1
 
     @property
     def num_views(self) -> int:
@@ -171,14 +182,21 @@ class PacePretrainModule(FiniteLossGuard, pl.LightningModule):
             loss = loss + self.loss_weights["supervised"] * loss_sup
             self.log("train/class_loss", loss_sup, batch_size=batch_size)
         self.queue_finite_check(loss, {"pace loss": loss_pace})
-        self.train_acc(logits.detach(), batch["pace_label"])
-        self.log("train/pace_loss", loss_pace, batch_size=batch_size)
         self.log("train/loss", loss, batch_size=batch_size)  # shown by pacepred.callbacks.ProgressBar
-        self.log("train/pace_acc", self.train_acc, prog_bar=True, on_step=False, on_epoch=True, batch_size=batch_size)
+        if self.has_pace_task:
+            self.train_acc(logits.detach(), batch["pace_label"])
+            self.log("train/pace_loss", loss_pace, batch_size=batch_size)
+            self.log("train/pace_acc", self.train_acc, prog_bar=True, on_step=False, on_epoch=True, batch_size=batch_size)
         return loss
 
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
-        logits = self(batch["video"])
+        features = self.features(batch["video"])
+        logits = self.pace_head(features)
+        if self.class_head is not None:
+            self.val_class_acc(self.class_head(features), batch["label"])
+            self.log("val/class_acc", self.val_class_acc, on_step=False, on_epoch=True, batch_size=logits.shape[0])
+        if not self.has_pace_task:
+            return
         self.val_acc(logits, batch["pace_label"])
         self.val_confusion(logits, batch["pace_label"])
         batch_size = logits.shape[0]
@@ -186,6 +204,8 @@ class PacePretrainModule(FiniteLossGuard, pl.LightningModule):
         self.log("val/pace_acc", self.val_acc, prog_bar=True, on_step=False, on_epoch=True, batch_size=batch_size)
 
     def on_validation_epoch_end(self) -> None:
+        if not self.has_pace_task:
+            return
         matrix = self.val_confusion.compute().cpu()
         self.val_confusion.reset()
         if self.trainer.is_global_zero and not self.trainer.sanity_checking:

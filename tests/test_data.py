@@ -250,6 +250,8 @@ def test_batch_transform_shapes_residual_and_jitter_modes():
     residual = ClipBatchTransform("residual", jitter_mode="none")(video, train=True)
     assert residual.shape == (4, 3, 4, 8, 8)
     assert torch.allclose(residual, rgb[:, :, 1:] - rgb[:, :, :-1], atol=1e-6)
+    centred = ClipBatchTransform("rgb_centred", jitter_mode="none")(video, train=True)
+    assert torch.allclose(centred, rgb - rgb.mean(dim=2, keepdim=True), atol=1e-6)  # the static scene removed
     # per_clip: every frame of a constant clip gets the same factors -> residual stays zero.
     constant = video[:, :, :1].expand(-1, -1, 5, -1, -1, -1)
     per_clip = ClipBatchTransform("residual", jitter_mode="per_clip", jitter_prob=1.0)

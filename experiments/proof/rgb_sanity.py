@@ -42,6 +42,7 @@ PROBES = {
     "supervised_residual": ["model=supervised", "pace=1", "input=residual"],
     "pace_rgb": ["model=pace", "pace=4", "input=rgb"],
     "pace_residual": ["model=pace", "pace=4", "input=residual"],
+    "pace_rgb_centred": ["model=pace", "pace=4", "input=rgb_centred"],
 }
 METRIC = {"supervised": "val/class_acc", "pace": "val/pace_acc"}
 

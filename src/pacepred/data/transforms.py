@@ -19,7 +19,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-INPUT_MODES = ("rgb", "residual")
+#: rgb: the frames (the paper); residual: differences of consecutive sampled frames; rgb_centred: the
+#: frames minus each pixel's mean over the clip (the static scene removed: a diagnostic of RGB input).
+INPUT_MODES = ("rgb", "residual", "rgb_centred")
 JITTER_MODES = ("per_frame", "per_clip", "none")
 JITTER_IMPLS = ("linear", "sequential")
 JITTER_ORDERS = ("fixed", "random")
@@ -258,7 +260,7 @@ class ClipBatchTransform(nn.Module):
     """On-device batch transform: uint8 clips -> normalised float network input.
 
     Input ``video`` uint8 (B, V, T, C, H, W) (V views per video); output float
-    (B*V, C, T', H, W) with T' = T for ``rgb`` and T - 1 for ``residual``.
+    (B*V, C, T', H, W) with T' = T for ``rgb`` and ``rgb_centred``, T - 1 for ``residual``.
 
     Colour jitter (training only) follows the official code's strengths (brightness,
     contrast, saturation 0.8, hue 0.2, applied with probability 0.8), drawn independently for
@@ -363,4 +365,6 @@ class ClipBatchTransform(nn.Module):
             torch.addcmul(-self.mean / self.std, clips, 1 / self.std, out=normalised)
         if self.input_mode == "residual":
             return normalised[:, :, 1:] - normalised[:, :, :-1]
+        if self.input_mode == "rgb_centred":
+            return normalised - normalised.mean(dim=2, keepdim=True)
         return normalised

@@ -3,7 +3,8 @@
 Randomness is an argument: the sampler yields ``(index, seed)`` keys, and every random choice
 of a sample (paces, starts, crop, flip) comes from ``numpy.random.default_rng(seed)``. The seed
 is derived from (run seed, epoch, index), so a sample is the same whatever the number of
-workers, the rank layout or an interruption and resume at an epoch boundary.
+workers, the rank layout or an interruption and resume at any step (the sampler restarts at a
+position of an epoch's order: :meth:`SeededShardSampler.resume`).
 """
 
 from __future__ import annotations
@@ -156,6 +157,11 @@ class SeededShardSampler(Sampler):
     ``DistributedSampler``); without it (for validation) every position is taken once over all
     ranks, so a metric reduced over ranks counts each video once, and ranks may differ by one
     sample. Call :meth:`set_epoch` before each epoch (Lightning does).
+
+    :meth:`resume` starts the next iteration at a position of an epoch's order (the samples
+    the ranks took before it, over all ranks): a run resumed in the middle of an epoch takes
+    the samples it would have taken. The length stays the whole epoch's (Lightning counts the
+    epoch's batches from it and the restored batch count).
     """
 
     def __init__(self, size: int, seed: int, shuffle: bool, rank: int = 0, world_size: int = 1, repeat: int = 1,
@@ -167,9 +173,20 @@ class SeededShardSampler(Sampler):
         self.size, self.seed, self.shuffle, self.repeat, self.pad = size, seed, shuffle, repeat, pad
         self.rank, self.world_size = rank, world_size
         self.epoch = 0
+        self.start = 0  # position in the epoch's order (over all ranks) where the next iteration begins
 
     def set_epoch(self, epoch: int) -> None:
+        if epoch != self.epoch:
+            self.start = 0
         self.epoch = epoch
+
+    def resume(self, epoch: int, start: int) -> None:
+        """Begin the next iteration at position ``start`` of epoch ``epoch``'s order (``start``
+        samples taken over all ranks; a multiple of the number of ranks when they took whole
+        batches). The iteration after it begins at 0 again."""
+        if start < 0:
+            raise ValueError(f"sampler start {start}: expected >= 0")
+        self.epoch, self.start = epoch, start
 
     def __len__(self) -> int:
         positions = self.size * self.repeat
@@ -186,5 +203,6 @@ class SeededShardSampler(Sampler):
         if self.pad:
             order = np.resize(order, len(self) * self.world_size)
         epoch = self.epoch if self.shuffle else -1
-        for position in order[self.rank :: self.world_size]:
+        start, self.start = self.start, 0  # a resumed position holds for one iteration
+        for position in order[start + self.rank :: self.world_size]:
             yield int(position) % self.size, sample_seed(self.seed, epoch, int(position))

@@ -204,6 +204,29 @@ def load_index(paths: Sequence[Path | str], root: Path | str, cache_dir: Path | 
     return build_index(paths, root, cache_dir, workers, decode).videos
 
 
+def known_frame_counts(paths: Sequence[Path | str], root: Path | str, cache_dir: Path | str | None = None
+                       ) -> dict[Path, int]:
+    """path -> frame count of the ``paths`` that the index cache of ``root`` (written by
+    ``python -m pacepred.data.index``, or by an evaluation under ``data.on_bad_video=skip``)
+    holds for the file as it is now (same size and mtime); nothing is probed."""
+    cache_path = cache_path_for(root, cache_dir)
+    entries = _read_cache(cache_path) if cache_path.is_file() else {}
+    if not entries:
+        return {}
+    root = Path(root).resolve()
+    counts = {}
+    for path in map(Path, paths):
+        entry = entries.get(_key(path, root))
+        if entry is None or "info" not in entry:
+            continue
+        try:
+            if (entry["size"], entry["mtime_ns"]) == file_signature(path):
+                counts[path] = entry["info"]["num_frames"]
+        except OSError:  # gone since: the missing-file check names it
+            continue
+    return counts
+
+
 @dataclass
 class SourceIndex:
     """The index of a source's videos with its records and class names per stage, and the

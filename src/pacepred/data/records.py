@@ -140,6 +140,25 @@ def drop_listed(records: list[VideoRecord], skip_list: Path | str | None,
     return kept, len(records) - len(kept)
 
 
+def missing_or_empty(records: Iterable[VideoRecord]) -> list[tuple[VideoRecord, str]]:
+    """(record, reason) of every record whose video is not there: a missing file or frame folder,
+    or a file of 0 bytes. One ``os.stat`` per video: cheap enough to run on every listed video
+    before training starts (whether a video decodes is found when it is read)."""
+    found = []
+    for record in records:
+        try:
+            stat = os.stat(record.path)
+        except FileNotFoundError:
+            found.append((record, "does not exist"))
+            continue
+        except OSError as err:
+            found.append((record, f"cannot be read ({err.strerror})"))
+            continue
+        if stat.st_size == 0 and not os.path.isdir(record.path):
+            found.append((record, "is empty (0 bytes)"))
+    return found
+
+
 def write_skip_list(listing: Path, root: Path | str, videos: Iterable[tuple[Path | str, str | None]],
                     note: str | None = None) -> None:
     """Write the skip list that :func:`drop_listed` reads: ``note`` as a first comment line, then

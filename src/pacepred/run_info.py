@@ -69,6 +69,28 @@ def write_run_info(cfg: DictConfig, output_dir: Path, resume: str | None = None)
     (output_dir / "run_info.json").write_text(json.dumps(info, indent=2) + "\n")
 
 
+def network_description(cfg: DictConfig, paces: list) -> dict[str, Any]:
+    """What rebuilds and feeds a pre-trained network, for its checkpoints' ``hyper_parameters``
+    (``network``), so that a checkpoint copied out of its run folder still says it: the backbone
+    (target and arguments), the input, the clip settings, the pace set, the normalisation and the
+    pacepred version. Plain values only (``torch.load(weights_only=True)`` reads them)."""
+    from pacepred import __version__
+
+    data = cfg.data
+    decode_size = OmegaConf.select(data, "decode_size")
+    return {
+        "backbone": OmegaConf.to_container(cfg.backbone, resolve=True),
+        "input": str(cfg.input),
+        "clip_len": int(data.clip_len),
+        "crop_size": int(data.crop_size),
+        "decode_size": [int(v) for v in decode_size] if decode_size is not None else None,
+        "paces": [str(p) for p in paces],
+        "mean": [float(v) for v in data.batch_transform.mean],
+        "std": [float(v) for v in data.batch_transform.std],
+        "pacepred_version": __version__,
+    }
+
+
 #: What a run writes that a resumed run would overwrite (CSVLogger deletes its metrics.csv).
 SEGMENT_FILES = ("config.yaml", "run_info.json", "csv/metrics.csv")
 

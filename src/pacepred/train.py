@@ -23,7 +23,9 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from pacepred.callbacks import ResumeHint
-from pacepred.run_info import check_resume, keep_earlier_segment, resolve_checkpoint, resume_command, write_run_info
+from pacepred.run_info import (
+    check_resume, keep_earlier_segment, network_description, resolve_checkpoint, resume_command, write_run_info,
+)
 
 
 #: Keys of a data config that ``data.source`` reads (``data.root=...``, ``data.split=...`` on the
@@ -74,6 +76,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         optimizer=instantiate(cfg.optim),
         scheduler=instantiate(cfg.scheduler) if cfg.get("scheduler") else None,
     )
+    module.hparams["network"] = network_description(cfg, paces)  # in every checkpoint: how to rebuild and feed it
     datamodule = instantiate(datamodule_options(cfg.data), paces=paces, num_views=module.num_views)
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c is not None]
     multirun = HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN

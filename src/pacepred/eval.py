@@ -25,7 +25,9 @@ from pacepred.callbacks import ProgressBar
 from pacepred.data.datasets import check_bad_video_policy
 from pacepred.data.index import build_index
 from pacepred.data.memory import retain_freed_memory
-from pacepred.data.records import VideoRecord, drop_listed, write_skip_list
+from pacepred.data.records import (
+    LEAVE_OUT_HINT, VideoRecord, describe_missing, drop_listed, missing_or_empty, write_skip_list,
+)
 from pacepred.evaluation.checkpoints import (
     CheckpointMismatchError, file_sha256, load_backbone_checkpoint, resolve_checkpoint, run_config_path,
 )
@@ -189,7 +191,15 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         train_records, dropped_train = drop_listed(train_records, skip_list, source.root)
         test_records, dropped_test = drop_listed(test_records, skip_list, source.root)
         print(f"skip list {skip_list}: dropped {dropped_train} train and {dropped_test} test videos")
-    if check_bad_video_policy(cfg.data.get("on_bad_video", "raise")) == "skip":
+    missing = getattr(source, "missing", None)  # Kinetics: clips listed in the CSVs but not on disk
+    if missing:
+        info["missing_videos"] = {"train": len(missing.get("train", [])), "test": len(missing.get("test", []))}
+    if check_bad_video_policy(cfg.data.get("on_bad_video", "raise")) == "raise":
+        absent = missing_or_empty(train_records + test_records)  # found now, not after extracting features
+        if absent:
+            total = len(train_records) + len(test_records)
+            raise FileNotFoundError(f"{describe_missing(absent, total, 'videos')}. {LEAVE_OUT_HINT}")
+    else:
         kept = _leave_out_unreadable({"train": train_records, "test": test_records}, Path(source.root),
                                      cfg.data.num_workers, output_dir, info)
         train_records, test_records = kept["train"], kept["test"]

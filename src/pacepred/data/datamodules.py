@@ -27,7 +27,7 @@ from pacepred.data.decoding import check_frame_folder_resize
 from pacepred.data.memory import loader_worker_init, retain_freed_memory
 from pacepred.data.pace import BOUNDARY_POLICIES, clip_span
 from pacepred.data.index import known_frame_counts
-from pacepred.data.records import VideoRecord, drop_listed, missing_or_empty
+from pacepred.data.records import LEAVE_OUT_HINT, VideoRecord, describe_missing, drop_listed, missing_or_empty
 from pacepred.data.transforms import ClipBatchTransform
 
 log = logging.getLogger(__name__)
@@ -227,15 +227,10 @@ class PaceDataModule(pl.LightningDataModule):
         missing = missing_or_empty(records)
         if not missing:
             return records
-        named = "; ".join(f"{record.path} {reason}" for record, reason in missing[:5])
-        more = f"; ... ({len(missing) - 5} more)" if len(missing) > 5 else ""
+        found = describe_missing(missing, len(records), f"{stage} videos")
         if self.on_bad_video == "raise":
-            raise FileNotFoundError(
-                f"{len(missing)} of the {len(records)} {stage} videos are missing or empty: {named}{more}. Restore "
-                "them, or leave them out: data.on_bad_video=skip (also replaces videos that fail to decode) or "
-                "data.skip_list=<a file listing them, relative to data.root>")
-        log.warning("data.on_bad_video=skip: left out %d of the %d %s videos, missing or empty: %s%s",
-                    len(missing), len(records), stage, named, more)
+            raise FileNotFoundError(f"{found} (found before training). {LEAVE_OUT_HINT}")
+        log.warning("data.on_bad_video=skip: left out %s", found)
         gone = {id(record) for record, _ in missing}
         return [record for record in records if id(record) not in gone]
 

@@ -10,6 +10,7 @@ position of an epoch's order: :meth:`SeededShardSampler.resume`).
 from __future__ import annotations
 
 import logging
+import os
 from fractions import Fraction
 from typing import Iterator, Sequence
 
@@ -17,10 +18,10 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
-from pacepred.data.decoding import VideoDecodeError, check_frame_folder_resize, read_clip
+from pacepred.data.decoding import VideoDecodeError, check_frame_folder_resize, frame_count, read_clip
 from pacepred.data.pace import draw_pace_labels, sample_pace_clip
 from pacepred.data.records import VideoRecord
-from pacepred.data.transforms import crop_and_flip
+from pacepred.data.transforms import CropTooLargeError, crop_and_flip
 
 log = logging.getLogger(__name__)
 BAD_VIDEO_POLICIES = ("raise", "skip")
@@ -98,6 +99,7 @@ class PaceClipDataset(Dataset):
         self.cache_decoded = cache_decoded
         self.defer_frame_resize = check_frame_folder_resize(frame_folder_resize) == "crop"
         self._reported: set[int] = set()
+        self._counted: set[int] = set()  # frame folders whose count was compared with their list line
 
     def __len__(self) -> int:
         return len(self.records)
@@ -123,9 +125,22 @@ class PaceClipDataset(Dataset):
             return sample
         raise RuntimeError(f"{MAX_CONSECUTIVE_BAD} videos in a row could not be decoded (last: {last_error}); check the dataset")
 
+    def _check_listed_count(self, index: int, record: VideoRecord) -> None:
+        """Warn once (per process) when a frame folder holds another number of frames than its
+        list line says: the clips are drawn from the folder's frames (the list's count only
+        decides which videos ``data.min_frames`` leaves out)."""
+        if record.num_frames is None or index in self._counted or not os.path.isdir(record.path):
+            return
+        self._counted.add(index)
+        found = frame_count(record.path)
+        if found != record.num_frames:
+            log.warning("frame folder %s holds %d frames, its list line says %d: the clips use the folder's %d "
+                        "(correct the list)", record.path, found, record.num_frames, found)
+
     def _load(self, index: int, rng: np.random.Generator) -> dict[str, torch.Tensor]:
         """Decode, crop and label one sample of video ``index``; raises VideoDecodeError."""
         record = self.records[index]
+        self._check_listed_count(index, record)
         pace_labels = draw_pace_labels(len(self.paces), self.num_views, rng)
 
         def choose(num_frames: int) -> np.ndarray:
@@ -136,10 +151,13 @@ class PaceClipDataset(Dataset):
 
         frames = read_clip(record.path, choose, self.decode_size, self.decode_threads, self.decoder, self.cache_decoded,
                            self.defer_frame_resize)
-        views = [
-            crop_and_flip(view, self.crop_size, rng if self.train else None, self.flip, self.decode_size)
-            for view in np.split(frames, self.num_views)
-        ]
+        try:
+            views = [
+                crop_and_flip(view, self.crop_size, rng if self.train else None, self.flip, self.decode_size)
+                for view in np.split(frames, self.num_views)
+            ]
+        except CropTooLargeError as err:
+            raise VideoDecodeError(record.path, str(err)) from err
         return {
             "video": torch.stack(views),
             "pace_label": torch.from_numpy(pace_labels),

@@ -142,6 +142,39 @@ def test_two_process_ddp_on_cpu_each_rank_reads_different_videos(tmp_path):
         assert notes["last_step"] == 5 and [w for w in notes["waits"] if w not in sigterm] == [], notes
 
 
+def test_two_nodes_launched_by_torchrun_train_one_run_on_different_videos(tmp_path):
+    """Multi-node as a simulation on one machine: two torchrun launches (--nnodes=2, one process
+    each, node ranks 0 and 1, rendezvous on 127.0.0.1) of trainer=ddp_cpu with num_nodes=2 and one
+    device: Lightning takes the ranks from torchrun's variables, the nodes train on different
+    videos, and there is one run directory (rank 0 writes it)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    run_dir, seen_dir = tmp_path / "run", tmp_path / "seen"
+    overrides = [a for a in SMALL if not a.startswith("data.num_workers")] + [
+        f"paths.data_dir={tmp_path / 'data'}", f"paths.log_dir={tmp_path / 'logs'}", "data.num_workers=1",
+        "trainer=ddp_cpu", "trainer.num_nodes=2", "trainer.devices=1", "trainer.max_epochs=1",
+        "+callbacks.seen._target_=seen_videos.SeenVideos", f"+callbacks.seen.dir={seen_dir}", f"hydra.run.dir={run_dir}"]
+    pythonpath = os.pathsep.join(filter(None, [str(REPO / "tests"), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": pythonpath}
+    nodes = [subprocess.Popen([sys.executable, "-m", "torch.distributed.run", "--nnodes=2", "--nproc-per-node=1",
+                               f"--node-rank={rank}", "--master-addr=127.0.0.1", f"--master-port={port}",
+                               "-m", "pacepred.train", *overrides],
+                              cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for rank in (0, 1)]
+    outputs = [finish(node) for node in nodes]
+    assert "Initializing distributed: GLOBAL_RANK: 0, MEMBER: 1/2" in outputs[0]
+    assert "Initializing distributed: GLOBAL_RANK: 1, MEMBER: 2/2" in outputs[1]
+    result = json.loads((run_dir / "metrics.json").read_text())
+    assert result["epochs"] == 1 and (run_dir / "checkpoints" / "last.ckpt").is_file()
+    assert (run_dir / "config.yaml").is_file() and not (tmp_path / "logs").exists()  # no second run directory
+    ranks = [set(json.loads((seen_dir / f"seen_rank{r}.json").read_text())) for r in (0, 1)]
+    assert ranks[0] and ranks[1] and not ranks[0] & ranks[1], "each node must read different videos"
+    assert ranks[0] | ranks[1] == set(range(12 * 4)), "together the nodes cover the 48 train videos"
+
+
 def test_two_process_ddp_validation_counts_every_video_once(tmp_path):
     """7 validation videos over 2 processes: the ranks validate 4 and 3 videos (no padded
     duplicate), the run does not hang on the uneven shards, and the accuracy is a count of 7."""

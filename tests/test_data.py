@@ -269,17 +269,19 @@ def test_batch_transform_shapes_residual_and_jitter_modes():
         ClipBatchTransform("rgb", std=(0.2, 0.0, 0.2))
 
 
-def test_clips_longer_than_the_videos_whose_length_is_known_are_warned_of(caplog):
+def test_clips_longer_than_the_videos_whose_length_is_known_are_warned_of(caplog, tmp_path):
+    from types import SimpleNamespace
+
     from pacepred.data.datamodules import PaceDataModule
 
-    module = PaceDataModule(None, [Fraction(1), Fraction(4)], 16, "rgb", 1, "fit", (64, 64), 56, False,
-                            ClipBatchTransform("rgb"), batch_size=2)
+    module = PaceDataModule(SimpleNamespace(root=tmp_path), [Fraction(1), Fraction(4)], 16, "rgb", 1, "fit", (64, 64),
+                            56, False, ClipBatchTransform("rgb"), batch_size=2)
     records = [VideoRecord("a", 0, num_frames=40), VideoRecord("b", 0, num_frames=100), VideoRecord("c", 0)]
     with caplog.at_level("WARNING"):
-        module._warn_of_wrapping_clips(records, "train")
+        assert module._check_lengths(records, "train") == records  # counted, kept
     assert "pace 4: a clip of 16 frames spans 61, longer than 1 of the 2 train videos whose length is known" in caplog.text
     caplog.clear()
-    module._warn_of_wrapping_clips(records[1:], "train")
+    module._check_lengths(records[1:], "train")
     assert caplog.text == ""
 
 

@@ -103,10 +103,17 @@ def test_summary_lists_splits_lengths_and_unreadable(broken_folder):
 
 
 def test_index_command(broken_folder, tmp_path):
+    """It prints the summary, writes the cache and leaves no run folder (logs/train/runs/...) behind."""
+    import os
+
     command = [sys.executable, "-m", "pacepred.data.index", "data=folder", f"data.root={broken_folder}",
-               "data.source.test_every=2", "+index.workers=1", f"+index.cache_dir={tmp_path / 'cache'}",
-               f"hydra.run.dir={tmp_path / 'run'}"]
-    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
+               "data.source.test_every=2", "+index.workers=1", f"+index.cache_dir={tmp_path / 'cache'}"]
+    work = tmp_path / "work"
+    work.mkdir()
+    pythonpath = os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")]))
+    done = subprocess.run(command, cwd=work, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": pythonpath})
     assert done.returncode == 0, done.stderr
     assert "unreadable: 3" in done.stdout and "corrupted.mp4: decoding failed after 28 frames" in done.stdout
     assert list((tmp_path / "cache").glob("broken_root-*.json"))
+    assert list(work.iterdir()) == []  # no logs/train/runs/<date>/ folder

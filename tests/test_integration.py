@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -43,35 +44,76 @@ def metrics(run_dir: Path) -> dict:
     return json.loads((run_dir / "metrics.json").read_text())["metrics"]
 
 
-def test_killed_run_resumes_and_matches_an_uninterrupted_run(tmp_path):
-    common = SMALL + ["trainer.max_epochs=3", "trainer.deterministic=true", "seed=7"]
-    full_dir, resumed_dir = tmp_path / "full", tmp_path / "resumed"
-    finish(cli(common + [f"hydra.run.dir={full_dir}"], tmp_path))
+#: Small enough for several kills in a row: 48 train videos in 6 batches of 8 (two clips each),
+#: 2 epochs, clips of 4 frames at 32x32, a loader worker, a checkpoint after every step.
+RESUMABLE = TINY_SYNTHETIC + [
+    "data.batch_size=8", "data.num_workers=1", "model=pace_ctr_context", "backbone=r3d_w16", "data.clip_len=4",
+    "data.decode_size=[32,32]", "data.crop_size=32", "trainer.max_epochs=2", "trainer.deterministic=true", "seed=7",
+    "trainer.log_every_n_steps=1", "callbacks.step_checkpoint.every_n_train_steps=1", "callbacks.progress=null",
+    "+trainer.enable_model_summary=false",
+]
+STEPS_PER_EPOCH, EPOCHS = 6, 2
 
-    # Kill the second run with SIGKILL once the epoch-1 checkpoint exists (it is then in epoch 2).
-    process = cli(common + [f"hydra.run.dir={resumed_dir}"], tmp_path, start_new_session=True)
-    checkpoint = resumed_dir / "checkpoints" / "epoch000.ckpt"
+
+def start_logged(command: list[str], log: Path) -> subprocess.Popen:
+    """Start ``command`` (``python -m pacepred.train ...``) in its own session, its output into ``log``."""
+    pythonpath = os.pathsep.join(filter(None, [str(REPO / "tests"), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": pythonpath}
+    with open(log, "w") as out:
+        return subprocess.Popen([sys.executable if command[0] == "python" else command[0], *command[1:]], cwd=REPO,
+                                env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def printed_resume_command(log: Path) -> list[str]:
+    """The resume command a run prints when it starts (a killed run prints nothing at the end)."""
+    lines = log.read_text().splitlines()
+    at = lines.index("pacepred: if this run stops, resume it from its last checkpoint with")
+    return shlex.split(lines[at + 1])
+
+
+def kill_after_step(process: subprocess.Popen, run_dir: Path, step: int, log: Path) -> None:
+    """SIGKILL ``process`` (and its loader worker) as soon as its checkpoint of a step >= ``step`` exists."""
     deadline = time.time() + 300
-    while not (checkpoint.is_file() and (resumed_dir / "checkpoints" / "last.ckpt").is_file()):
-        assert process.poll() is None, "run ended before it could be killed"
-        assert time.time() < deadline, "no checkpoint after 300 s"
-        time.sleep(0.2)
-    time.sleep(1.0)
+    while not any(int(p.stem[4:]) >= step for p in (run_dir / "checkpoints").glob("step*.ckpt")):
+        assert process.poll() is None, f"the run ended before step {step}:\n{log.read_text()[-3000:]}"
+        assert time.time() < deadline, f"no checkpoint of step {step} after 300 s"
+        time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
-    assert not (resumed_dir / "metrics.json").exists(), "the run was killed before it finished"
-    epoch = torch.load(resumed_dir / "checkpoints" / "last.ckpt", weights_only=False)["epoch"]
 
-    output = finish(cli(common + [f"hydra.run.dir={resumed_dir}", "ckpt_path=last"], tmp_path))
-    assert "Restoring states from the checkpoint" in output or "Restored all states" in output
-    full, resumed = metrics(full_dir), metrics(resumed_dir)
-    assert epoch in (0, 1)
-    for key in ("val/pace_acc", "val/pace_loss", "train/pace_loss"):
-        assert resumed[key] == pytest.approx(full[key], rel=1e-5, abs=1e-6), key
-    # the killed segment's metric history and command are kept beside the resumed run's
-    assert (resumed_dir / "csv" / "metrics.segment1.csv").is_file() and (resumed_dir / "run_info.segment1.json").is_file()
-    assert "ckpt_path=last" not in (resumed_dir / "run_info.segment1.json").read_text()
-    assert "ckpt_path=last" in (resumed_dir / "run_info.json").read_text()
+
+def test_a_run_killed_at_random_steps_resumes_to_the_metrics_of_an_uninterrupted_run(tmp_path):
+    """SIGKILL three times in a row at random steps (inside epochs, in both epochs), each segment
+    resumed with the command the run printed (ckpt_path=last: the newest step checkpoint), with a
+    loader worker and the contrastive model: the final metrics equal an uninterrupted run's."""
+    import random
+
+    data = [f"paths.data_dir={tmp_path / 'data'}", f"paths.log_dir={tmp_path / 'logs'}"]
+    full_dir, killed_dir = tmp_path / "full", tmp_path / "killed"
+    train = ["python", "-m", "pacepred.train", *data, *RESUMABLE]
+    full = start_logged(train + [f"hydra.run.dir={full_dir}"], tmp_path / "full.log")  # side by side
+    kills = sorted(random.sample(range(1, STEPS_PER_EPOCH * EPOCHS - 1), 3))
+    command = train + [f"hydra.run.dir={killed_dir}"]
+    for segment, step in enumerate(kills):
+        log = tmp_path / f"segment{segment}.log"
+        kill_after_step(start_logged(command, log), killed_dir, step, log)
+        assert not (killed_dir / "metrics.json").exists(), f"killed after the run ended (kills at steps {kills})"
+        command = printed_resume_command(log)
+        assert command[-2:] == [f"hydra.run.dir={killed_dir}", "ckpt_path=last"]
+    last = start_logged(command, tmp_path / "last.log")
+    for process, log in ((full, tmp_path / "full.log"), (last, tmp_path / "last.log")):
+        assert process.wait(timeout=600) == 0, log.read_text()[-4000:]
+    assert "Restoring states from the checkpoint" in (tmp_path / "last.log").read_text()
+    expected, resumed = metrics(full_dir), metrics(killed_dir)
+    assert set(resumed) == set(expected)
+    for key, value in expected.items():
+        assert resumed[key] == pytest.approx(value, rel=1e-6, abs=1e-7), f"{key} (kills after steps {kills})"
+    # every killed segment's metric history and command are kept beside the last one's
+    assert sorted(p.name for p in killed_dir.glob("run_info*.json")) == [
+        "run_info.json", "run_info.segment1.json", "run_info.segment2.json", "run_info.segment3.json"]
+    assert "ckpt_path=last" not in json.loads((killed_dir / "run_info.segment1.json").read_text())["command"]
+    assert json.loads((killed_dir / "run_info.json").read_text())["resume_command"] == shlex.join(command)
+    assert (killed_dir / "csv" / "metrics.segment3.csv").is_file()
 
 
 def test_two_process_ddp_on_cpu_each_rank_reads_different_videos(tmp_path):
@@ -98,6 +140,39 @@ def test_two_process_ddp_on_cpu_each_rank_reads_different_videos(tmp_path):
         sigterm = [w for w in notes["waits"] if "loops/training_epoch_loop.py" in w[2]]
         assert [w[0] for w in sigterm if w[1] == "aten._local_scalar_dense.default"] == [2, 3, 4]
         assert notes["last_step"] == 5 and [w for w in notes["waits"] if w not in sigterm] == [], notes
+
+
+def test_two_nodes_launched_by_torchrun_train_one_run_on_different_videos(tmp_path):
+    """Multi-node as a simulation on one machine: two torchrun launches (--nnodes=2, one process
+    each, node ranks 0 and 1, rendezvous on 127.0.0.1) of trainer=ddp_cpu with num_nodes=2 and one
+    device: Lightning takes the ranks from torchrun's variables, the nodes train on different
+    videos, and there is one run directory (rank 0 writes it)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    run_dir, seen_dir = tmp_path / "run", tmp_path / "seen"
+    overrides = [a for a in SMALL if not a.startswith("data.num_workers")] + [
+        f"paths.data_dir={tmp_path / 'data'}", f"paths.log_dir={tmp_path / 'logs'}", "data.num_workers=1",
+        "trainer=ddp_cpu", "trainer.num_nodes=2", "trainer.devices=1", "trainer.max_epochs=1",
+        "+callbacks.seen._target_=seen_videos.SeenVideos", f"+callbacks.seen.dir={seen_dir}", f"hydra.run.dir={run_dir}"]
+    pythonpath = os.pathsep.join(filter(None, [str(REPO / "tests"), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": pythonpath}
+    nodes = [subprocess.Popen([sys.executable, "-m", "torch.distributed.run", "--nnodes=2", "--nproc-per-node=1",
+                               f"--node-rank={rank}", "--master-addr=127.0.0.1", f"--master-port={port}",
+                               "-m", "pacepred.train", *overrides],
+                              cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for rank in (0, 1)]
+    outputs = [finish(node) for node in nodes]
+    assert "Initializing distributed: GLOBAL_RANK: 0, MEMBER: 1/2" in outputs[0]
+    assert "Initializing distributed: GLOBAL_RANK: 1, MEMBER: 2/2" in outputs[1]
+    result = json.loads((run_dir / "metrics.json").read_text())
+    assert result["epochs"] == 1 and (run_dir / "checkpoints" / "last.ckpt").is_file()
+    assert (run_dir / "config.yaml").is_file() and not (tmp_path / "logs").exists()  # no second run directory
+    ranks = [set(json.loads((seen_dir / f"seen_rank{r}.json").read_text())) for r in (0, 1)]
+    assert ranks[0] and ranks[1] and not ranks[0] & ranks[1], "each node must read different videos"
+    assert ranks[0] | ranks[1] == set(range(12 * 4)), "together the nodes cover the 48 train videos"
 
 
 def test_two_process_ddp_validation_counts_every_video_once(tmp_path):

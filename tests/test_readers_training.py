@@ -41,8 +41,12 @@ def test_evaluation_on_a_folder_with_broken_videos(tmp_path, broken_folder):
                             *overrides], tmp_path / (name or policy), tmp_path / "data", tmp_path / "logs")
         return evaluate(cfg)
 
-    with pytest.raises(VideoDecodeError, match=r"b_bad/(corrupted|empty|text)\.mp4"):
-        run("raise")
+    with pytest.raises(FileNotFoundError, match=r"1 of the 6 videos are missing or empty: .*b_bad/empty\.mp4 is empty"):
+        run("raise")  # found before any feature is extracted
+    (broken_folder / "b_bad" / "empty.mp4").rename(tmp_path / "empty.mp4")
+    with pytest.raises(VideoDecodeError, match=r"b_bad/(corrupted|text)\.mp4"):
+        run("raise", name="raise_decoding")  # a file that is there but does not decode: when it is read
+    (tmp_path / "empty.mp4").rename(broken_folder / "b_bad" / "empty.mp4")
     result = run("skip")
     # test_every=2: clip2.mp4 and empty.mp4 are the test videos, the other four train
     assert result["info"]["skipped_videos"] == {"train": 2, "test": 1}

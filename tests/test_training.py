@@ -150,7 +150,7 @@ def _run_with_checkpoint(run_dir: Path, cfg, started: int, processed: int) -> Pa
     return checkpoint
 
 
-def test_resume_refuses_other_settings_and_mid_epoch_checkpoints(make_cfg, tmp_path):
+def test_resume_refuses_other_settings_but_accepts_fixes_and_mid_epoch_checkpoints(make_cfg, tmp_path):
     from pacepred.run_info import check_resume
 
     cfg = make_cfg(["trainer.max_epochs=3"])
@@ -187,8 +187,14 @@ def test_resume_refuses_other_settings_and_mid_epoch_checkpoints(make_cfg, tmp_p
     with pytest.raises(ValueError, match=r"scheduler: \{'_target_': 'torch.optim.lr_scheduler.CosineAnnealingLR'"):
         check_resume(make_cfg(["trainer.max_epochs=3", "scheduler=none"]), str(checkpoint))  # a group replaced
     middle = _run_with_checkpoint(tmp_path / "middle", cfg, started=2, processed=1)
-    with pytest.raises(ValueError, match="saved in the middle of epoch 1: a run resumes from the end of an epoch"):
-        check_resume(cfg, str(middle))
+    assert check_resume(cfg, str(middle))  # a checkpoint inside an epoch resumes there (its loader state)
+    # the settings that do not change what is learnt from a good video may be added (issue 25, item 3)
+    fixes = ["data.on_bad_video=skip", "data.skip_list=skip.txt", "data.min_frames=20", "data.num_workers=7",
+             "data.persistent_workers=false", "callbacks.step_checkpoint.every_n_train_steps=100"]
+    assert check_resume(make_cfg(["trainer.max_epochs=3", "ckpt_path=last", *fixes]), str(checkpoint))
+    with pytest.raises(ValueError, match=r"data.decoder: 'decord' -> 'pyav'.*\(these may change: ckpt_path, paths\.\.\., "
+                                         r".*data.on_bad_video, data.skip_list"):
+        check_resume(make_cfg(["trainer.max_epochs=3", "data.decoder=pyav"]), str(checkpoint))
 
 
 @pytest.mark.parametrize("ckpt_path", ["last", "last_if_any"])
@@ -239,7 +245,19 @@ def test_missing_resume_checkpoint_is_named(ucf101_layout, make_cfg, tmp_path):
     assert resolve_checkpoint("last_if_any", tmp_path) is None  # a sweep's job that never started: afresh
     (tmp_path / "checkpoints").mkdir()
     (tmp_path / "checkpoints" / "last.ckpt").write_bytes(b"")
+    with pytest.raises(ValueError, match=r"no checkpoint in .*checkpoints can be loaded: .*last.ckpt is not a PyTorch"):
+        resolve_checkpoint("last_if_any", tmp_path)  # a run's broken checkpoint is no fresh start
+    torch.save({"epoch": 0}, tmp_path / "checkpoints" / "last.ckpt")
     assert resolve_checkpoint("last_if_any", tmp_path) == str(tmp_path / "checkpoints" / "last.ckpt")
+    # killed between saving a step checkpoint and its copy last.ckpt (or while writing the copy)
+    import os
+
+    torch.save({"epoch": 1}, tmp_path / "checkpoints" / "step0000012.ckpt")
+    os.utime(tmp_path / "checkpoints" / "last.ckpt", ns=(10**18, 10**18))
+    os.utime(tmp_path / "checkpoints" / "step0000012.ckpt", ns=(2 * 10**18, 2 * 10**18))
+    assert resolve_checkpoint("last", tmp_path) == str(tmp_path / "checkpoints" / "step0000012.ckpt")
+    (tmp_path / "checkpoints" / "last.ckpt").write_bytes(b"PK\x03\x04 cut short")  # written after it, newer
+    assert resolve_checkpoint("last", tmp_path) == str(tmp_path / "checkpoints" / "step0000012.ckpt")
 
 
 def _add_broken_train_video(root):

@@ -16,6 +16,7 @@ from typing import Any
 
 import hydra
 import pytorch_lightning as pl
+from hydra.core.hydra_config import HydraConfig
 import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
@@ -24,7 +25,9 @@ from pacepred.callbacks import ProgressBar
 from pacepred.data.datasets import check_bad_video_policy
 from pacepred.data.index import build_index
 from pacepred.data.memory import retain_freed_memory
-from pacepred.data.records import VideoRecord, balanced_subset, drop_listed, write_skip_list
+from pacepred.data.records import (
+    LEAVE_OUT_HINT, VideoRecord, balanced_subset, describe_missing, drop_listed, missing_or_empty, write_skip_list,
+)
 from pacepred.evaluation.batchnorm import recalibrated
 from pacepred.evaluation.checkpoints import (
     CheckpointMismatchError, file_sha256, load_backbone_checkpoint, resolve_checkpoint, run_config_path,
@@ -33,23 +36,66 @@ from pacepred.evaluation.clips import frames_per_clip
 from pacepred.evaluation.features import short_hash
 from pacepred.evaluation.reports import Report
 from pacepred.evaluation.tasks import EvalSetup, run_finetune, run_knn, run_linear, run_retrieval
-from pacepred.run_info import write_run_info
+from pacepred.run_info import load_checkpoint_file, write_run_info
 
 TASKS = ("retrieval", "finetune", "linear", "knn")
 # Data settings that should match between pre-training and evaluation (a note is printed if not).
 MATCHED_DATA = ("clip_len", "crop_size", "decode_size")
 
 
-def _adopt_run_config(cfg: DictConfig, run_cfg: DictConfig | None) -> None:
-    """Take the backbone and (with ``input=auto``) the input of the checkpoint's run; note data
+#: Settings of the evaluation that feed the network: taken from its pre-training (the checkpoint's
+#: ``network``, else its run's config.yaml) unless given on the command line, where another value
+#: than the pre-training's is an error naming both.
+FED_SETTINGS = ("data.batch_transform.mean", "data.batch_transform.std")
+
+
+def explicit_overrides(cfg: DictConfig) -> set[str]:
+    """The keys the command line (or ``compose``) set: ``backbone``, ``input``, ``data.clip_len``..."""
+    if HydraConfig.initialized():
+        overrides = list(HydraConfig.get().overrides.task)
+    else:
+        overrides = list(OmegaConf.select(cfg, "hydra.overrides.task", default=None) or [])
+    return {override.split("=", 1)[0].lstrip("+~") for override in overrides}
+
+
+def checkpoint_network(checkpoint: Path) -> DictConfig | None:
+    """What the checkpoint's ``hyper_parameters.network`` says about its network
+    (:func:`pacepred.run_info.network_description`), shaped as a run's config.yaml (``backbone``,
+    ``input``, ``data.clip_len``, ``data.batch_transform.mean``, ...); None for a checkpoint without
+    it (pacepred before it, other trainers)."""
+    raw = load_checkpoint_file(checkpoint, weights_only=True)
+    network = raw.get("hyper_parameters", {}).get("network") if isinstance(raw, dict) else None
+    if not isinstance(network, dict):
+        return None
+    return OmegaConf.create({
+        "backbone": network["backbone"], "input": network["input"], "pacepred_version": network.get("pacepred_version"),
+        "data": {"clip_len": network["clip_len"], "crop_size": network["crop_size"],
+                 "decode_size": network.get("decode_size"),
+                 "batch_transform": {"mean": network["mean"], "std": network["std"]}},
+    })
+
+
+def _adopt_run_config(cfg: DictConfig, run_cfg: DictConfig | None, explicit: set[str] | frozenset = frozenset()) -> None:
+    """Take the backbone, the normalisation and (with ``input=auto``) the input of the checkpoint's
+    pre-training ``run_cfg`` (:func:`checkpoint_network`, or its run's config.yaml); note data
     differences; refuse another input than the run's (a network pre-trained on frame differences
-    gives meaningless features of RGB frames, and the other way round)."""
+    gives meaningless features of RGB frames, and the other way round), and another backbone or
+    normalisation given on the command line (keys in ``explicit``)."""
+    if run_cfg is not None:
+        for key in ("backbone", *FED_SETTINGS):
+            ours, theirs = OmegaConf.select(cfg, key), OmegaConf.select(run_cfg, key)
+            if theirs is None:
+                continue
+            given = any(k == key or k.startswith(f"{key}.") for k in explicit)
+            if given and _plain(ours) != _plain(theirs):
+                raise ValueError(f"the checkpoint was pre-trained with {key}={_plain(theirs)} but the evaluation asks "
+                                 f"for {key}={_plain(ours)}; leave {key} out to evaluate it as it was trained")
+            with open_dict(cfg):
+                OmegaConf.update(cfg, key, theirs, merge=False)
     with open_dict(cfg):
-        if run_cfg is not None:
-            cfg.backbone = run_cfg.backbone
         if cfg.input == "auto":
             cfg.input = run_cfg.input if run_cfg is not None else "rgb"
-            print(f"input={cfg.input} ({'from the run config' if run_cfg is not None else 'no run config: rgb'})")
+            print(f"input={cfg.input} ({'from the pre-training' if run_cfg is not None else 'no run config: rgb'})")
     if run_cfg is None:
         return
     if run_cfg.input != cfg.input:
@@ -60,6 +106,11 @@ def _adopt_run_config(cfg: DictConfig, run_cfg: DictConfig | None) -> None:
         if OmegaConf.select(run_cfg, f"data.{key}") != OmegaConf.select(cfg, f"data.{key}"):
             print(f"note: data.{key} is {OmegaConf.select(cfg, f'data.{key}')} here, "
                   f"{OmegaConf.select(run_cfg, f'data.{key}')} in pre-training")
+
+
+def _plain(value: Any) -> Any:
+    """A config value as plain Python (a node as dicts and lists)."""
+    return OmegaConf.to_container(value, resolve=True) if OmegaConf.is_config(value) else value
 
 
 def _leave_out_unreadable(
@@ -103,17 +154,22 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     pl.seed_everything(cfg.seed, workers=True)
     output_dir = Path(cfg.paths.output_dir)
     checkpoint = resolve_checkpoint(cfg.ckpt, cfg.paths.log_dir)
-    run_cfg_file = run_config_path(checkpoint) if checkpoint is not None else None
-    _adopt_run_config(cfg, OmegaConf.load(run_cfg_file) if run_cfg_file is not None else None)
+    network = checkpoint_network(checkpoint) if checkpoint is not None else None
+    run_cfg_file = run_config_path(checkpoint) if checkpoint is not None and network is None else None
+    network_from = ("the checkpoint's hyper_parameters" if network is not None
+                    else str(run_cfg_file) if run_cfg_file is not None else "the eval config (backbone=...)")
+    if network is None and run_cfg_file is not None:  # a checkpoint from before it described its network
+        network = OmegaConf.load(run_cfg_file)
+    _adopt_run_config(cfg, network, explicit_overrides(cfg))
     with open_dict(cfg):
         cfg.ckpt = str(checkpoint) if checkpoint is not None else None  # config.yaml records the file used
     write_run_info(cfg, output_dir)
-    print(f"backbone {cfg.backbone._target_} from {run_cfg_file or 'the eval config (backbone=...)'}")
+    print(f"backbone {cfg.backbone._target_} from {network_from}")
 
     backbone = instantiate(cfg.backbone)
     info: dict[str, Any] = {"checkpoint": str(checkpoint) if checkpoint else "none (random initialisation)",
                             "backbone": OmegaConf.to_container(cfg.backbone, resolve=True), "input": cfg.input,
-                            "backbone_from": str(run_cfg_file) if run_cfg_file else "conf/backbone (eval config)"}
+                            "backbone_from": network_from}
     if checkpoint is not None:
         digest = file_sha256(checkpoint)
         ignored = load_backbone_checkpoint(backbone, checkpoint, cfg.ckpt_channels)
@@ -140,7 +196,15 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         train_records, dropped_train = drop_listed(train_records, skip_list, source.root)
         test_records, dropped_test = drop_listed(test_records, skip_list, source.root)
         print(f"skip list {skip_list}: dropped {dropped_train} train and {dropped_test} test videos")
-    if check_bad_video_policy(cfg.data.get("on_bad_video", "raise")) == "skip":
+    missing = getattr(source, "missing", None)  # Kinetics: clips listed in the CSVs but not on disk
+    if missing:
+        info["missing_videos"] = {"train": len(missing.get("train", [])), "test": len(missing.get("test", []))}
+    if check_bad_video_policy(cfg.data.get("on_bad_video", "raise")) == "raise":
+        absent = missing_or_empty(train_records + test_records)  # found now, not after extracting features
+        if absent:
+            total = len(train_records) + len(test_records)
+            raise FileNotFoundError(f"{describe_missing(absent, total, 'videos')}. {LEAVE_OUT_HINT}")
+    else:
         kept = _leave_out_unreadable({"train": train_records, "test": test_records}, Path(source.root),
                                      cfg.data.num_workers, output_dir, info)
         train_records, test_records = kept["train"], kept["test"]

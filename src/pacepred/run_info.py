@@ -52,8 +52,9 @@ def job_config(cfg: DictConfig) -> DictConfig:
     return OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])
 
 
-def write_run_info(cfg: DictConfig, output_dir: Path) -> None:
-    """Write ``config.yaml`` and ``run_info.json`` into ``output_dir``."""
+def write_run_info(cfg: DictConfig, output_dir: Path, resume: str | None = None) -> None:
+    """Write ``config.yaml`` and ``run_info.json`` into ``output_dir`` (with ``resume``, the
+    command that resumes the run, when there is one)."""
     output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / "config.yaml").write_text(OmegaConf.to_yaml(job_config(cfg), resolve=True))
     info = {
@@ -63,8 +64,31 @@ def write_run_info(cfg: DictConfig, output_dir: Path) -> None:
         "command": sys.argv,
         "host": platform.node(),
         "started": datetime.datetime.now().isoformat(timespec="seconds"),
+        **({"resume_command": resume} if resume is not None else {}),
     }
     (output_dir / "run_info.json").write_text(json.dumps(info, indent=2) + "\n")
+
+
+def network_description(cfg: DictConfig, paces: list) -> dict[str, Any]:
+    """What rebuilds and feeds a pre-trained network, for its checkpoints' ``hyper_parameters``
+    (``network``), so that a checkpoint copied out of its run folder still says it: the backbone
+    (target and arguments), the input, the clip settings, the pace set, the normalisation and the
+    pacepred version. Plain values only (``torch.load(weights_only=True)`` reads them)."""
+    from pacepred import __version__
+
+    data = cfg.data
+    decode_size = OmegaConf.select(data, "decode_size")
+    return {
+        "backbone": OmegaConf.to_container(cfg.backbone, resolve=True),
+        "input": str(cfg.input),
+        "clip_len": int(data.clip_len),
+        "crop_size": int(data.crop_size),
+        "decode_size": [int(v) for v in decode_size] if decode_size is not None else None,
+        "paces": [str(p) for p in paces],
+        "mean": [float(v) for v in data.batch_transform.mean],
+        "std": [float(v) for v in data.batch_transform.std],
+        "pacepred_version": __version__,
+    }
 
 
 #: What a run writes that a resumed run would overwrite (CSVLogger deletes its metrics.csv).
@@ -119,33 +143,71 @@ def load_checkpoint_file(path: str | Path, weights_only: bool) -> Any:
         raise ValueError(f"{path} is not a PyTorch checkpoint (torch.load: {first_line(err)})") from err
 
 
+def newest_checkpoint(folder: Path) -> Path | None:
+    """The checkpoint of ``folder`` saved last that loads: ``last.ckpt``, or the step or epoch
+    checkpoint saved just before it when the run was killed between writing that one and its
+    copy ``last.ckpt`` (or during the copy). None when the folder holds no ``*.ckpt``.
+
+    Raises ValueError naming the files when none of them loads.
+    """
+    candidates = sorted(folder.glob("*.ckpt"), key=lambda p: (p.stat().st_mtime_ns, p.name == "last.ckpt"), reverse=True)
+    reasons = []
+    for path in candidates:
+        try:
+            load_checkpoint_file(path, weights_only=False)  # memory-mapped: reads the archive's index only
+        except ValueError as err:
+            reasons.append(str(err))
+            continue
+        if path.name != "last.ckpt":
+            print(f"resuming from {path.name}, saved after checkpoints/last.ckpt (the run stopped between the two)")
+        return path
+    if reasons:
+        raise ValueError(f"no checkpoint in {folder} can be loaded: " + "; ".join(reasons))
+    return None
+
+
 def resolve_checkpoint(ckpt_path: str | None, output_dir: Path) -> str | None:
-    """``None`` -> fresh start; ``'last'`` -> ``<output_dir>/checkpoints/last.ckpt``;
-    ``'last_if_any'`` -> that file when it exists, else a fresh start (a killed sweep resumed in
-    one command: its finished jobs stay as they are, the killed one resumes, the others start);
-    else the path.
+    """``None`` -> fresh start; ``'last'`` -> the newest checkpoint of ``<output_dir>/checkpoints``
+    (:func:`newest_checkpoint`: ``last.ckpt`` as a rule); ``'last_if_any'`` -> that one when there
+    is one, else a fresh start (a killed sweep resumed in one command: its finished jobs stay as
+    they are, the killed one resumes, the others start); else the path.
 
     Raises FileNotFoundError naming what was looked for.
     """
     if ckpt_path is None:
         return None
-    last = output_dir / "checkpoints" / "last.ckpt"
-    if ckpt_path == "last_if_any":
-        return str(last) if last.is_file() else None
-    path = last if ckpt_path == "last" else Path(ckpt_path)
+    folder = output_dir / "checkpoints"
+    if ckpt_path in ("last", "last_if_any"):
+        newest = newest_checkpoint(folder) if folder.is_dir() else None
+        if newest is not None or ckpt_path == "last_if_any":
+            return str(newest) if newest is not None else None
+        raise FileNotFoundError(f"checkpoint {folder / 'last.ckpt'} does not exist (ckpt_path=last resumes the run in "
+                                "hydra.run.dir=<its run directory>; ckpt_path=last_if_any starts afresh where there is "
+                                "none, as the jobs of a sweep that never started)")
+    path = Path(ckpt_path)
     if not path.is_file():
-        hint = (" (ckpt_path=last resumes the run in hydra.run.dir=<its run directory>; ckpt_path=last_if_any "
-                "starts afresh where there is none, as the jobs of a sweep that never started)") if ckpt_path == "last" else ""
-        raise FileNotFoundError(f"checkpoint {path} does not exist{hint}")
+        raise FileNotFoundError(f"checkpoint {path} does not exist")
     return str(path)
 
 
-#: Configuration keys (dotted, or prefixes ending in a dot) that a resumed run may change: where
-#: files are and how the run is spread over processes, not what it computes.
+#: Configuration keys (dotted, or prefixes ending in a dot) that a resumed run may change: the
+#: settings that do not change what is learnt from a good video. Where files are, how the run
+#: is spread over processes and loader workers, what it logs and checkpoints, and which videos
+#: it leaves out (a broken video that stopped a run under ``data.on_bad_video=raise`` is skipped
+#: or listed in ``data.skip_list`` by the resumed run). The one list of them: the resume check,
+#: the printed resume hint and the README read it.
 RESUMABLE_CHANGES = (
     "ckpt_path", "paths.", "trainer.default_root_dir", "trainer.devices", "trainer.num_nodes", "trainer.strategy",
-    "data.num_workers", "data.pin_memory", "data.root", "data.source.root", "logger.", "callbacks.",
+    "trainer.log_every_n_steps", "trainer.enable_progress_bar",
+    "data.num_workers", "data.pin_memory", "data.persistent_workers", "data.prefetch_factor", "data.cache_decoded",
+    "data.retain_freed_memory", "data.root", "data.source.root", "data.on_bad_video", "data.skip_list",
+    "data.min_frames", "logger.", "callbacks.",
 )
+
+
+def describe_resumable_changes() -> str:
+    """:data:`RESUMABLE_CHANGES` for a message: ``ckpt_path, paths..., ...``."""
+    return ", ".join(key.rstrip(".") + ("..." if key.endswith(".") else "") for key in RESUMABLE_CHANGES)
 
 
 #: Settings added since runs may have started whose default changes what such a run computes:
@@ -207,19 +269,18 @@ def check_resume(cfg: DictConfig, checkpoint: str) -> bool:
     """Whether to resume from ``checkpoint``: False when its run has already trained for
     ``trainer.max_epochs`` (nothing to do: the run's files stay as they are).
 
-    Raises ValueError when the checkpoint was saved in the middle of an epoch (the data order
-    cannot be resumed there: an epoch end, e.g. ``last.ckpt``, can) or when ``cfg`` differs from
-    the ``config.yaml`` of the checkpoint's run in anything but :data:`RESUMABLE_CHANGES` (the
-    checkpoint's optimizer and schedule would override the new values that config.yaml recorded).
+    A checkpoint saved in the middle of an epoch resumes there (the training loader's position is
+    in it: :class:`pacepred.data.datamodules.ResumableDataLoader`).
+
+    Raises ValueError when ``cfg`` differs from the ``config.yaml`` of the checkpoint's run in
+    anything but :data:`RESUMABLE_CHANGES` (the checkpoint's optimizer and schedule would
+    override the new values that config.yaml recorded).
     """
     state = load_checkpoint_file(checkpoint, weights_only=False)
     if not isinstance(state, dict):
         raise ValueError(f"checkpoint {checkpoint} holds a {type(state).__name__}, not a Lightning checkpoint")
     loops = state.get("loops")  # absent from checkpoints of other trainers: their epoch is not known
     epochs = loops["fit_loop"]["epoch_progress"]["current"] if loops else {"started": 0, "processed": 0}
-    if epochs["processed"] < epochs["started"]:
-        raise ValueError(f"checkpoint {checkpoint} was saved in the middle of epoch {epochs['started'] - 1}: a run "
-                         "resumes from the end of an epoch (e.g. its checkpoints/last.ckpt), where the data order is known")
     run_config = Path(checkpoint).resolve().parent.parent / "config.yaml"
     if run_config.is_file():
         differences = config_differences(OmegaConf.load(run_config), cfg)
@@ -227,6 +288,6 @@ def check_resume(cfg: DictConfig, checkpoint: str) -> bool:
             listed = "; ".join(f"{key}: {old!r} -> {new!r}" for key, (old, new) in differences.items())
             raise ValueError(f"resuming {checkpoint} with settings that differ from its run's {run_config}: {listed}. "
                              "A run continued with other settings is a new run: start one (ckpt_path=null), "
-                             "or resume with the run's own settings")
+                             f"or resume with the run's own settings (these may change: {describe_resumable_changes()})")
     max_epochs = cfg.trainer.get("max_epochs")
     return not loops or max_epochs is None or max_epochs < 0 or epochs["processed"] < max_epochs

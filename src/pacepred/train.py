@@ -23,7 +23,9 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from pacepred.callbacks import ResumeHint
-from pacepred.run_info import check_resume, keep_earlier_segment, resolve_checkpoint, resume_command, write_run_info
+from pacepred.run_info import (
+    check_resume, keep_earlier_segment, network_description, resolve_checkpoint, resume_command, write_run_info,
+)
 
 
 #: Keys of a data config that ``data.source`` reads (``data.root=...``, ``data.split=...`` on the
@@ -74,9 +76,11 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         optimizer=instantiate(cfg.optim),
         scheduler=instantiate(cfg.scheduler) if cfg.get("scheduler") else None,
     )
+    module.hparams["network"] = network_description(cfg, paces)  # in every checkpoint: how to rebuild and feed it
     datamodule = instantiate(datamodule_options(cfg.data), paces=paces, num_views=module.num_views)
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c is not None]
     multirun = HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
+    run_command = None
     if HydraConfig.initialized():  # run from the command line: say how to resume it if it stops
         hydra_cfg = HydraConfig.get()
         run_command = resume_command(list(hydra_cfg.overrides.task), output_dir)
@@ -95,7 +99,9 @@ def train(cfg: DictConfig) -> dict[str, Any]:
             kept = keep_earlier_segment(output_dir)
             if kept:
                 print(f"resuming: the earlier segment's files are kept as {', '.join(p.name for p in kept)}")
-        write_run_info(cfg, output_dir)
+        write_run_info(cfg, output_dir, resume=run_command)
+        if run_command is not None:  # a killed process (SIGKILL, a preempted job) prints nothing when it stops
+            print(f"pacepred: if this run stops, resume it from its last checkpoint with\n  {run_command}")
     with warnings.catch_warnings():  # this run's filters only (the next job of a sweep warns again)
         if checkpoint is not None:
             # expected when resuming: the checkpoints are the run's, and the CSV logger's old metrics

@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Iterator
 
 from pacepred.data.decoding import (
-    FRAME_NAME, SWSCALE_FILTER, VideoDecodeError, VideoFileError, check_video_file, every_frame, first_line,
-    open_pyav, probe_video, rgb_frame, video_stream,
+    FRAME_NAME, SWSCALE_FILTER, VideoDecodeError, VideoFileError, check_video_file, displayed_size, every_frame,
+    first_line, open_pyav, probe_video, quarter_turns, rgb_frame, video_stream,
 )
 
 #: Name prefix of the temporary folders outputs are written in.
@@ -173,6 +173,8 @@ def transcode_video(source: Path, destination: Path, settings: TranscodeSettings
                     rate = Fraction(str(settings.fps)) if settings.fps is not None else Fraction(in_rate)
                     height, width = settings.size or scaled_size(frame.width, frame.height, settings.short_side, True)[::-1]
                     encoder = _encoder(output, rate, width, height, settings)
+                    if quarter_turns(frame):  # the stored frames are re-encoded as stored: keep their display rotation
+                        encoder.set_display_rotation(frame.rotation)
                     index = 0
                 # input frame ``index`` is on screen from index / in_rate to (index + 1) / in_rate;
                 # output frame ``written`` (time written / rate) shows the input frame on screen then
@@ -221,8 +223,8 @@ def extract_frames(source: Path, folder: Path, settings: FrameSettings) -> int:
         count = 0
         for _, frame in _decode(source):
             size = None
-            if settings.short_side is not None:
-                size = scaled_size(frame.width, frame.height, settings.short_side)[::-1]
+            if settings.short_side is not None:  # of the frame as displayed (rgb_frame turns it so)
+                size = scaled_size(*displayed_size(frame), settings.short_side)[::-1]
             Image.fromarray(rgb_frame(frame, size)).save(partial / FRAME_NAME.format(count + 1), quality=settings.quality)
             count += 1
     return count

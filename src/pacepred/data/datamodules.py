@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from fractions import Fraction
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import pytorch_lightning as pl
 import torch
@@ -26,7 +26,10 @@ from pacepred.data.datasets import PaceClipDataset, SeededShardSampler
 from pacepred.data.decoding import check_frame_folder_resize
 from pacepred.data.memory import loader_worker_init, retain_freed_memory
 from pacepred.data.pace import BOUNDARY_POLICIES, clip_span
-from pacepred.data.records import drop_listed, heldout_stage
+from pacepred.data.index import known_frame_counts
+from pacepred.data.records import (
+    LEAVE_OUT_HINT, VideoRecord, describe_missing, drop_listed, heldout_stage, missing_or_empty,
+)
 from pacepred.data.transforms import ClipBatchTransform
 
 log = logging.getLogger(__name__)
@@ -41,6 +44,47 @@ def training_batches_before(trainer: pl.Trainer) -> int:
     the loop counts the batch.
     """
     return trainer.fit_loop.total_batch_idx + 1
+
+
+def training_position(trainer: pl.Trainer) -> tuple[int, int]:
+    """(epoch, training batches this process has taken in it) as a checkpoint saved now records
+    them: a checkpoint at the end of an epoch's training is at the start of the next epoch."""
+    epochs = trainer.fit_loop.epoch_progress.current
+    if epochs.processed >= epochs.started:  # between epochs
+        return epochs.processed, 0
+    return epochs.processed, trainer.fit_loop.epoch_loop.batch_progress.current.processed
+
+
+class ResumableDataLoader(DataLoader):
+    """The training loader, with the ``state_dict`` / ``load_state_dict`` of Lightning's stateful
+    loaders: Lightning stores its state in every checkpoint (``FitLoop.on_save_checkpoint``) and
+    hands it back on resume before the loader's first iterator is made, so a run resumed at any
+    step (an epoch's end or its middle) takes the samples it would have taken, with any number of
+    workers. The state is the position of the training loop (:func:`training_position`, read by
+    ``position``), not of the loader's iterator, which its workers and Lightning's prefetching
+    run ahead of. ``sampler`` is a :class:`SeededShardSampler`.
+    """
+
+    def __init__(self, *args: Any, position: Callable[[], tuple[int, int]], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.position = position
+
+    def state_dict(self) -> dict[str, int]:
+        epoch, batches = self.position()
+        sampler = self.sampler
+        return {"epoch": epoch, "samples": batches * self.batch_size * sampler.world_size,
+                "dataset_size": sampler.size, "world_size": sampler.world_size, "batch_size": self.batch_size}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        sampler = self.sampler
+        changed = [f"{name} {state[name]} -> {now}" for name, now in
+                   (("dataset_size", sampler.size), ("world_size", sampler.world_size), ("batch_size", self.batch_size))
+                   if state.get(name, now) != now]
+        if changed and state["samples"]:
+            log.warning("resuming in the middle of epoch %d with %s: the epoch goes on after the first %d samples of "
+                        "its order over the new setting (not the samples the interrupted run would have taken)",
+                        state["epoch"], ", ".join(changed), state["samples"])
+        sampler.resume(state["epoch"], state["samples"])
 
 
 def jitter_seed(seed: int, batches_before: int, rank: int, world_size: int) -> int:
@@ -80,6 +124,8 @@ class PaceDataModule(pl.LightningDataModule):
             frames, then crop; :func:`pacepred.data.decoding.check_frame_folder_resize`).
         retain_freed_memory: keep freed heap memory in this process and the workers instead of
             giving it back to the OS after every clip (:mod:`pacepred.data.memory`, glibc only).
+        min_frames: leave out the videos shorter than this many frames, where their length is known
+            (frame lists, the video index), or None (see :meth:`_check_lengths`).
         pin_memory: batches in page-locked memory when training on a GPU (ignored elsewhere):
             copies from it do not wait for the GPU.
     """
@@ -109,6 +155,7 @@ class PaceDataModule(pl.LightningDataModule):
         cache_decoded: bool = False,
         retain_freed_memory: bool = True,
         frame_folder_resize: str = "crop",
+        min_frames: int | None = None,
     ):
         super().__init__()
         if boundary not in BOUNDARY_POLICIES:
@@ -119,6 +166,8 @@ class PaceDataModule(pl.LightningDataModule):
                                    ("train_repeat", train_repeat, 1), ("num_workers", num_workers, 0)):
             if not isinstance(value, int) or value < least:
                 raise ValueError(f"data.{name}={value!r}: expected an integer >= {least}")
+        if min_frames is not None and (not isinstance(min_frames, int) or min_frames < 1):
+            raise ValueError(f"data.min_frames={min_frames!r}: expected an integer >= 1, or null")
         if decode_size is not None and (len(decode_size) != 2 or min(decode_size) < 1):
             raise ValueError(f"data.decode_size={list(decode_size)}: expected [height, width] (positive), or null")
         if decode_size is not None and min(decode_size) < crop_size:
@@ -149,34 +198,71 @@ class PaceDataModule(pl.LightningDataModule):
         self.skip_list = skip_list
         self.cache_decoded = cache_decoded
         self.frame_folder_resize = check_frame_folder_resize(frame_folder_resize)
+        self.min_frames = min_frames
         self.num_samples = clip_len + (1 if input_mode == "residual" else 0)
         self.datasets: dict[str, PaceClipDataset] = {}
         self.classes: list[str] = []
 
     def _dataset(self, stage: str, train: bool, num_views: int) -> PaceClipDataset:
+        """The dataset of ``stage`` ('train' or 'test'), its videos checked before the first step:
+        the skip list's left out, missing or empty files found (:meth:`_leave_out_missing`), short
+        videos counted or left out (:meth:`_check_lengths`); an empty result is an error."""
         records, self.classes = self.source.records(stage)
+        listed = len(records)
         if self.skip_list is not None:
             records, dropped = drop_listed(records, self.skip_list, self.source.root)
             print(f"skip list {self.skip_list}: dropped {dropped} of {len(records) + dropped} {stage} videos")
-        self._warn_of_wrapping_clips(records, stage)
+        records = self._check_lengths(self._leave_out_missing(records, stage), stage)
+        if not records:
+            raise ValueError(f"no {stage} videos left of the {listed} that data.source lists (data.skip_list="
+                             f"{self.skip_list}, data.on_bad_video={self.on_bad_video}, data.min_frames="
+                             f"{self.min_frames}): check the dataset and these settings")
         return PaceClipDataset(
             records, self.paces, self.num_samples, num_views, self.boundary,
             self.decode_size, self.crop_size, train=train, flip=self.flip, on_bad_video=self.on_bad_video,
             decoder=self.decoder, cache_decoded=self.cache_decoded, frame_folder_resize=self.frame_folder_resize,
         )
 
-    def _warn_of_wrapping_clips(self, records: list, stage: str) -> None:
-        """Warn when the fastest pace's clip is longer than videos whose frame count the split
-        files give: their clips of that pace wrap around the video's end (a cut inside the clip,
-        which the pace task can learn from instead of the motion)."""
-        lengths = [r.num_frames for r in records if r.num_frames is not None]
+    def _leave_out_missing(self, records: list[VideoRecord], stage: str) -> list[VideoRecord]:
+        """Videos that are missing or empty on disk (:func:`missing_or_empty`, one stat each), found
+        before the first step: under ``raise`` an error naming them, under ``skip`` left out with
+        their count."""
+        missing = missing_or_empty(records)
+        if not missing:
+            return records
+        found = describe_missing(missing, len(records), f"{stage} videos")
+        if self.on_bad_video == "raise":
+            raise FileNotFoundError(f"{found} (found before training). {LEAVE_OUT_HINT}")
+        log.warning("data.on_bad_video=skip: left out %s", found)
+        gone = {id(record) for record, _ in missing}
+        return [record for record in records if id(record) not in gone]
+
+    def _check_lengths(self, records: list[VideoRecord], stage: str) -> list[VideoRecord]:
+        """Videos shorter than the clip at the fastest pace, where their frame count is known (the
+        frame lists', or the video index's: ``python -m pacepred.data.index``): their clips of the
+        fast paces wrap around the video's end (a cut inside the clip, which the pace task can
+        learn from instead of the motion; a 3-frame video gives the same clip at paces 3 and 4, with
+        different labels). Counted in a warning; ``data.min_frames`` leaves out those shorter than it."""
+        counts = {r.path: r.num_frames for r in records if r.num_frames is not None}
+        unknown = [r.path for r in records if r.num_frames is None]
+        if unknown:
+            counts.update(known_frame_counts(unknown, self.source.root))
         fastest = max(self.paces)
         span = clip_span(self.num_samples, fastest)
+        if self.min_frames is not None:
+            kept = [r for r in records if counts.get(r.path, self.min_frames) >= self.min_frames]
+            print(f"data.min_frames={self.min_frames}: left out {len(records) - len(kept)} of {len(records)} {stage} "
+                  f"videos shorter than it ({len(records) - len(counts)} of unknown length kept: "
+                  "python -m pacepred.data.index counts them)")
+            records = kept
+        lengths = [counts[r.path] for r in records if r.path in counts]
         short = sum(length < span for length in lengths)
         if short:
             log.warning("pace %s: a clip of %d frames spans %d, longer than %d of the %d %s videos whose length is "
-                        "known (shortest %d frames): their clips of that pace wrap around the end (a cut inside the "
-                        "clip)", fastest, self.num_samples, span, short, len(lengths), stage, min(lengths))
+                        "known (shortest %d frames): their clips of the fast paces wrap around the end (a cut inside "
+                        "the clip; clips of different paces can be alike); data.min_frames=%d leaves them out",
+                        fastest, self.num_samples, span, short, len(lengths), stage, min(lengths), span)
+        return records
 
     def setup(self, stage: str | None = None) -> None:
         if self.retain_freed_memory:
@@ -198,8 +284,17 @@ class PaceDataModule(pl.LightningDataModule):
                 f"({len(dataset)} train videos x data.train_repeat={repeat} over {world} process(es)): no training "
                 f"batch; lower data.batch_size or raise data.train_repeat")
         on_gpu = trainer is not None and trainer.strategy.root_device.type == "cuda"
-        options = {**self.loader_options, "pin_memory": self.loader_options["pin_memory"] and on_gpu}
-        return DataLoader(dataset, batch_size=self.batch_size, sampler=sampler, drop_last=shuffle, **options)
+        options = {**self.loader_options, "pin_memory": self.loader_options["pin_memory"] and on_gpu,
+                   # its own generator: making an iterator draws its workers' base seed from it, not
+                   # from the global one (which a resumed run must find as the checkpoint left it)
+                   "generator": torch.Generator().manual_seed(self.seed)}
+        if not shuffle or trainer is None:
+            return DataLoader(dataset, batch_size=self.batch_size, sampler=sampler, drop_last=shuffle, **options)
+        # the epoch the fit loop is at (restored on resume) before its first iterator is made: the
+        # workers take their first indices then, before Lightning sets the epoch
+        sampler.set_epoch(trainer.fit_loop.epoch_progress.current.processed)
+        return ResumableDataLoader(dataset, batch_size=self.batch_size, sampler=sampler, drop_last=True,
+                                   position=lambda: training_position(trainer), **options)
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", shuffle=True, repeat=self.train_repeat)

@@ -3,12 +3,14 @@
 Randomness is an argument: the sampler yields ``(index, seed)`` keys, and every random choice
 of a sample (paces, starts, crop, flip) comes from ``numpy.random.default_rng(seed)``. The seed
 is derived from (run seed, epoch, index), so a sample is the same whatever the number of
-workers, the rank layout or an interruption and resume at an epoch boundary.
+workers, the rank layout or an interruption and resume at any step (the sampler restarts at a
+position of an epoch's order: :meth:`SeededShardSampler.resume`).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from fractions import Fraction
 from typing import Iterator, Sequence
 
@@ -16,10 +18,10 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
-from pacepred.data.decoding import VideoDecodeError, check_frame_folder_resize, read_clip
+from pacepred.data.decoding import VideoDecodeError, check_frame_folder_resize, frame_count, read_clip
 from pacepred.data.pace import draw_pace_labels, sample_pace_clip
 from pacepred.data.records import VideoRecord
-from pacepred.data.transforms import crop_and_flip
+from pacepred.data.transforms import CropTooLargeError, crop_and_flip
 
 log = logging.getLogger(__name__)
 BAD_VIDEO_POLICIES = ("raise", "skip")
@@ -97,6 +99,7 @@ class PaceClipDataset(Dataset):
         self.cache_decoded = cache_decoded
         self.defer_frame_resize = check_frame_folder_resize(frame_folder_resize) == "crop"
         self._reported: set[int] = set()
+        self._counted: set[int] = set()  # frame folders whose count was compared with their list line
 
     def __len__(self) -> int:
         return len(self.records)
@@ -122,9 +125,22 @@ class PaceClipDataset(Dataset):
             return sample
         raise RuntimeError(f"{MAX_CONSECUTIVE_BAD} videos in a row could not be decoded (last: {last_error}); check the dataset")
 
+    def _check_listed_count(self, index: int, record: VideoRecord) -> None:
+        """Warn once (per process) when a frame folder holds another number of frames than its
+        list line says: the clips are drawn from the folder's frames (the list's count only
+        decides which videos ``data.min_frames`` leaves out)."""
+        if record.num_frames is None or index in self._counted or not os.path.isdir(record.path):
+            return
+        self._counted.add(index)
+        found = frame_count(record.path)
+        if found != record.num_frames:
+            log.warning("frame folder %s holds %d frames, its list line says %d: the clips use the folder's %d "
+                        "(correct the list)", record.path, found, record.num_frames, found)
+
     def _load(self, index: int, rng: np.random.Generator) -> dict[str, torch.Tensor]:
         """Decode, crop and label one sample of video ``index``; raises VideoDecodeError."""
         record = self.records[index]
+        self._check_listed_count(index, record)
         pace_labels = draw_pace_labels(len(self.paces), self.num_views, rng)
 
         def choose(num_frames: int) -> np.ndarray:
@@ -135,10 +151,13 @@ class PaceClipDataset(Dataset):
 
         frames = read_clip(record.path, choose, self.decode_size, self.decode_threads, self.decoder, self.cache_decoded,
                            self.defer_frame_resize)
-        views = [
-            crop_and_flip(view, self.crop_size, rng if self.train else None, self.flip, self.decode_size)
-            for view in np.split(frames, self.num_views)
-        ]
+        try:
+            views = [
+                crop_and_flip(view, self.crop_size, rng if self.train else None, self.flip, self.decode_size)
+                for view in np.split(frames, self.num_views)
+            ]
+        except CropTooLargeError as err:
+            raise VideoDecodeError(record.path, str(err)) from err
         return {
             "video": torch.stack(views),
             "pace_label": torch.from_numpy(pace_labels),
@@ -156,6 +175,11 @@ class SeededShardSampler(Sampler):
     ``DistributedSampler``); without it (for validation) every position is taken once over all
     ranks, so a metric reduced over ranks counts each video once, and ranks may differ by one
     sample. Call :meth:`set_epoch` before each epoch (Lightning does).
+
+    :meth:`resume` starts the next iteration at a position of an epoch's order (the samples
+    the ranks took before it, over all ranks): a run resumed in the middle of an epoch takes
+    the samples it would have taken. The length stays the whole epoch's (Lightning counts the
+    epoch's batches from it and the restored batch count).
     """
 
     def __init__(self, size: int, seed: int, shuffle: bool, rank: int = 0, world_size: int = 1, repeat: int = 1,
@@ -167,9 +191,20 @@ class SeededShardSampler(Sampler):
         self.size, self.seed, self.shuffle, self.repeat, self.pad = size, seed, shuffle, repeat, pad
         self.rank, self.world_size = rank, world_size
         self.epoch = 0
+        self.start = 0  # position in the epoch's order (over all ranks) where the next iteration begins
 
     def set_epoch(self, epoch: int) -> None:
+        if epoch != self.epoch:
+            self.start = 0
         self.epoch = epoch
+
+    def resume(self, epoch: int, start: int) -> None:
+        """Begin the next iteration at position ``start`` of epoch ``epoch``'s order (``start``
+        samples taken over all ranks; a multiple of the number of ranks when they took whole
+        batches). The iteration after it begins at 0 again."""
+        if start < 0:
+            raise ValueError(f"sampler start {start}: expected >= 0")
+        self.epoch, self.start = epoch, start
 
     def __len__(self) -> int:
         positions = self.size * self.repeat
@@ -186,5 +221,6 @@ class SeededShardSampler(Sampler):
         if self.pad:
             order = np.resize(order, len(self) * self.world_size)
         epoch = self.epoch if self.shuffle else -1
-        for position in order[self.rank :: self.world_size]:
+        start, self.start = self.start, 0  # a resumed position holds for one iteration
+        for position in order[start + self.rank :: self.world_size]:
             yield int(position) % self.size, sample_seed(self.seed, epoch, int(position))

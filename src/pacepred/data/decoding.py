@@ -213,13 +213,22 @@ def probe_video(path: Path | str, decode: bool = True) -> VideoInfo:
         rate = stream.average_rate or stream.guessed_rate
         fps = float(rate) if rate else None
         width, height = stream.codec_context.width, stream.codec_context.height
+        avi = container.format.name == "avi"
         stream.codec_context.thread_count = 1  # the index runs one probe per worker process
+        turned = False
         if decode:
-            num_frames = sum(1 for _ in every_frame(container, stream, path))
+            num_frames = 0
+            for frame in every_frame(container, stream, path):
+                turned = turned or (num_frames == 0 and quarter_turns(frame) % 2 == 1)
+                num_frames += 1
         else:
             num_frames = len(_packet_index(container, stream, path).packets)
     if num_frames < 1:
         raise VideoDecodeError(path, "the video holds no frames")
+    if not decode and not avi:  # AVI holds no display rotation
+        turned = _first_frame_turns(path) % 2 == 1
+    if turned:  # the displayed frame's size, as the decoders return it
+        width, height = height, width
     return VideoInfo(num_frames=num_frames, fps=fps, width=width, height=height)
 
 
@@ -284,8 +293,27 @@ def _decord_reads_right(path: Path) -> bool:
         if avi or iso or stream.codec_context.name == "mpeg4":
             index = _packet_index(container, stream, path)
             reads_right = not index.hidden and (index.keyframes <= 1 or not (avi or index.b_frames))
+    if reads_right and not avi:  # AVI holds no display rotation
+        reads_right = _first_frame_turns(path) == 0
     _DECORD_CHECKS[str(path)] = (stat.st_size, stat.st_mtime_ns, reads_right)
     return reads_right
+
+
+def _first_frame_turns(path: Path) -> int:
+    """:func:`quarter_turns` of the video's first frame (decoding it: 1-3 ms); 0 when it has none.
+
+    decord turns such frames when it resizes them, but at the native size it returns the
+    stored frame's bytes in the turned shape (garbage, or an error naming no file in a batch);
+    PyAV returns them as stored. Both backends therefore read rotated files through PyAV, which
+    turns them (:func:`rgb_frame`)."""
+    with open_pyav(path) as container:
+        stream = video_stream(container, path)
+        stream.codec_context.thread_count = 1
+        try:
+            first = next(iter(every_frame(container, stream, path)), None)
+        except VideoDecodeError:
+            return 0  # reading the file reports it
+    return quarter_turns(first) if first is not None else 0
 
 
 def _read_decord(path: Path, choose_indices, size, num_threads: int) -> np.ndarray:
@@ -478,13 +506,28 @@ def _seek_point(index: PacketIndex, first: int) -> tuple[int, int | None]:
     return best
 
 
+def quarter_turns(frame) -> int:
+    """Counter-clockwise quarter turns that show a decoded PyAV frame as displayed: the rotation
+    of its stream's display matrix (a phone video's rotation metadata), 0 for none."""
+    return round((getattr(frame, "rotation", 0) or 0) / 90) % 4
+
+
+def displayed_size(frame) -> tuple[int, int]:
+    """(width, height) of a decoded PyAV frame as displayed (:func:`quarter_turns`)."""
+    return (frame.height, frame.width) if quarter_turns(frame) % 2 else (frame.width, frame.height)
+
+
 def rgb_frame(frame, size: tuple[int, int] | None) -> np.ndarray:
-    """A decoded PyAV frame as uint8 (H, W, 3) RGB, resized to ``size`` (height, width) by
-    swscale's :data:`SWSCALE_FILTER` (decord's filter), or at its native size for None."""
+    """A decoded PyAV frame as uint8 (H, W, 3) RGB as displayed (turned by its display rotation,
+    as decord turns it), resized to ``size`` (height, width, of the displayed frame) by swscale's
+    :data:`SWSCALE_FILTER` (decord's filter), or at its native size for None."""
+    turns = quarter_turns(frame)
     if size is None:
-        return frame.to_ndarray(format="rgb24")
-    height, width = size
-    return frame.reformat(width=width, height=height, format="rgb24", interpolation=SWSCALE_FILTER).to_ndarray()
+        image = frame.to_ndarray(format="rgb24")
+    else:
+        height, width = size if turns % 2 == 0 else size[::-1]  # the stored frame's axes
+        image = frame.reformat(width=width, height=height, format="rgb24", interpolation=SWSCALE_FILTER).to_ndarray()
+    return np.ascontiguousarray(np.rot90(image, turns)) if turns else image
 
 
 def _decode_from(path: Path, wanted: np.ndarray, start: int, start_pts: int | None, size, num_threads: int,

@@ -36,13 +36,13 @@ import json
 import multiprocessing
 import os
 import statistics
+import sys
 import tempfile
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-import hydra
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
@@ -53,8 +53,9 @@ from pacepred.data.records import STAGES, VideoRecord
 #: 3: an AVI or MP4 file cut short is unreadable (decoding.check_complete), and complete files
 #: that version 2 refused for declaring more frames than they hold are read again; frame folders'
 #: signatures include their first frame file's mtime (2). 4: the frames of MP4/MOV files that an
-#: edit list hides (a clip cut by stream copy) are not counted.
-CACHE_VERSION = 4
+#: edit list hides (a clip cut by stream copy) are not counted. 5: a video with a display rotation
+#: (a phone video) has its displayed width and height.
+CACHE_VERSION = 5
 CACHE_NAME = "pacepred_index.json"
 #: Frames spanned by a 16-frame clip at pace 4: (16 - 1) * 4 + 1.
 SHORT_SPAN = 61
@@ -204,6 +205,29 @@ def load_index(paths: Sequence[Path | str], root: Path | str, cache_dir: Path | 
     return build_index(paths, root, cache_dir, workers, decode).videos
 
 
+def known_frame_counts(paths: Sequence[Path | str], root: Path | str, cache_dir: Path | str | None = None
+                       ) -> dict[Path, int]:
+    """path -> frame count of the ``paths`` that the index cache of ``root`` (written by
+    ``python -m pacepred.data.index``, or by an evaluation under ``data.on_bad_video=skip``)
+    holds for the file as it is now (same size and mtime); nothing is probed."""
+    cache_path = cache_path_for(root, cache_dir)
+    entries = _read_cache(cache_path) if cache_path.is_file() else {}
+    if not entries:
+        return {}
+    root = Path(root).resolve()
+    counts = {}
+    for path in map(Path, paths):
+        entry = entries.get(_key(path, root))
+        if entry is None or "info" not in entry:
+            continue
+        try:
+            if (entry["size"], entry["mtime_ns"]) == file_signature(path):
+                counts[path] = entry["info"]["num_frames"]
+        except OSError:  # gone since: the missing-file check names it
+            continue
+    return counts
+
+
 @dataclass
 class SourceIndex:
     """The index of a source's videos with its records and class names per stage, and the
@@ -251,15 +275,26 @@ def format_summary(result: SourceIndex, short_span: int = SHORT_SPAN) -> str:
             )
         else:
             lines.append(f"{stage}: no readable videos")
+    disagree = [(r.path, r.num_frames, index.videos[r.path].num_frames) for stage in STAGES
+                for r in result.records[stage]
+                if r.num_frames is not None and r.path in index.videos and index.videos[r.path].num_frames != r.num_frames]
+    if disagree:
+        lines.append(f"frame counts of the list files that disagree with the folders: {len(disagree)}")
+        lines.extend(f"  {path}: listed {listed}, found {found}" for path, listed, found in sorted(disagree))
     lines.append("")
     lines.append(f"unreadable: {len(index.unreadable)}")
     lines.extend(f"  {path}: {reason}" for path, reason in sorted(index.unreadable.items()))
     return "\n".join(lines)
 
 
-@hydra.main(version_base="1.3", config_path="../../../conf", config_name="train")
-def main(cfg: DictConfig) -> None:
-    """Index ``cfg.data.source``; options under ``index`` (see the module docstring)."""
+def main(argv: Sequence[str] | None = None) -> None:
+    """Index ``data.source`` of ``conf/train.yaml`` with the overrides ``argv`` (the command line);
+    options under ``index`` (see the module docstring). The configuration is composed without a
+    Hydra run: indexing writes no run folder (only the cache)."""
+    from pacepred.config import compose_config
+
+    overrides = list(sys.argv[1:] if argv is None else argv)
+    cfg: DictConfig = compose_config("train", overrides, output_dir=".")
     options = dict(cfg.get("index") or {})
     short_span = options.pop("short_span", SHORT_SPAN)
     print(format_summary(index_source(instantiate(cfg.data.source), **options), short_span))

@@ -35,12 +35,18 @@ def _as_fraction(value: float | int | str | Fraction) -> Fraction:
     return pace
 
 
+def _pace_count(num_paces: object, minimum: int = 2) -> int:
+    """``pace`` (the number of pace classes) as an int >= ``minimum``, else a ValueError naming the value."""
+    if isinstance(num_paces, bool) or not isinstance(num_paces, int) or num_paces < minimum:
+        raise ValueError(f"pace={num_paces!r}: the number of pace classes must be an integer >= {minimum} (e.g. pace=4; "
+                         "an explicit list: pace_set=explicit pace_set.paces='[1/2,1,2]')")
+    return num_paces
+
+
 def fast_paces(num_paces: int) -> list[Fraction]:
     """The official code's set: paces 1..N (no slow motion). ``fast_paces(4) == [1, 2, 3, 4]``;
     ``fast_paces(1) == [1]``: natural speed only, for training on the labels (no pace task)."""
-    if int(num_paces) != num_paces or num_paces < 1:
-        raise ValueError(f"pace={num_paces!r}: the number of pace classes must be an integer >= 1")
-    return [Fraction(p) for p in range(1, int(num_paces) + 1)]
+    return [Fraction(p) for p in range(1, _pace_count(num_paces, minimum=1) + 1)]
 
 
 def slow_fast_paces(num_paces: int) -> list[Fraction]:
@@ -48,9 +54,7 @@ def slow_fast_paces(num_paces: int) -> list[Fraction]:
 
     ``slow_fast_paces(3) == [1/2, 1, 2]``, ``(4) == [1/2, 1, 2, 3]``, ``(5) == [1/3, 1/2, 1, 2, 3]``.
     """
-    if int(num_paces) != num_paces or num_paces < 2:
-        raise ValueError(f"pace={num_paces!r}: the number of pace classes must be an integer >= 2")
-    n = int(num_paces)
+    n = _pace_count(num_paces)
     num_slow = (n - 1) // 2
     slow = [Fraction(1, k) for k in range(num_slow + 1, 1, -1)]
     return slow + [Fraction(p) for p in range(1, n - num_slow + 1)]

@@ -28,6 +28,7 @@ Layouts (``<root>`` is the reader's ``root``; folder names are constructor argum
 from __future__ import annotations
 
 import csv
+import io
 import logging
 import os
 from collections.abc import Iterable
@@ -91,9 +92,21 @@ def _require_file(path: Path, dataset: str, layout: str) -> None:
 
 
 def _lines(path: Path) -> list[tuple[int, str]]:
-    """Non-empty stripped lines with their 1-based line numbers (a UTF-8 byte-order mark is dropped)."""
-    with open(path, encoding="utf-8-sig") as handle:
-        return [(n, line.strip()) for n, line in enumerate(handle, start=1) if line.strip()]
+    """Non-empty stripped lines with their 1-based line numbers (a UTF-8 byte-order mark is
+    dropped); a file that is not UTF-8 text raises :class:`SplitFileError` naming it and the line."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise not_utf8(path, data, err) from None
+    return [(n, line.strip()) for n, line in enumerate(io.StringIO(text, newline=None), start=1) if line.strip()]
+
+
+def not_utf8(path: Path, data: bytes, err: UnicodeDecodeError) -> SplitFileError:
+    """The error for a list file that is not UTF-8 text: its name, line and the byte."""
+    line = data.count(b"\n", 0, err.start) + 1
+    return SplitFileError(f"{path}:{line}: not UTF-8 text (byte 0x{data[err.start]:02x}: {err.reason}); "
+                          "save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)")
 
 
 def _fields(path: Path, number: int, line: str, counts: tuple[int, ...], expected: str) -> list[str]:
@@ -166,6 +179,37 @@ def drop_listed(records: list[VideoRecord], skip_list: Path | str | None,
     listed = {os.path.abspath(root / line) for _, line in _lines(path) if not line.startswith("#")}
     kept = [record for record in records if os.path.abspath(record.path) not in listed]
     return kept, len(records) - len(kept)
+
+
+def missing_or_empty(records: Iterable[VideoRecord]) -> list[tuple[VideoRecord, str]]:
+    """(record, reason) of every record whose video is not there: a missing file or frame folder,
+    or a file of 0 bytes. One ``os.stat`` per video: cheap enough to run on every listed video
+    before training starts (whether a video decodes is found when it is read)."""
+    found = []
+    for record in records:
+        try:
+            stat = os.stat(record.path)
+        except FileNotFoundError:
+            found.append((record, "does not exist"))
+            continue
+        except OSError as err:
+            found.append((record, f"cannot be read ({err.strerror})"))
+            continue
+        if stat.st_size == 0 and not os.path.isdir(record.path):
+            found.append((record, "is empty (0 bytes)"))
+    return found
+
+
+def describe_missing(missing: list[tuple[VideoRecord, str]], total: int, what: str) -> str:
+    """'N of the T <what> are missing or empty: <the first five, with their reasons>'."""
+    named = "; ".join(f"{record.path} {reason}" for record, reason in missing[:5])
+    more = f"; ... ({len(missing) - 5} more)" if len(missing) > 5 else ""
+    return f"{len(missing)} of the {total} {what} are missing or empty: {named}{more}"
+
+
+#: How to go on without the missing videos (the errors of the checks before training and evaluation say it).
+LEAVE_OUT_HINT = ("Restore them, or leave them out: data.on_bad_video=skip (also replaces videos that fail to decode) "
+                  "or data.skip_list=<a file listing them, relative to data.root>")
 
 
 def write_skip_list(listing: Path, root: Path | str, videos: Iterable[tuple[Path | str, str | None]],
@@ -286,6 +330,12 @@ class HMDB51Split:
                 f"HMDB51: no '*{suffix}' files in {root / self.split_dir} (expected layout {HMDB51_LAYOUT})"
             )
         classes = sorted(split_files)
+        unsplit = sorted(p.name for p in (root / self.video_dir).iterdir()
+                         if p.is_dir() and not p.name.startswith(".") and p.name not in split_files)
+        if unsplit:  # left out, it would shift the labels of every class sorted after it
+            raise FileNotFoundError(
+                f"HMDB51: the class folders {unsplit} of {root / self.video_dir} have no split file "
+                f"{root / self.split_dir}/<class>{suffix} (expected layout {HMDB51_LAYOUT})")
         wanted_id = 1 if stage == "train" else 2
         records = []
         for label, name in enumerate(classes):
@@ -338,26 +388,30 @@ class Kinetics400Split:
         path = self.root / self.annotations.format(split=split)
         _require_file(path, "Kinetics", f"<root>/{self.annotations} with the header {','.join(KINETICS_COLUMNS)} "
                                         f"and clips {KINETICS_LAYOUTS[self.layout]}")
-        with open(path, encoding="utf-8-sig", newline="") as handle:  # with or without a byte-order mark
-            reader = csv.reader(handle)
-            header = [name.strip() for name in next(reader, [])]
-            absent = [name for name in KINETICS_COLUMNS if name not in header]
-            if absent:
-                raise SplitFileError(f"{path}:1: header {header} lacks the columns {absent}")
-            column = {name: header.index(name) for name in KINETICS_COLUMNS}
-            rows = []
-            for fields in reader:
-                number = reader.line_num
-                if not any(field.strip() for field in fields):
-                    continue
-                if len(fields) < len(header):
-                    raise SplitFileError(f"{path}:{number}: expected {len(header)} comma-separated fields, got {fields}")
-                row = {name: fields[i].strip() for name, i in column.items()}
-                if row["split"] != split:
-                    raise SplitFileError(f"{path}:{number}: split {row['split']!r}, expected {split!r} in this file")
-                start = _integer(path, number, row["time_start"], "time_start", 0)
-                end = _integer(path, number, row["time_end"], "time_end", 0)
-                rows.append((number, row["label"], f"{row['youtube_id']}_{start:06d}_{end:06d}.mp4"))
+        data = path.read_bytes()
+        try:
+            text = data.decode("utf-8-sig")  # with or without a byte-order mark
+        except UnicodeDecodeError as err:
+            raise not_utf8(path, data, err) from None
+        reader = csv.reader(io.StringIO(text, newline=""))
+        header = [name.strip() for name in next(reader, [])]
+        absent = [name for name in KINETICS_COLUMNS if name not in header]
+        if absent:
+            raise SplitFileError(f"{path}:1: header {header} lacks the columns {absent}")
+        column = {name: header.index(name) for name in KINETICS_COLUMNS}
+        rows = []
+        for fields in reader:
+            number = reader.line_num
+            if not any(field.strip() for field in fields):
+                continue
+            if len(fields) < len(header):
+                raise SplitFileError(f"{path}:{number}: expected {len(header)} comma-separated fields, got {fields}")
+            row = {name: fields[i].strip() for name, i in column.items()}
+            if row["split"] != split:
+                raise SplitFileError(f"{path}:{number}: split {row['split']!r}, expected {split!r} in this file")
+            start = _integer(path, number, row["time_start"], "time_start", 0)
+            end = _integer(path, number, row["time_end"], "time_end", 0)
+            rows.append((number, row["label"], f"{row['youtube_id']}_{start:06d}_{end:06d}.mp4"))
         return _nonempty(rows, str(path))
 
     def _clip_path(self, split: str, label: str, name: str) -> Path:
@@ -409,7 +463,8 @@ class Kinetics400Split:
 class FolderSplit:
     """Any videos sorted into one sub-folder per class: ``<root>/<class>/<video>.<ext>``.
 
-    Classes are the sub-folders (hidden ones skipped), sorted by name. Videos are the files
+    Classes are the sub-folders (hidden ones skipped) that hold videos, sorted by name (a folder
+    without videos is left out, with a warning naming it). Videos are the files
     whose lower-cased extension is in ``extensions``, other files are ignored. The split is
     deterministic: within each class, sorted by file name, the ``test_every``-th, then the
     ``2 * test_every``-th, ... video (1-based) is a test video, all others train videos; a
@@ -431,9 +486,16 @@ class FolderSplit:
         folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
         if not folders:
             raise FileNotFoundError(f"folder dataset: {root} has no class sub-folders (expected layout {FOLDER_LAYOUT})")
+        videos_of = {folder: sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in extensions)
+                     for folder in folders}
+        empty = [folder.name for folder, videos in videos_of.items() if not videos]
+        if empty:  # a class nothing can be learnt or tested on is no class
+            log.warning("folder dataset: the class folders %s of %s hold no videos with extensions %s: they are "
+                        "left out of the classes", empty, root, sorted(extensions))
+            folders = [folder for folder in folders if videos_of[folder]]
         records = []
         for label, folder in enumerate(folders):
-            videos = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in extensions)
+            videos = videos_of[folder]
             for position, video in enumerate(videos, start=1):
                 if (position % self.test_every == 0) == (stage == "test"):
                     records.append(VideoRecord(path=video, label=label))

@@ -30,6 +30,11 @@ class BadVideoReport(pl.Callback):
 
     def __init__(self) -> None:
         self.skipped: dict[str, set[int]] = {name: set() for name in REPORTS}
+        self.paths: dict[str, list[str]] = {}  # per dataset: its videos' paths (set up before a checkpoint loads)
+
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        datasets = getattr(trainer.datamodule, "datasets", {}) if trainer.datamodule is not None else {}
+        self.paths = {name: [str(r.path) for r in datasets[name].records] for name in REPORTS if name in datasets}
 
     @staticmethod
     def _note(seen: set[int], batch: dict[str, torch.Tensor]) -> None:
@@ -67,7 +72,15 @@ class BadVideoReport(pl.Callback):
             self._report("val", trainer, pl_module)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"skipped": sorted(self.skipped["train"]), "skipped_val": sorted(self.skipped["val"])}
+        state: dict[str, Any] = {"skipped": sorted(self.skipped["train"]), "skipped_val": sorted(self.skipped["val"])}
+        if self.paths:  # by path too: a run resumed with a skip list numbers its videos anew
+            state["skipped_paths"] = {name: [self.paths[name][i] for i in sorted(self.skipped[name])]
+                                      for name in REPORTS if name in self.paths}
+        return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.skipped = {"train": set(state_dict["skipped"]), "val": set(state_dict.get("skipped_val", []))}
+        for name, paths in state_dict.get("skipped_paths", {}).items():
+            if name in self.paths:  # the videos still in the data (a skip list may have left some out)
+                index = {path: i for i, path in enumerate(self.paths[name])}
+                self.skipped[name] = {index[path] for path in paths if path in index}

@@ -39,6 +39,12 @@ def _colour_constants(device: torch.device, dtype: torch.dtype) -> tuple[Tensor,
                                                             torch.linalg.inv(to_yiq)))
 
 
+class CropTooLargeError(ValueError):
+    """The crop does not fit in the frames (``data.decode_size=null`` and a video smaller than the
+    crop); the datasets raise it again as a :class:`~pacepred.data.decoding.VideoDecodeError`
+    naming the file, which ``data.on_bad_video=skip`` skips."""
+
+
 def crop_and_flip(
     frames: np.ndarray,
     crop_size: int,
@@ -66,7 +72,7 @@ def crop_and_flip(
     _, height, width, _ = frames.shape
     target_height, target_width = size if size is not None else (height, width)
     if crop_size > target_height or crop_size > target_width:
-        raise ValueError(
+        raise CropTooLargeError(
             f"crop_size={crop_size} is larger than the decoded frames ({target_height}x{target_width}); "
             "lower data.crop_size or raise data.decode_size"
         )

@@ -19,10 +19,10 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from pacepred.data.decoding import check_frame_folder_resize, read_clip
+from pacepred.data.decoding import VideoDecodeError, check_frame_folder_resize, read_clip
 from pacepred.data.pace import clip_indices
 from pacepred.data.records import VideoRecord
-from pacepred.data.transforms import INPUT_MODES, crop_and_flip
+from pacepred.data.transforms import INPUT_MODES, CropTooLargeError, crop_and_flip
 
 
 def frames_per_clip(clip_len: int, input_mode: str) -> int:
@@ -100,7 +100,10 @@ class MultiClipDataset(Dataset):
 
         frames = read_clip(record.path, choose, self.decode_size, self.decode_threads, backend=self.decoder,
                            cache=self.cache_decoded, defer_frame_resize=self.defer_frame_resize)
-        clips = crop_and_flip(frames, self.crop_size, None, False, self.decode_size)  # one centre crop for all
+        try:
+            clips = crop_and_flip(frames, self.crop_size, None, False, self.decode_size)  # one centre crop for all
+        except CropTooLargeError as err:
+            raise VideoDecodeError(record.path, str(err)) from err
         return {
             "video": clips.reshape(self.num_clips, self.span, *clips.shape[1:]),
             "label": torch.tensor(record.label, dtype=torch.int64),

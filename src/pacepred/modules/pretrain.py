@@ -99,6 +99,8 @@ class PacePretrainModule(FiniteLossGuard, pl.LightningModule):
         num_paces = len(paces)
         # validate_args=False: the checks of the inputs wait for the device at every update
         self.train_acc = MulticlassAccuracy(num_paces, average="micro", validate_args=False)
+        # the epoch's counts so far go into checkpoints: a run resumed inside an epoch reports its accuracy
+        self.train_acc.persistent(True)
         self.val_acc = MulticlassAccuracy(num_paces, average="micro", validate_args=False)
         self.val_confusion = MulticlassConfusionMatrix(num_paces, validate_args=False)
         # the supervised term's accuracy on the held-out part: what early stopping of the bound watches
@@ -212,6 +214,13 @@ class PacePretrainModule(FiniteLossGuard, pl.LightningModule):
             path = Path(self.trainer.default_root_dir) / "confusion" / f"val_pace_epoch{self.current_epoch:03d}.png"
             save_confusion_matrix(matrix, [f"x{p}" for p in self.paces], path,
                                   title=f"validation pace confusion, epoch {self.current_epoch}")
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """A checkpoint from before the training accuracy's counts were saved resumes with them at 0."""
+        state = checkpoint.get("state_dict")
+        if state is not None:
+            for key, value in self.train_acc.state_dict(prefix="train_acc.").items():
+                state.setdefault(key, torch.zeros_like(value))
 
     def configure_optimizers(self) -> Any:
         optimizer = self.optimizer_factory(params=self.parameters())

@@ -86,3 +86,15 @@ def test_data_root_and_split_are_the_user_facing_keys(make_cfg):
 def test_the_online_monitor_decodes_with_the_pre_training_decoder(make_cfg):
     cfg = make_cfg(["callbacks=monitor", "data.decoder=pyav"])
     assert cfg.callbacks.knn_monitor.decoder == "pyav"
+
+
+def test_an_s3dg_run_from_before_backbone_stem_resumes_only_with_its_separable_stem(make_cfg):
+    from omegaconf import open_dict
+
+    from pacepred.run_info import config_differences
+
+    before = make_cfg(["backbone=s3d_g"])
+    with open_dict(before):
+        del before.backbone["stem"]  # its run had the separable stem
+    assert config_differences(before, make_cfg(["backbone=s3d_g"])) == {"backbone.stem": ("separable", "full")}
+    assert config_differences(before, make_cfg(["backbone=s3d_g", "backbone.stem=separable"])) == {}

@@ -44,11 +44,15 @@ def test_config_composes_and_instantiates(group, option, make_cfg, monkeypatch):
         cfg.model.num_classes = 12  # train() takes the data's classes (test_training.py), here without the disk
     module = instantiate(cfg.model, backbone=backbone, paces=paces, optimizer=instantiate(cfg.optim),
                          scheduler=instantiate(cfg.scheduler) if cfg.get("scheduler") else None)
-    assert module.pace_head.fc.out_features == len(paces)
+    if group == "model" and option == "vcop":  # clip order prediction: no pace head, 3! orders
+        assert module.order_head.fc.out_features == 6
+    else:
+        assert module.pace_head.fc.out_features == len(paces)
     optim = module.configure_optimizers()
     assert optim is not None
     # The datamodule instantiates without touching the disk (sources are read in setup()).
-    datamodule = instantiate(datamodule_options(cfg.data), paces=paces, num_views=module.num_views)
+    datamodule = instantiate(datamodule_options(cfg.data), paces=paces, num_views=getattr(module, "num_views", 1),
+                             order_tuples=getattr(module, "order_tuples", None))
     assert datamodule.crop_size <= min(datamodule.decode_size)
     if group in ("trainer", "logger", "callbacks"):
         if group == "trainer" and option in ("gpu", "ddp") and not torch.cuda.is_available():

@@ -3,6 +3,7 @@
     python -m pacepred.train                         # CPU-sized default on generated videos
     python -m pacepred.train backbone=r21d pace=4    # the paper's R(2+1)D, 4 paces
     python -m pacepred.train -m pace=3,4,5           # a sweep, one run directory per job
+    python -m pacepred.train model=vcop              # clip order prediction (VCOP) instead of pace
 
 ``main`` only composes the configuration; :func:`train` does the work and is what tests call.
 """
@@ -74,7 +75,9 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         optimizer=instantiate(cfg.optim),
         scheduler=instantiate(cfg.scheduler) if cfg.get("scheduler") else None,
     )
-    datamodule = instantiate(datamodule_options(cfg.data), paces=paces, num_views=module.num_views)
+    # pace clips (num_views per video), or clip-order tuples where the module asks for them
+    datamodule = instantiate(datamodule_options(cfg.data), paces=paces, num_views=getattr(module, "num_views", 1),
+                             order_tuples=getattr(module, "order_tuples", None))
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c is not None]
     multirun = HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
     if HydraConfig.initialized():  # run from the command line: say how to resume it if it stops
@@ -104,8 +107,10 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         trainer.fit(module, datamodule=datamodule, ckpt_path=checkpoint)
 
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
+    headline, chance, classes = getattr(module, "headline_metric", ("val/pace_acc", 1.0 / len(paces), f"{len(paces)} paces"))
     result = {
         "metrics": metrics,
+        "headline": headline,
         "paces": [str(p) for p in paces],
         "epochs": trainer.current_epoch,
         "last_checkpoint": getattr(trainer.checkpoint_callback, "last_model_path", "") or None,
@@ -113,10 +118,9 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     }
     if trainer.is_global_zero:
         (output_dir / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
-        accuracy = metrics.get("val/pace_acc")
-        chance = 1.0 / len(paces)
+        accuracy = metrics.get(headline)
         print(
-            f"\nfinal val/pace_acc = {accuracy:.3f} (chance {chance:.3f}, {len(paces)} paces)"
+            f"\nfinal {headline} = {accuracy:.3f} (chance {chance:.3f}, {classes})"
             if accuracy is not None else "\nno validation metric was computed"
         )
         print(f"last checkpoint: {result['last_checkpoint']}\nrun directory:   {output_dir}")
@@ -125,8 +129,9 @@ def train(cfg: DictConfig) -> dict[str, Any]:
 
 @hydra.main(version_base="1.3", config_path="../../conf", config_name="train")
 def main(cfg: DictConfig) -> float | None:
-    """Hydra entry point; returns val/pace_acc (for sweepers)."""
-    return train(cfg)["metrics"].get("val/pace_acc")
+    """Hydra entry point; returns val/pace_acc (val/order_acc for model=vcop), for sweepers."""
+    result = train(cfg)
+    return result["metrics"].get(result.get("headline", "val/pace_acc"))
 
 
 if __name__ == "__main__":

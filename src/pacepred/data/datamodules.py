@@ -5,7 +5,8 @@ Workers decode and crop uint8 clips; after the batch reaches the training device
 input representation there, and flattens the views. The batch the LightningModule sees::
 
     video      float (N, C, T, H, W)   N = B * V clips, T = clip_len
-    pace_label int64 (N,)
+    pace_label int64 (N,)              (pace clips)
+    order_label int64 (B,)             (clip-order tuples: V = the tuple's clips, in the shown order)
     label      int64 (N,)
     video_idx  int64 (N,)              the clip's video (global index in the split)
     skipped_idx int64 (B, K)           per video: the broken videos tried before it, then -1;
@@ -22,9 +23,11 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader
 
-from pacepred.data.datasets import PaceClipDataset, SeededShardSampler
+from pacepred.data.clip_order import TupleLayout, tuple_span
+from pacepred.data.datasets import PaceClipDataset, SeededShardSampler, VideoSampleDataset
 from pacepred.data.decoding import check_frame_folder_resize
 from pacepred.data.memory import loader_worker_init, retain_freed_memory
+from pacepred.data.order_dataset import OrderTupleDataset
 from pacepred.data.pace import BOUNDARY_POLICIES, clip_span
 from pacepred.data.records import drop_listed
 from pacepred.data.transforms import ClipBatchTransform
@@ -81,6 +84,9 @@ class PaceDataModule(pl.LightningDataModule):
             giving it back to the OS after every clip (:mod:`pacepred.data.memory`, glibc only).
         pin_memory: batches in page-locked memory when training on a GPU (ignored elsewhere):
             copies from it do not wait for the GPU.
+        order_tuples: None for pace clips; a :class:`TupleLayout` for clip-order tuples instead
+            (:class:`pacepred.data.order_dataset.OrderTupleDataset`; the clip-order module's
+            ``order_tuples``): ``paces``, ``num_views`` and ``boundary`` do not apply to them.
     """
 
     def __init__(
@@ -108,6 +114,7 @@ class PaceDataModule(pl.LightningDataModule):
         cache_decoded: bool = False,
         retain_freed_memory: bool = True,
         frame_folder_resize: str = "crop",
+        order_tuples: TupleLayout | None = None,
     ):
         super().__init__()
         if boundary not in BOUNDARY_POLICIES:
@@ -149,15 +156,22 @@ class PaceDataModule(pl.LightningDataModule):
         self.cache_decoded = cache_decoded
         self.frame_folder_resize = check_frame_folder_resize(frame_folder_resize)
         self.num_samples = clip_len + (1 if input_mode == "residual" else 0)
-        self.datasets: dict[str, PaceClipDataset] = {}
+        self.order_tuples = order_tuples
+        self.datasets: dict[str, VideoSampleDataset] = {}
         self.classes: list[str] = []
 
-    def _dataset(self, stage: str, train: bool, num_views: int) -> PaceClipDataset:
+    def _dataset(self, stage: str, train: bool, num_views: int) -> VideoSampleDataset:
         records, self.classes = self.source.records(stage)
         if self.skip_list is not None:
             records, dropped = drop_listed(records, self.skip_list, self.source.root)
             print(f"skip list {self.skip_list}: dropped {dropped} of {len(records) + dropped} {stage} videos")
         self._warn_of_wrapping_clips(records, stage)
+        if self.order_tuples is not None:
+            return OrderTupleDataset(
+                records, self.order_tuples, self.num_samples, self.decode_size, self.crop_size, train=train,
+                flip=self.flip, on_bad_video=self.on_bad_video, decoder=self.decoder, cache_decoded=self.cache_decoded,
+                frame_folder_resize=self.frame_folder_resize,
+            )
         return PaceClipDataset(
             records, self.paces, self.num_samples, num_views, self.boundary,
             self.decode_size, self.crop_size, train=train, flip=self.flip, on_bad_video=self.on_bad_video,
@@ -167,8 +181,19 @@ class PaceDataModule(pl.LightningDataModule):
     def _warn_of_wrapping_clips(self, records: list, stage: str) -> None:
         """Warn when the fastest pace's clip is longer than videos whose frame count the split
         files give: their clips of that pace wrap around the video's end (a cut inside the clip,
-        which the pace task can learn from instead of the motion)."""
+        which the pace task can learn from instead of the motion); with order tuples, when the
+        tuple's span is longer (its clips then repeat frames of each other)."""
         lengths = [r.num_frames for r in records if r.num_frames is not None]
+        if self.order_tuples is not None:
+            layout = self.order_tuples
+            span = tuple_span(layout.num_clips, self.num_samples, layout.interval)
+            short = sum(length < span for length in lengths)
+            if short:
+                log.warning("a tuple of %d clips of %d frames, %d apart, spans %d frames, longer than %d of the %d %s "
+                            "videos whose length is known (shortest %d frames): their tuples wrap around the end",
+                            layout.num_clips, self.num_samples, layout.interval, span, short, len(lengths), stage,
+                            min(lengths))
+            return
         fastest = max(self.paces)
         span = clip_span(self.num_samples, fastest)
         short = sum(length < span for length in lengths)
@@ -225,10 +250,11 @@ class PaceDataModule(pl.LightningDataModule):
                                               trainer.world_size))
         views = batch["video"].shape[1]
         self.batch_transform.to(batch["video"].device)  # its mean/std buffers follow the batch
-        return {
+        flat = {
             "video": self.batch_transform(batch["video"], train=training, generator=generator),
-            "pace_label": batch["pace_label"].reshape(-1),
             "label": batch["label"].repeat_interleave(views),
             "video_idx": batch["video_idx"].repeat_interleave(views),
-            "skipped_idx": batch["skipped_idx"],
         }
+        if "pace_label" in batch:
+            flat["pace_label"] = batch["pace_label"].reshape(-1)
+        return {**batch, **flat}  # other keys (order_label: one per video, skipped_idx) as they are

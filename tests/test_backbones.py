@@ -55,6 +55,25 @@ def test_param_counts(name):
     assert count == pytest.approx(target, rel=rel)
 
 
+@pytest.mark.parametrize("stem, count", [("full", 9_129_172), ("separable", 9_139_156)])
+def test_s3dg_stems_parameter_counts(stem, count):
+    """The official pace code's S3D-G (``S3D(space_to_depth=False)``, fc to 4 paces) starts with a
+    full 3x7x7 stride-2 conv: 9,129,172 parameters; the separable 7x7x7 stem has 9,984 more."""
+    model = S3DG(stem=stem)
+    assert num_params(model) + num_params(nn.Linear(model.out_dim, 4)) == count
+
+
+def test_s3dg_stem_default_is_the_official_full_conv_and_both_keep_the_map_size():
+    stem = S3DG(width_mult=0.25).features[0]
+    assert isinstance(stem[0], nn.Conv3d) and stem[0].kernel_size == (3, 7, 7) and stem[0].stride == (2, 2, 2)
+    x = torch.randn(1, 3, 16, 56, 56)
+    with torch.no_grad():
+        maps = [S3DG(width_mult=0.25, stem=s).eval().forward_features(x).shape for s in ("full", "separable")]
+    assert maps[0] == maps[1] == (1, 256, 2, 2, 2)
+    with pytest.raises(ValueError, match=r"backbone.stem='sep': expected one of \('full', 'separable'\)"):
+        S3DG(stem="sep")
+
+
 @pytest.mark.parametrize("factory, out_dim", [(C3D, 512), (R3D, 512), (R2Plus1D, 512), (S3DG, 1024)])
 def test_paper_out_dim(factory, out_dim):
     assert factory().out_dim == out_dim

@@ -44,11 +44,15 @@ def test_config_composes_and_instantiates(group, option, make_cfg, monkeypatch):
         cfg.model.num_classes = 12  # train() takes the data's classes (test_training.py), here without the disk
     module = instantiate(cfg.model, backbone=backbone, paces=paces, optimizer=instantiate(cfg.optim),
                          scheduler=instantiate(cfg.scheduler) if cfg.get("scheduler") else None)
-    assert module.pace_head.fc.out_features == len(paces)
+    if group == "model" and option == "vcop":  # clip order prediction: no pace head, 3! orders
+        assert module.order_head.fc.out_features == 6
+    else:
+        assert module.pace_head.fc.out_features == len(paces)
     optim = module.configure_optimizers()
     assert optim is not None
     # The datamodule instantiates without touching the disk (sources are read in setup()).
-    datamodule = instantiate(datamodule_options(cfg.data), paces=paces, num_views=module.num_views)
+    datamodule = instantiate(datamodule_options(cfg.data), paces=paces, num_views=getattr(module, "num_views", 1),
+                             order_tuples=getattr(module, "order_tuples", None))
     assert datamodule.crop_size <= min(datamodule.decode_size)
     if group in ("trainer", "logger", "callbacks"):
         if group == "trainer" and option in ("gpu", "ddp") and not torch.cuda.is_available():
@@ -86,3 +90,15 @@ def test_data_root_and_split_are_the_user_facing_keys(make_cfg):
 def test_the_online_monitor_decodes_with_the_pre_training_decoder(make_cfg):
     cfg = make_cfg(["callbacks=monitor", "data.decoder=pyav"])
     assert cfg.callbacks.knn_monitor.decoder == "pyav"
+
+
+def test_an_s3dg_run_from_before_backbone_stem_resumes_only_with_its_separable_stem(make_cfg):
+    from omegaconf import open_dict
+
+    from pacepred.run_info import config_differences
+
+    before = make_cfg(["backbone=s3d_g"])
+    with open_dict(before):
+        del before.backbone["stem"]  # its run had the separable stem
+    assert config_differences(before, make_cfg(["backbone=s3d_g"])) == {"backbone.stem": ("separable", "full")}
+    assert config_differences(before, make_cfg(["backbone=s3d_g", "backbone.stem=separable"])) == {}

@@ -269,6 +269,29 @@ def test_batch_transform_shapes_residual_and_jitter_modes():
         ClipBatchTransform("rgb", std=(0.2, 0.0, 0.2))
 
 
+@pytest.mark.parametrize("impl", ["linear", "sequential"])
+def test_bgr_jitter_is_the_rgb_jitter_of_the_frames_with_red_and_blue_swapped(impl):
+    """jitter_channels=bgr (the official code's ColorJitter on OpenCV's BGR arrays): red and blue
+    swapped, jittered as rgb with the same draws, swapped back; normalised per RGB channel."""
+    video = torch.randint(0, 256, (2, 1, 3, 3, 8, 8), dtype=torch.uint8)
+    mean, std = (0.45, 0.4, 0.35), (0.2, 0.25, 0.3)
+    options = {"jitter_impl": impl, "jitter_mode": "per_frame", "jitter_prob": 1.0}
+    bgr = ClipBatchTransform("rgb", mean, std, jitter_channels="bgr", **options)
+    rgb = ClipBatchTransform("rgb", mean, std, **options)
+    rgb_of_swapped = ClipBatchTransform("rgb", mean[::-1], std[::-1], **options)  # its channel k is RGB's 2 - k
+
+    def draws():
+        return torch.Generator().manual_seed(0)
+
+    out = bgr(video, train=True, generator=draws())
+    expected = rgb_of_swapped(video.flip(3), train=True, generator=draws()).flip(1)
+    assert torch.allclose(out, expected, atol=1e-5)
+    assert (out - rgb(video, train=True, generator=draws())).abs().max() > 0.1  # hue and saturation act otherwise
+    assert torch.equal(bgr(video, train=False), rgb(video, train=False))  # evaluation: no jitter
+    with pytest.raises(ValueError, match=r"jitter_channels='rbg': expected one of \('rgb', 'bgr'\)"):
+        ClipBatchTransform("rgb", jitter_channels="rbg")
+
+
 def test_clips_longer_than_the_videos_whose_length_is_known_are_warned_of(caplog, tmp_path):
     from types import SimpleNamespace
 
@@ -282,6 +305,27 @@ def test_clips_longer_than_the_videos_whose_length_is_known_are_warned_of(caplog
     assert "pace 4: a clip of 16 frames spans 61, longer than 1 of the 2 train videos whose length is known" in caplog.text
     caplog.clear()
     module._check_lengths(records[1:], "train")
+    assert caplog.text == ""
+
+
+def test_tuples_longer_than_the_videos_whose_length_is_known_are_warned_of(caplog, tmp_path):
+    """Clip-order tuples (3 clips of 16 frames, 8 apart: 64 frames) are checked against the known
+    lengths instead of the pace clips, after data.min_frames has left videos out."""
+    from types import SimpleNamespace
+
+    from pacepred.data.clip_order import TupleLayout
+    from pacepred.data.datamodules import PaceDataModule
+
+    module = PaceDataModule(SimpleNamespace(root=tmp_path), [Fraction(1)], 16, "rgb", 1, "fit", (64, 64), 56, False,
+                            ClipBatchTransform("rgb"), batch_size=2, order_tuples=TupleLayout(3, 8))
+    records = [VideoRecord("a", 0, num_frames=40), VideoRecord("b", 0, num_frames=100)]
+    with caplog.at_level("WARNING"):
+        assert module._check_lengths(records, "train") == records
+    assert "a tuple of 3 clips of 16 frames, 8 apart, spans 64 frames, longer than 1 of the 2 train videos" in caplog.text
+    caplog.clear()
+    module.min_frames = 64
+    with caplog.at_level("WARNING"):
+        assert module._check_lengths(records, "train") == records[1:]
     assert caplog.text == ""
 
 

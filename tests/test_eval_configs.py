@@ -52,6 +52,14 @@ def test_checkpoint_run_config_gives_backbone_and_input(tmp_path):
     cfg = compose_eval(["task=knn", "input=residual"], tmp_path / "run", tmp_path / "data", tmp_path / "logs")
     _adopt_run_config(cfg, None)
     assert cfg.input == "residual"
+    old_s3dg = OmegaConf.create({"backbone": {"_target_": "pacepred.models.s3d_g.S3DG", "width_mult": 0.25},
+                                 "input": "residual"})  # a run from before backbone.stem: the separable stem
+    cfg = compose_eval(["task=knn"], tmp_path / "run", tmp_path / "data", tmp_path / "logs")
+    _adopt_run_config(cfg, old_s3dg)
+    assert cfg.backbone.stem == "separable"
+    cfg = compose_eval(["task=knn"], tmp_path / "run", tmp_path / "data", tmp_path / "logs")
+    _adopt_run_config(cfg, OmegaConf.merge(old_s3dg, {"backbone": {"stem": "full"}}))
+    assert cfg.backbone.stem == "full"
     cfg = compose_eval(["task=retrieval", "protocol=paper_retrieval_ucf101"], tmp_path / "run", tmp_path / "data",
                        tmp_path / "logs")
     with pytest.raises(ValueError, match="pre-trained with input=residual but the evaluation asks for input=rgb"):

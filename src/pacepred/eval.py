@@ -36,7 +36,7 @@ from pacepred.evaluation.clips import frames_per_clip
 from pacepred.evaluation.features import short_hash
 from pacepred.evaluation.reports import Report
 from pacepred.evaluation.tasks import EvalSetup, run_finetune, run_knn, run_linear, run_retrieval
-from pacepred.run_info import load_checkpoint_file, write_run_info
+from pacepred.run_info import LEGACY_VALUES, _flatten, load_checkpoint_file, write_run_info
 
 TASKS = ("retrieval", "finetune", "linear", "knn")
 # Data settings that should match between pre-training and evaluation (a note is printed if not).
@@ -93,6 +93,11 @@ def _adopt_run_config(cfg: DictConfig, run_cfg: DictConfig | None, explicit: set
             with open_dict(cfg):
                 OmegaConf.update(cfg, key, theirs, merge=False)
     with open_dict(cfg):
+        if run_cfg is not None:
+            run_settings = _flatten(OmegaConf.to_container(run_cfg))
+            for key, (legacy, matters) in LEGACY_VALUES.items():  # a backbone setting added since the run
+                if key.startswith("backbone.") and f"{key}." not in run_settings and matters(run_settings):
+                    OmegaConf.update(cfg, key, legacy)  # its weights are of the behaviour it had
         if cfg.input == "auto":
             cfg.input = run_cfg.input if run_cfg is not None else "rgb"
             print(f"input={cfg.input} ({'from the pre-training' if run_cfg is not None else 'no run config: rgb'})")

@@ -215,6 +215,7 @@ def describe_resumable_changes() -> str:
 #: the run's configuration flattened by :func:`_flatten`). A resumed run without the key compares as that value.
 LEGACY_VALUES = {
     "data.frame_folder_resize": ("whole", lambda flat: str(flat.get("data.source._target_.", "")).endswith("FramesSplit")),
+    "backbone.stem": ("separable", lambda flat: str(flat.get("backbone._target_.", "")).endswith("S3DG")),
 }
 
 

@@ -3,6 +3,7 @@
     python -m pacepred.train                         # CPU-sized default on generated videos
     python -m pacepred.train backbone=r21d pace=4    # the paper's R(2+1)D, 4 paces
     python -m pacepred.train -m pace=3,4,5           # a sweep, one run directory per job
+    python -m pacepred.train model=vcop              # clip order prediction (VCOP) instead of pace
 
 ``main`` only composes the configuration; :func:`train` does the work and is what tests call.
 """
@@ -77,7 +78,9 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         scheduler=instantiate(cfg.scheduler) if cfg.get("scheduler") else None,
     )
     module.hparams["network"] = network_description(cfg, paces)  # in every checkpoint: how to rebuild and feed it
-    datamodule = instantiate(datamodule_options(cfg.data), paces=paces, num_views=module.num_views)
+    # pace clips (num_views per video), or clip-order tuples where the module asks for them
+    datamodule = instantiate(datamodule_options(cfg.data), paces=paces, num_views=getattr(module, "num_views", 1),
+                             order_tuples=getattr(module, "order_tuples", None))
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c is not None]
     multirun = HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
     run_command = None
@@ -110,8 +113,10 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         trainer.fit(module, datamodule=datamodule, ckpt_path=checkpoint)
 
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
+    headline, chance, classes = getattr(module, "headline_metric", ("val/pace_acc", 1.0 / len(paces), f"{len(paces)} paces"))
     result = {
         "metrics": metrics,
+        "headline": headline,
         "paces": [str(p) for p in paces],
         "epochs": trainer.current_epoch,
         "last_checkpoint": getattr(trainer.checkpoint_callback, "last_model_path", "") or None,
@@ -123,11 +128,10 @@ def train(cfg: DictConfig) -> dict[str, Any]:
             metrics[f"best/{callback.monitor}"] = float(callback.best_model_score)
     if trainer.is_global_zero:
         (output_dir / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
-        accuracy = metrics.get("val/pace_acc")
-        chance = 1.0 / len(paces)
+        accuracy = metrics.get(headline)
         print(
-            f"\nfinal val/pace_acc = {accuracy:.3f} (chance {chance:.3f}, {len(paces)} paces)"
-            if accuracy is not None else "\nno validation pace accuracy (no pace task, or no validation)"
+            f"\nfinal {headline} = {accuracy:.3f} (chance {chance:.3f}, {classes})"
+            if accuracy is not None else "\nno validation metric was computed"
         )
         if "best_checkpoint" in result:
             print(f"best checkpoint: {result['best_checkpoint']}")
@@ -137,8 +141,9 @@ def train(cfg: DictConfig) -> dict[str, Any]:
 
 @hydra.main(version_base="1.3", config_path="../../conf", config_name="train")
 def main(cfg: DictConfig) -> float | None:
-    """Hydra entry point; returns val/pace_acc (for sweepers)."""
-    return train(cfg)["metrics"].get("val/pace_acc")
+    """Hydra entry point; returns val/pace_acc (val/order_acc for model=vcop), for sweepers."""
+    result = train(cfg)
+    return result["metrics"].get(result.get("headline", "val/pace_acc"))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ Workers decode and crop uint8 clips; after the batch reaches the training device
 input representation there, and flattens the views. The batch the LightningModule sees::
 
     video      float (N, C, T, H, W)   N = B * V clips, T = clip_len
-    pace_label int64 (N,)
+    pace_label int64 (N,)              (pace clips)
+    order_label int64 (B,)             (clip-order tuples: V = the tuple's clips, in the shown order)
     label      int64 (N,)
     video_idx  int64 (N,)              the clip's video (global index in the split)
     skipped_idx int64 (B, K)           per video: the broken videos tried before it, then -1;
@@ -22,9 +23,11 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader
 
-from pacepred.data.datasets import PaceClipDataset, SeededShardSampler
+from pacepred.data.clip_order import TupleLayout, tuple_span
+from pacepred.data.datasets import PaceClipDataset, SeededShardSampler, VideoSampleDataset
 from pacepred.data.decoding import check_frame_folder_resize
 from pacepred.data.memory import loader_worker_init, retain_freed_memory
+from pacepred.data.order_dataset import OrderTupleDataset
 from pacepred.data.pace import BOUNDARY_POLICIES, clip_span
 from pacepred.data.index import known_frame_counts
 from pacepred.data.records import (
@@ -128,6 +131,9 @@ class PaceDataModule(pl.LightningDataModule):
             (frame lists, the video index), or None (see :meth:`_check_lengths`).
         pin_memory: batches in page-locked memory when training on a GPU (ignored elsewhere):
             copies from it do not wait for the GPU.
+        order_tuples: None for pace clips; a :class:`TupleLayout` for clip-order tuples instead
+            (:class:`pacepred.data.order_dataset.OrderTupleDataset`; the clip-order module's
+            ``order_tuples``): ``paces``, ``num_views`` and ``boundary`` do not apply to them.
     """
 
     def __init__(
@@ -156,6 +162,7 @@ class PaceDataModule(pl.LightningDataModule):
         retain_freed_memory: bool = True,
         frame_folder_resize: str = "crop",
         min_frames: int | None = None,
+        order_tuples: TupleLayout | None = None,
     ):
         super().__init__()
         if boundary not in BOUNDARY_POLICIES:
@@ -200,10 +207,11 @@ class PaceDataModule(pl.LightningDataModule):
         self.frame_folder_resize = check_frame_folder_resize(frame_folder_resize)
         self.min_frames = min_frames
         self.num_samples = clip_len + (1 if input_mode == "residual" else 0)
-        self.datasets: dict[str, PaceClipDataset] = {}
+        self.order_tuples = order_tuples
+        self.datasets: dict[str, VideoSampleDataset] = {}
         self.classes: list[str] = []
 
-    def _dataset(self, stage: str, train: bool, num_views: int) -> PaceClipDataset:
+    def _dataset(self, stage: str, train: bool, num_views: int) -> VideoSampleDataset:
         """The dataset of ``stage`` ('train' or 'test'), its videos checked before the first step:
         the skip list's left out, missing or empty files found (:meth:`_leave_out_missing`), short
         videos counted or left out (:meth:`_check_lengths`); an empty result is an error."""
@@ -217,6 +225,12 @@ class PaceDataModule(pl.LightningDataModule):
             raise ValueError(f"no {stage} videos left of the {listed} that data.source lists (data.skip_list="
                              f"{self.skip_list}, data.on_bad_video={self.on_bad_video}, data.min_frames="
                              f"{self.min_frames}): check the dataset and these settings")
+        if self.order_tuples is not None:
+            return OrderTupleDataset(
+                records, self.order_tuples, self.num_samples, self.decode_size, self.crop_size, train=train,
+                flip=self.flip, on_bad_video=self.on_bad_video, decoder=self.decoder, cache_decoded=self.cache_decoded,
+                frame_folder_resize=self.frame_folder_resize,
+            )
         return PaceClipDataset(
             records, self.paces, self.num_samples, num_views, self.boundary,
             self.decode_size, self.crop_size, train=train, flip=self.flip, on_bad_video=self.on_bad_video,
@@ -247,8 +261,6 @@ class PaceDataModule(pl.LightningDataModule):
         unknown = [r.path for r in records if r.num_frames is None]
         if unknown:
             counts.update(known_frame_counts(unknown, self.source.root))
-        fastest = max(self.paces)
-        span = clip_span(self.num_samples, fastest)
         if self.min_frames is not None:
             kept = [r for r in records if counts.get(r.path, self.min_frames) >= self.min_frames]
             print(f"data.min_frames={self.min_frames}: left out {len(records) - len(kept)} of {len(records)} {stage} "
@@ -256,6 +268,11 @@ class PaceDataModule(pl.LightningDataModule):
                   "python -m pacepred.data.index counts them)")
             records = kept
         lengths = [counts[r.path] for r in records if r.path in counts]
+        if self.order_tuples is not None:
+            self._warn_of_wrapping_tuples(lengths, stage)
+            return records
+        fastest = max(self.paces)
+        span = clip_span(self.num_samples, fastest)
         short = sum(length < span for length in lengths)
         if short:
             log.warning("pace %s: a clip of %d frames spans %d, longer than %d of the %d %s videos whose length is "
@@ -263,6 +280,18 @@ class PaceDataModule(pl.LightningDataModule):
                         "the clip; clips of different paces can be alike); data.min_frames=%d leaves them out",
                         fastest, self.num_samples, span, short, len(lengths), stage, min(lengths), span)
         return records
+
+    def _warn_of_wrapping_tuples(self, lengths: list[int], stage: str) -> None:
+        """Warn when a clip-order tuple spans more frames than videos of known length: their tuples
+        wrap around the end (its clips then repeat frames of each other)."""
+        layout = self.order_tuples
+        span = tuple_span(layout.num_clips, self.num_samples, layout.interval)
+        short = sum(length < span for length in lengths)
+        if short:
+            log.warning("a tuple of %d clips of %d frames, %d apart, spans %d frames, longer than %d of the %d %s "
+                        "videos whose length is known (shortest %d frames): their tuples wrap around the end",
+                        layout.num_clips, self.num_samples, layout.interval, span, short, len(lengths), stage,
+                        min(lengths))
 
     def setup(self, stage: str | None = None) -> None:
         if self.retain_freed_memory:
@@ -321,10 +350,11 @@ class PaceDataModule(pl.LightningDataModule):
                                               trainer.world_size))
         views = batch["video"].shape[1]
         self.batch_transform.to(batch["video"].device)  # its mean/std buffers follow the batch
-        return {
+        flat = {
             "video": self.batch_transform(batch["video"], train=training, generator=generator),
-            "pace_label": batch["pace_label"].reshape(-1),
             "label": batch["label"].repeat_interleave(views),
             "video_idx": batch["video_idx"].repeat_interleave(views),
-            "skipped_idx": batch["skipped_idx"],
         }
+        if "pace_label" in batch:
+            flat["pace_label"] = batch["pace_label"].reshape(-1)
+        return {**batch, **flat}  # other keys (order_label: one per video, skipped_idx) as they are

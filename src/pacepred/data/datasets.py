@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from fractions import Fraction
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -42,15 +42,13 @@ def sample_seed(run_seed: int, epoch: int, index: int) -> int:
     return int(np.random.SeedSequence([run_seed, epoch + 1, index]).generate_state(2, np.uint64)[0] >> 1)
 
 
-class PaceClipDataset(Dataset):
-    """Clips of videos at random paces.
+class VideoSampleDataset(Dataset):
+    """Base of the pre-training datasets: seeded samples of videos, and what to do with a video
+    that cannot be decoded. Subclasses define ``_load(index, rng)``, a sample's dict.
 
-    ``dataset[(index, seed)]`` (or ``dataset[index]``, seed derived from the index) returns::
+    ``dataset[(index, seed)]`` (or ``dataset[index]``, seed derived from the index) returns
+    ``_load``'s dict and::
 
-        video      uint8 (V, T, C, H, W)   V views, T = num_samples frames, H = W = crop_size
-        pace_label int64 (V,)              index of each view's pace, slowest first; views differ
-        label      int64 ()                class label of the video (not used by pre-training)
-        video_idx  int64 ()                index of the video in this dataset
         skipped_idx int64 (MAX_CONSECUTIVE_BAD,) the videos that could not be decoded before this
                                            one, in the order tried (a replacement can be broken
                                            too; ``on_bad_video='skip'``), then -1
@@ -67,10 +65,6 @@ class PaceClipDataset(Dataset):
     def __init__(
         self,
         records: Sequence[VideoRecord],
-        paces: Sequence[Fraction],
-        num_samples: int,
-        num_views: int,
-        boundary: str,
         decode_size: tuple[int, int] | None,
         crop_size: int,
         train: bool,
@@ -82,13 +76,7 @@ class PaceClipDataset(Dataset):
         frame_folder_resize: str = "crop",
     ):
         check_bad_video_policy(on_bad_video)
-        if num_views > len(paces):
-            raise ValueError(f"{num_views} views need as many different paces; the pace set has {len(paces)}")
         self.records = list(records)
-        self.paces = list(paces)
-        self.num_samples = num_samples
-        self.num_views = num_views
-        self.boundary = boundary
         self.decode_size = tuple(decode_size) if decode_size is not None else None
         self.crop_size = crop_size
         self.train = train
@@ -139,8 +127,65 @@ class PaceClipDataset(Dataset):
 
     def _load(self, index: int, rng: np.random.Generator) -> dict[str, torch.Tensor]:
         """Decode, crop and label one sample of video ``index``; raises VideoDecodeError."""
+        raise NotImplementedError
+
+    def _read(self, index: int, choose: Callable[[int], np.ndarray]) -> np.ndarray:
+        """uint8 (K, H, W, C): the frames ``choose(num_frames)`` asks for of video ``index``, decoded
+        with this dataset's settings."""
         record = self.records[index]
         self._check_listed_count(index, record)
+        return read_clip(record.path, choose, self.decode_size, self.decode_threads, self.decoder, self.cache_decoded,
+                         self.defer_frame_resize)
+
+    def _crop(self, index: int, frames: np.ndarray, rng: np.random.Generator) -> torch.Tensor:
+        """:func:`crop_and_flip` of decoded frames (random crop and flip in training, centre crop
+        otherwise); a video smaller than the crop is a bad video named by its file."""
+        try:
+            return crop_and_flip(frames, self.crop_size, rng if self.train else None, self.flip, self.decode_size)
+        except CropTooLargeError as err:
+            raise VideoDecodeError(self.records[index].path, str(err)) from err
+
+
+class PaceClipDataset(VideoSampleDataset):
+    """Clips of videos at random paces.
+
+    ``dataset[(index, seed)]`` returns (and ``skipped_idx``, :class:`VideoSampleDataset`)::
+
+        video      uint8 (V, T, C, H, W)   V views, T = num_samples frames, H = W = crop_size
+        pace_label int64 (V,)              index of each view's pace, slowest first; views differ
+        label      int64 ()                class label of the video (not used by pre-training)
+        video_idx  int64 ()                index of the video in this dataset
+    """
+
+    def __init__(
+        self,
+        records: Sequence[VideoRecord],
+        paces: Sequence[Fraction],
+        num_samples: int,
+        num_views: int,
+        boundary: str,
+        decode_size: tuple[int, int] | None,
+        crop_size: int,
+        train: bool,
+        flip: bool,
+        decode_threads: int = 1,
+        on_bad_video: str = "raise",
+        decoder: str = "decord",
+        cache_decoded: bool = False,
+        frame_folder_resize: str = "crop",
+    ):
+        super().__init__(records, decode_size, crop_size, train, flip, decode_threads, on_bad_video, decoder,
+                         cache_decoded, frame_folder_resize)
+        if num_views > len(paces):
+            raise ValueError(f"{num_views} views need as many different paces; the pace set has {len(paces)}")
+        self.paces = list(paces)
+        self.num_samples = num_samples
+        self.num_views = num_views
+        self.boundary = boundary
+
+    def _load(self, index: int, rng: np.random.Generator) -> dict[str, torch.Tensor]:
+        """Decode, crop and label one sample of video ``index``; raises VideoDecodeError."""
+        record = self.records[index]
         pace_labels = draw_pace_labels(len(self.paces), self.num_views, rng)
 
         def choose(num_frames: int) -> np.ndarray:
@@ -149,15 +194,8 @@ class PaceClipDataset(Dataset):
                 for label in pace_labels
             ])
 
-        frames = read_clip(record.path, choose, self.decode_size, self.decode_threads, self.decoder, self.cache_decoded,
-                           self.defer_frame_resize)
-        try:
-            views = [
-                crop_and_flip(view, self.crop_size, rng if self.train else None, self.flip, self.decode_size)
-                for view in np.split(frames, self.num_views)
-            ]
-        except CropTooLargeError as err:
-            raise VideoDecodeError(record.path, str(err)) from err
+        frames = self._read(index, choose)
+        views = [self._crop(index, view, rng) for view in np.split(frames, self.num_views)]
         return {
             "video": torch.stack(views),
             "pace_label": torch.from_numpy(pace_labels),

@@ -25,6 +25,7 @@ INPUT_MODES = ("rgb", "residual", "rgb_centred")
 JITTER_MODES = ("per_frame", "per_clip", "none")
 JITTER_IMPLS = ("linear", "sequential")
 JITTER_ORDERS = ("fixed", "random")
+JITTER_CHANNELS = ("rgb", "bgr")
 _LUMA = (0.299, 0.587, 0.114)
 # RGB -> YIQ (NTSC); hue rotates the (I, Q) chroma plane about the grey axis Y.
 _RGB_TO_YIQ = ((0.299, 0.587, 0.114), (0.595716, -0.274453, -0.321263), (0.211456, -0.522591, 0.311135))
@@ -221,6 +222,7 @@ def color_jitter_linear(
     scale: float = 1.0,
     mean: Sequence[float] = (0.0, 0.0, 0.0),
     std: Sequence[float] = (1.0, 1.0, 1.0),
+    swap_red_blue: bool = False,
 ) -> Tensor:
     """The four jitter operations composed into one affine colour map per image, one clamp,
     then ``(y - mean) / std``, written straight into the network's (N, 3, T, H, W) layout.
@@ -239,6 +241,9 @@ def color_jitter_linear(
             raw pixel values, folding the scaling in).
         factors: as :func:`color_jitter_sequential`, each float (N * T,), image ``n * T + t``.
         mean, std: per-channel normalisation of the result.
+        swap_red_blue: jitter the images with red and blue swapped, then swap them back (the
+            official code's jitter of BGR arrays as RGB): the map ``P M P`` with ``P`` the swap,
+            the mean luma of ``P x``; no pixel is moved.
 
     Returns:
         float (N, 3, T, H, W).
@@ -250,6 +255,8 @@ def color_jitter_linear(
     saturation = sat * eye + (1 - sat) * luma.expand(3, 3)
     gain = (factors["contrast"] * factors["brightness"] * scale).view(-1, 1, 1)
     matrix = gain * (_hue_rotation(factors["hue"]) @ saturation)  # (N*T, 3, 3)
+    if swap_red_blue:
+        matrix, luma = matrix.flip(-2, -1), luma.flip(0)
     pixels = x.view(n, t, c, h * w)
     mean_luma = torch.einsum("c,ntcp->nt", luma, pixels).reshape(-1) * (scale / (h * w))
     offset = ((1 - factors["contrast"]) * factors["brightness"] * mean_luma).view(-1, 1)  # (N*T, 1)
@@ -279,7 +286,10 @@ class ClipBatchTransform(nn.Module):
     transform about 19 times cheaper on a CPU: `experiments/profile_clip_cost.py`),
     ``sequential`` applies torchvision's definitions one by one with the hue in HSV. The official
     code feeds raw 0-255 BGR values; pacepred feeds RGB normalised by ``mean``/``std``
-    (METHOD.md decision).
+    (METHOD.md decision). ``jitter_channels``: ``rgb`` jitters the RGB frames; ``bgr`` jitters
+    them as the official code does, whose OpenCV frames are BGR but whose ColorJitter takes them
+    for RGB: red and blue swapped, jittered, swapped back (hue turns the other way, and the
+    saturation's and contrast's grey weighs blue as red); the network still sees RGB.
     """
 
     def __init__(
@@ -291,6 +301,7 @@ class ClipBatchTransform(nn.Module):
         jitter_impl: str = "linear",
         jitter_order: str = "fixed",
         jitter_prob: float = 0.8,
+        jitter_channels: str = "rgb",
         brightness: float = 0.8,
         contrast: float = 0.8,
         saturation: float = 0.8,
@@ -305,6 +316,8 @@ class ClipBatchTransform(nn.Module):
             raise ValueError(f"jitter_impl={jitter_impl!r}: expected one of {JITTER_IMPLS}")
         if jitter_order not in JITTER_ORDERS:
             raise ValueError(f"jitter_order={jitter_order!r}: expected one of {JITTER_ORDERS}")
+        if jitter_channels not in JITTER_CHANNELS:
+            raise ValueError(f"jitter_channels={jitter_channels!r}: expected one of {JITTER_CHANNELS}")
         if jitter_order == "random" and jitter_impl != "sequential":
             raise ValueError("jitter_order=random needs jitter_impl=sequential: the linear jitter's operations commute "
                              "(one clamp at the end), so their order changes nothing")
@@ -316,6 +329,7 @@ class ClipBatchTransform(nn.Module):
         self.jitter_mode = jitter_mode
         self.jitter_impl = jitter_impl
         self.random_order = jitter_order == "random"
+        self.swap_red_blue = jitter_channels == "bgr"
         self.jitter_prob = jitter_prob
         self.strengths = {"brightness": brightness, "contrast": contrast, "saturation": saturation}
         self.hue = hue
@@ -360,11 +374,13 @@ class ClipBatchTransform(nn.Module):
             factors = self._draw_factors(b * v, t, generator, video.device)
         if jitter and self.jitter_impl == "linear":
             clips = video.reshape(b * v, t, c, h, w).float()
-            normalised = color_jitter_linear(clips, factors, 1 / 255, self.mean_values, self.std_values)
+            normalised = color_jitter_linear(clips, factors, 1 / 255, self.mean_values, self.std_values,
+                                             self.swap_red_blue)
         else:
             frames = video.reshape(b * v * t, c, h, w).float().div_(255.0)
             if jitter:
-                frames = color_jitter_sequential(frames, factors, factors.pop("orders", None))
+                swap = (lambda x: x.flip(-3)) if self.swap_red_blue else (lambda x: x)
+                frames = swap(color_jitter_sequential(swap(frames), factors, factors.pop("orders", None)))
             clips = frames.reshape(b * v, t, c, h, w).permute(0, 2, 1, 3, 4)
             # (x - mean) / std in one pass, written straight into the (B*V, C, T, H, W) layout
             normalised = torch.empty(clips.shape, dtype=clips.dtype, device=clips.device)

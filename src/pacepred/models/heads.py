@@ -1,4 +1,6 @@
 """Heads on top of pooled backbone features (B, in_dim)."""
+import math
+
 import torch
 from torch import nn
 
@@ -40,3 +42,24 @@ class ProjectionHead(nn.Sequential):
             nn.ReLU(inplace=True),
             nn.Linear(hidden_dim, out_dim),
         )
+
+
+class OrderHead(nn.Module):
+    """VCOP's order classifier, (B, K, in_dim) clip features -> (B, K!) order logits.
+
+    Every pair (i < j) of clip features, concatenated, goes through one shared
+    Linear(2 * in_dim, hidden) -> ReLU; the K(K-1)/2 pair vectors, concatenated, through
+    dropout -> Linear(K(K-1)/2 * hidden, K!) (VCOP's ``fc7``, ``fc8``).
+    """
+
+    def __init__(self, in_dim: int, num_clips: int, hidden: int = 512, dropout: float = 0.5):
+        super().__init__()
+        self.pairs = [(i, j) for i in range(num_clips) for j in range(i + 1, num_clips)]
+        self.pair = nn.Sequential(nn.Linear(2 * in_dim, hidden), nn.ReLU(inplace=True))
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(len(self.pairs) * hidden, math.factorial(num_clips))
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        first, second = zip(*self.pairs)
+        pairs = torch.cat([features[:, list(first)], features[:, list(second)]], dim=2)  # (B, P, 2 * in_dim)
+        return self.fc(self.dropout(self.pair(pairs).flatten(1)))

@@ -2,6 +2,9 @@
 
 Inception-v1 layout with separable (2+1)D convs and self-gating on every
 inception branch (as in the authors' S3D-G) and after the stem's Conv_2c.
+The first convolution (``stem``) is the official pace code's full 3x7x7 stride-2 conv
+(``full``, 9,129,172 parameters with a 4-way head) or a separable 7x7x7 one (``separable``,
+pacepred's earlier default, 9,139,156).
 Input (B, C, T, H, W); forward_features -> (B, 1024, T/8, H/32, W/32) (ceil) at
 width_mult 1, e.g. (B, 1024, 8, 7, 7) for 64x224x224 and (B, 1024, 2, 2, 2) for
 16x56x56; forward -> (B, out_dim).
@@ -12,6 +15,9 @@ import torch
 from torch import nn
 
 from .blocks import ConvBNReLU3d, PooledBackbone, init_weights
+
+#: Choices of ``S3DG(stem=...)``: the first convolution.
+STEMS = ("full", "separable")
 
 # Inception-v1 channels per block:
 # (1x1, 3x3-reduce, 3x3, 3x3-reduce (second), 3x3 (second), pool-proj)
@@ -80,21 +86,27 @@ class InceptionBlock(nn.Module):
 class S3DG(PooledBackbone):
     """S3D-G backbone, (B, in_channels, T, H, W) -> (B, out_dim) (1024 at width_mult 1).
 
-    Stem: SepConv 7x7x7 s2 (64), maxpool (1,3,3) s(1,2,2), conv 1x1 (64),
-    SepConv 3x3x3 (192), gating, maxpool (1,3,3) s(1,2,2); Mixed_3b-3c, maxpool
-    3x3x3 s2, Mixed_4b-4f, maxpool 2x2x2 s2, Mixed_5b-5c. All channel numbers are
-    scaled by ``width_mult``. Max-pools are padded (3-kernels) or ceil-mode
-    (2-kernel) so 16x56x56 clips keep a non-empty map.
+    Stem: conv 3x7x7 s2 pad (1,3,3) (64) with ``stem='full'`` (the official pace code's
+    ``S3D(space_to_depth=False)``) or SepConv 7x7x7 s2 (64) with ``stem='separable'``; maxpool
+    (1,3,3) s(1,2,2), conv 1x1 (64), SepConv 3x3x3 (192), gating, maxpool (1,3,3) s(1,2,2);
+    Mixed_3b-3c, maxpool 3x3x3 s2, Mixed_4b-4f, maxpool 2x2x2 s2, Mixed_5b-5c. All channel
+    numbers are scaled by ``width_mult``. Max-pools are padded (3-kernels) or ceil-mode
+    (2-kernel) so 16x56x56 clips keep a non-empty map. Both stems give the same output size
+    (T/2, H/2, W/2, rounded up).
     """
 
-    def __init__(self, width_mult: float = 1.0, in_channels: int = 3):
+    def __init__(self, width_mult: float = 1.0, in_channels: int = 3, stem: str = "full"):
         super().__init__()
+        if stem not in STEMS:
+            raise ValueError(f"backbone.stem={stem!r}: expected one of {STEMS}")
 
         def ch(c: int) -> int:
             return max(1, round(c * width_mult))
 
+        first = (ConvBNReLU3d(in_channels, ch(64), (3, 7, 7), 2, (1, 3, 3)) if stem == "full"
+                 else SepConv3d(in_channels, ch(64), 7, stride=2))
         layers = [
-            SepConv3d(in_channels, ch(64), 7, stride=2),
+            first,
             nn.MaxPool3d((1, 3, 3), (1, 2, 2), (0, 1, 1)),
             ConvBNReLU3d(ch(64), ch(64), 1),
             SepConv3d(ch(64), ch(192), 3),

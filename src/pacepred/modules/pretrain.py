@@ -23,13 +23,13 @@ from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionM
 from pacepred.distributed import gather_no_grad, gather_with_grad
 from pacepred.losses.contrastive import CONTRASTIVE_MODES, nt_xent
 from pacepred.losses.pace import pace_loss
-from pacepred.models.checkpointing import checkpoint_blocks, heavy_blocks
 from pacepred.models.heads import PaceHead, ProjectionHead
+from pacepred.modules.backbone_training import BackboneTraining
 from pacepred.modules.finite_loss import FiniteLossGuard
 from pacepred.reports import save_confusion_matrix
 
 
-class PacePretrainModule(FiniteLossGuard, pl.LightningModule):
+class PacePretrainModule(BackboneTraining, FiniteLossGuard, pl.LightningModule):
     """Pace prediction (+ contrastive) pre-training.
 
     Args:
@@ -73,12 +73,7 @@ class PacePretrainModule(FiniteLossGuard, pl.LightningModule):
         super().__init__()
         if contrastive not in (None, *CONTRASTIVE_MODES):
             raise ValueError(f"model.contrastive={contrastive!r}: expected null or one of {CONTRASTIVE_MODES}")
-        self.backbone = backbone
-        if activation_checkpointing:
-            checkpoint_blocks(heavy_blocks(backbone))
-        if compile:
-            backbone.compile()
-        self.channels_last = channels_last
+        self.init_backbone(backbone, optimizer, scheduler, channels_last, compile, activation_checkpointing)
         self.paces = [str(p) for p in paces]
         self.pace_head = PaceHead(backbone.out_dim, len(paces), dropout=head_dropout, hidden=head_hidden)
         self.projection = ProjectionHead(backbone.out_dim, proj_hidden, proj_dim) if contrastive else None
@@ -94,8 +89,6 @@ class PacePretrainModule(FiniteLossGuard, pl.LightningModule):
         if loss_weights["supervised"] > 0 and not num_classes:
             raise ValueError("model.loss_weights.supervised > 0 needs model.num_classes (the dataset's classes)")
         self.class_head = nn.Linear(backbone.out_dim, num_classes) if loss_weights["supervised"] > 0 else None
-        self.optimizer_factory = optimizer
-        self.scheduler_factory = scheduler
         num_paces = len(paces)
         # validate_args=False: the checks of the inputs wait for the device at every update
         self.train_acc = MulticlassAccuracy(num_paces, average="micro", validate_args=False)
@@ -125,16 +118,7 @@ class PacePretrainModule(FiniteLossGuard, pl.LightningModule):
             raise ValueError(f"model.num_classes={self.class_head.out_features}, but the training data has "
                              f"{len(classes)} classes ({', '.join(classes[:3])}, ...): set model.num_classes="
                              f"{len(classes)}, or null to take the data's")
-        if self.channels_last is None:
-            self.channels_last = self.trainer.strategy.root_device.type == "cuda"
-        if self.channels_last:
-            self.backbone.to(memory_format=torch.channels_last_3d)
-
-    def features(self, video: Tensor) -> Tensor:
-        """(N, C, T, H, W) -> pooled backbone features (N, out_dim)."""
-        if self.channels_last:
-            video = video.contiguous(memory_format=torch.channels_last_3d)
-        return self.backbone(video)
+        self.setup_memory_format()
 
     def forward(self, video: Tensor) -> Tensor:
         """(N, C, T, H, W) -> pace logits (N, num_paces)."""
@@ -221,9 +205,3 @@ class PacePretrainModule(FiniteLossGuard, pl.LightningModule):
         if state is not None:
             for key, value in self.train_acc.state_dict(prefix="train_acc.").items():
                 state.setdefault(key, torch.zeros_like(value))
-
-    def configure_optimizers(self) -> Any:
-        optimizer = self.optimizer_factory(params=self.parameters())
-        if self.scheduler_factory is None:
-            return optimizer
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": self.scheduler_factory(optimizer=optimizer), "interval": "epoch"}}

@@ -255,6 +255,8 @@ def main() -> None:
     parser.add_argument("--test-seed", type=int, default=None,
                         help="regenerate the test part with this generator seed (the evaluations only: "
                              "pre-training never reads the test part)")
+    parser.add_argument("--pretrain-only", action="store_true",
+                        help="pre-train the conditions and stop (reads no held-out part; the evaluations reuse them)")
     parser.add_argument("--set", nargs="*", default=[], help="extra pre-training overrides of every condition")
     parser.add_argument("--eval-set", nargs="*", default=[], help="extra overrides of every evaluation")
     parser.add_argument("--work", default=str(REPO / "logs" / "proof"), help="run folders (resumable)")
@@ -270,6 +272,12 @@ def main() -> None:
         raise SystemExit(f"--conditions {unknown}: the protocol defines {list(protocol['conditions'])}")
     start = time.perf_counter()
     results: dict[str, dict[int, dict]] = {name: {} for name in names}
+    if args.pretrain_only:
+        for seed in args.seeds:
+            for name in names:
+                print(f"=== seed {seed}: {name} (pre-training only) ===", flush=True)
+                pretrain(name, seed, protocol, args)
+        return
     for seed in args.seeds:
         for name in names:
             print(f"=== seed {seed}: {name} ({args.part} part) ===", flush=True)

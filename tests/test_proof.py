@@ -124,3 +124,22 @@ def test_a_changed_default_changes_the_config_digest(tmp_path):
     assert proof_run.config_digest(compose_config("train", base, tmp_path / "b")) == digest  # paths do not count
     assert proof_run.config_digest(compose_config("train", [*base, "data.source.class_set=directions"],
                                                   tmp_path / "a")) != digest
+
+
+@pytest.mark.parametrize("name", ["protocol.yaml", "protocol_design.yaml"])
+def test_the_committed_protocols_compose(name, tmp_path):
+    """Every condition's pre-training and every evaluation of the committed protocols composes into a
+    config (a renamed option breaks this test, not a 90-minute run), and every claim names what the
+    protocol defines."""
+    from pacepred.config import compose_config
+
+    proof_run = load_run_module()
+    protocol = proof_run.load_protocol(REPO / "experiments" / "proof" / name)
+    for condition, spec in protocol["conditions"].items():
+        if spec["pretrain"] is not None:
+            cfg = compose_config("train", [*protocol["benchmark"], *spec["pretrain"], "seed=0"], tmp_path / condition)
+            assert cfg.input == spec["input"], condition
+        for evaluation, overrides in protocol["evaluations"].items():
+            if evaluation not in spec.get("skip", []):
+                compose_config("eval", [*protocol["eval_data"], *overrides, f"input={spec['input']}", "heldout=val",
+                                        "ckpt=null", *protocol["random_evaluation"]], tmp_path / evaluation)

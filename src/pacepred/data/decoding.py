@@ -185,7 +185,7 @@ def check_frame_folder_resize(frame_folder_resize: str) -> str:
     resized to ``data.decode_size``, then cropped: the official code's order). The two differ
     by a shift of at most half a source pixel (the region is rounded to whole pixels) and at the
     crop's border (the filter's support): a mean absolute difference of 1.1-1.5 out of 255 on the
-    real clips at 128x171 (tests/test_decoding.py)."""
+    real clips at 128x171 (tests/component/test_decoding.py)."""
     if frame_folder_resize not in FRAME_FOLDER_RESIZES:
         raise ValueError(f"data.frame_folder_resize={frame_folder_resize!r}: expected one of {FRAME_FOLDER_RESIZES}")
     return frame_folder_resize

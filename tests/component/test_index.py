@@ -8,8 +8,8 @@ import os
 import subprocess
 import sys
 
-from conftest import REPO
-from fixtures_layouts import broken_folder, frame_folders, frames_layout  # noqa: F401  (fixtures)
+from tests.helpers.common import REPO
+from tests.helpers.layouts import broken_folder, frame_folders, frames_layout  # noqa: F401  (fixtures)
 from pacepred.data.index import (
     CACHE_NAME, VideoInfo, build_index, cache_path_for, format_summary, index_source, load_index,
 )

@@ -3,9 +3,9 @@ device: operators that read a value on the host (through ``item``, ``float``, ``
 output size depends on values, that index with boolean masks, that check values and raise, or that
 make a tensor from a Python list (a blocking copy to a GPU); and cross-rank barriers (each waits
 for the GPU under NCCL). ``tolist``, ``cpu`` and ``numpy`` pass no operator on CPU tensors and are
-not seen. Used in process by tests/test_host_waits.py and, as a Hydra callback
-(``+callbacks.waits._target_=host_waits.RecordSteadySteps``), by the two-process DDP run of
-tests/test_integration.py, which reads ``<dir>/waits_rank<r>.json``.
+not seen. Used in process by tests/component/test_host_waits.py and, as a Hydra callback
+(``+callbacks.waits._target_=tests.helpers.host_waits.RecordSteadySteps``), by the two-process DDP run of
+tests/integration/test_integration.py, which reads ``<dir>/waits_rank<r>.json``.
 """
 
 from __future__ import annotations

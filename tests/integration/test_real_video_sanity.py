@@ -11,7 +11,7 @@ import pytest
 
 from pacepred.eval import evaluate
 from pacepred.train import train
-from test_eval_configs import compose_eval
+from tests.helpers.common import compose_eval
 
 pytestmark = pytest.mark.slow
 

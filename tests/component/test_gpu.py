@@ -1,7 +1,7 @@
 """CUDA path: bf16 with channels-last, fp16, torch.compile, S3D-G with activation checkpointing, and
 the DDP strategy with one process (NCCL starts, the run trains; gathered negatives and SyncBatchNorm
-need a second rank: tests/test_distributed.py and the two-process gloo run of
-tests/test_integration.py check them on CPU). Skipped without a GPU."""
+need a second rank: tests/component/test_distributed.py and the two-process gloo run of
+tests/integration/test_integration.py check them on CPU). Skipped without a GPU."""
 
 import math
 import warnings

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from conftest import TINY_SYNTHETIC
+from tests.helpers.common import TINY_SYNTHETIC
 import pacepred.evaluation.clips as clips_module
 from pacepred.eval import evaluate
 from pacepred.train import train
-from test_eval_configs import compose_eval
+from tests.helpers.common import compose_eval
 
 pytestmark = pytest.mark.slow
 

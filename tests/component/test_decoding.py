@@ -10,7 +10,7 @@ import decord
 import numpy as np
 import pytest
 
-from fixtures_layouts import AVI, CORRUPTED, EXTRACTED_FRAMES, MKV, MP4_ARM, MP4_POOL, frame_folders  # noqa: F401
+from tests.helpers.layouts import AVI, CORRUPTED, EXTRACTED_FRAMES, MKV, MP4_ARM, MP4_POOL, frame_folders  # noqa: F401
 from pacepred.data.decoding import VideoDecodeError, _resize_frames, probe_video, read_clip
 
 CLIPS = [AVI, MP4_ARM, MKV]

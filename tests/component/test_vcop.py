@@ -1,5 +1,5 @@
-"""model=vcop: clip-order tuples (sampling, labels, dataset, batches), the module, a short fit and
-the evaluation of its checkpoint."""
+"""model=vcop: clip-order tuples (sampling, labels, dataset, batches) and the module (a short fit
+and the evaluation of its checkpoint: tests/integration/test_vcop_fit.py)."""
 
 import math
 
@@ -8,7 +8,7 @@ import pytest
 import torch
 from hydra.utils import instantiate
 
-from conftest import TINY_SYNTHETIC
+from tests.helpers.common import TINY_SYNTHETIC
 from pacepred.data.clip_order import (
     TupleLayout, draw_order, order_permutations, sample_tuple, tuple_indices, tuple_span,
 )
@@ -166,23 +166,3 @@ def test_the_order_head_pairs_every_two_clips_in_order():
     assert torch.allclose(head(features), expected, atol=1e-6)
 
 
-@pytest.mark.slow
-def test_a_short_fit_logs_order_accuracy_and_its_checkpoint_evaluates(make_cfg, data_dir, tmp_path, capsys):
-    from pacepred.eval import evaluate
-    from test_eval_configs import compose_eval
-
-    result = train(make_cfg(TINY_SYNTHETIC + SHORT_TUPLES + ["debug=fast", "trainer.max_epochs=2"], run_name="vcop"))
-    metrics = result["metrics"]
-    assert 0.0 <= metrics["val/order_acc"] <= 1.0 and math.isfinite(metrics["val/order_loss"])
-    assert math.isfinite(metrics["train/order_loss"]) and 0.0 <= metrics["train/order_acc"] <= 1.0
-    assert result["headline"] == "val/order_acc" and "val/pace_acc" not in metrics
-    assert "final val/order_acc = " in capsys.readouterr().out
-    checkpoint = torch.load(result["last_checkpoint"], weights_only=True)
-    assert any(k.startswith("order_head.") for k in checkpoint["state_dict"])
-    cfg = compose_eval(TINY_SYNTHETIC + ["data.num_workers=0", "task=retrieval", "task.num_clips=3",
-                                         f"ckpt={result['last_checkpoint']}"], tmp_path / "eval", data_dir, tmp_path / "logs")
-    retrieval = evaluate(cfg)
-    assert "R3D from" in capsys.readouterr().out  # the run's backbone, from its config.yaml
-    assert {"order_head.fc.weight", "order_head.pair.0.weight"} <= set(retrieval["info"]["ignored_keys"])
-    assert 0.0 <= retrieval["metrics"]["retrieval/gap/top1"] <= retrieval["metrics"]["retrieval/gap/top5"] <= 1.0
-    assert retrieval["info"]["input"] == "rgb"

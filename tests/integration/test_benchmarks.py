@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import REPO
+from tests.helpers.common import REPO
 
 pytestmark = pytest.mark.slow
 

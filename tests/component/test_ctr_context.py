@@ -6,7 +6,7 @@ import torch
 from hydra.utils import instantiate
 
 from pacepred.train import train
-from test_training import real
+from tests.helpers.common import real_ucf101 as real
 
 
 def test_contrastive_only_trains_a_step_on_the_contrastive_loss_alone(ucf101_layout, make_cfg):

@@ -6,20 +6,11 @@ import pytest
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from conftest import CONF_DIR, compose_train
+from tests.helpers.common import CONF_DIR, compose_eval, compose_train
 from pacepred.callbacks import KNNMonitor
 from pacepred.eval import TASKS, _adopt_run_config
 
 TASK_FILES = sorted(p.stem for p in (CONF_DIR / "task").glob("*.yaml"))
-
-
-def compose_eval(overrides: list[str], output_dir: Path, data_dir: Path, log_dir: Path) -> DictConfig:
-    """Compose conf/eval.yaml with ``overrides`` as the command line would, outside a Hydra run."""
-    cfg = compose_train(overrides, output_dir, data_dir, config_name="eval")
-    with open_dict(cfg):
-        cfg.paths.log_dir = str(log_dir)
-        cfg.paths.feature_cache = str(log_dir / "feature_cache")
-    return cfg
 
 
 def test_every_task_file_is_a_task():

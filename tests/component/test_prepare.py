@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 from hydra.utils import instantiate
 
-from conftest import REPO, compose_train, make_ucf101
-from fixtures_layouts import AVI, CORRUPTED, MP4_ARM, broken_folder, make_kinetics  # noqa: F401  (fixture)
+from tests.helpers.common import REPO, compose_train, make_ucf101
+from tests.helpers.layouts import AVI, CORRUPTED, MP4_ARM, broken_folder, make_kinetics  # noqa: F401  (fixture)
 from pacepred.data.convert import PARTIAL_PREFIX, TranscodeSettings
 from pacepred.data.decoding import frame_count, probe_video, read_clip
 from pacepred.data.index import format_summary, index_source

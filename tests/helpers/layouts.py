@@ -1,7 +1,8 @@
 """The real clips of tests/data/videos arranged in each dataset's layout (HMDB51, Kinetics-400,
 class folders, JPEG frame folders, a folder of good and broken files).
 
-Import the fixtures you use into a test module: ``from fixtures_layouts import hmdb51_layout``.
+conftest.py imports the fixtures, so every tier has them; the constants and ``make_kinetics``
+are imported from here.
 They depend on ``real_videos`` from conftest.py.
 """
 

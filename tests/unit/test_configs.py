@@ -8,7 +8,7 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from conftest import CONF_DIR
+from tests.helpers.common import CONF_DIR
 from pacepred.train import datamodule_options
 
 GROUPS = ["backbone", "pace_set", "data", "model", "optim", "scheduler", "trainer", "logger", "callbacks", "experiment", "debug"]

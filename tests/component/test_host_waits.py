@@ -1,15 +1,15 @@
 """Training steps do nothing that would make the host wait for a GPU, checked on the CPU.
 
 On a GPU each such wait idles the device while the host prepares the next step. CUDA's own
-detector (``torch.cuda.set_sync_debug_mode``) runs in tests/test_gpu.py where a GPU is present;
+detector (``torch.cuda.set_sync_debug_mode``) runs in tests/component/test_gpu.py where a GPU is present;
 here :mod:`host_waits` records, during steady training steps, the operators that would wait for a
-CUDA device whatever their input (the two-process DDP run of tests/test_integration.py checks
+CUDA device whatever their input (the two-process DDP run of tests/integration/test_integration.py checks
 that no step waits in a cross-rank barrier).
 """
 
 import pytest
 
-from host_waits import RecordSteadySteps
+from tests.helpers.host_waits import RecordSteadySteps
 from pacepred.train import train
 
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 from hydra.utils import instantiate
 
-from conftest import CONF_DIR, compose_train
+from tests.helpers.common import CONF_DIR, compose_train
 from pacepred.train import datamodule_options
 
 UCF = "pacepred.data.records.UCF101Split"

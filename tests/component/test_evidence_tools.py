@@ -9,13 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import TINY_SYNTHETIC
 from pacepred.data.records import VideoRecord, balanced_subset, heldout_stage
-from pacepred.eval import evaluate
 from pacepred.evaluation.batchnorm import recalibrate_batchnorm
 from pacepred.models.r3d import R3D
-from test_eval_configs import compose_eval
-from test_proof import load_run_module
+from tests.helpers.common import load_run_module
 
 
 def test_balanced_subset_keeps_a_share_of_every_class_drawn_by_the_seed():
@@ -62,26 +59,6 @@ def test_batchnorm_recalibration_sets_running_statistics_and_changes_no_weight()
     for key, value in network.state_dict().items():
         if key in weights:
             assert torch.equal(value, weights[key]), key
-
-
-@pytest.mark.slow
-def test_a_random_baseline_with_recalibrated_batchnorm_and_a_label_share(tmp_path, data_dir):
-    """ckpt=null with bn_recalibration_clips: the statistics are re-estimated on train clips (no
-    labels), its features cached apart from the plain random network's; label_fraction trains the
-    probe on a class-balanced share; every held-out video's hit is written for the bootstrap."""
-    common = TINY_SYNTHETIC + ["data.num_workers=0", "task=linear", "task.num_clips=1", "ckpt=null", "input=residual"]
-    plain = evaluate(compose_eval(common, tmp_path / "plain", data_dir, tmp_path / "logs"))
-    recal = evaluate(compose_eval(common + ["bn_recalibration_clips=20", "task.label_fraction=0.5"],
-                                  tmp_path / "recal", data_dir, tmp_path / "logs"))
-    assert recal["info"]["bn_recalibration_clips"] == 20 and recal["info"]["labelled_videos"] == 24
-    assert "bn_recalibration_clips" not in plain["info"]
-    assert recal["metrics"]["linear/gap/top1"] != plain["metrics"]["linear/gap/top1"] or \
-        recal["metrics"]["linear/gap/train_top1"] != plain["metrics"]["linear/gap/train_top1"]
-    import json
-
-    hits = json.loads((tmp_path / "recal" / "per_video.json").read_text())
-    assert len(hits["videos"]) == 24 and len(hits["hits"]["linear/gap/top1"]) == 24
-    assert set(hits["hits"]["linear/gap/top1"]) <= {0, 1}
 
 
 def test_bootstrap_intervals_cover_known_differences_and_the_gap_share():

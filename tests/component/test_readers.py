@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from hydra.utils import instantiate
 
-from fixtures_layouts import (  # noqa: F401  (fixtures)
+from tests.helpers.layouts import (  # noqa: F401  (fixtures)
     EXTRACTED_FRAMES, folder_layout, frame_folders, frames_layout, hmdb51_layout, make_kinetics,
 )
 from pacepred.data.decoding import read_clip
@@ -18,7 +18,7 @@ from pacepred.data.records import (
 )
 
 #: UCF101 split-1 train as (class/video, label, frame count) lines (provenance: tests/data/lists/README.md)
-UCF101_LIST = Path(__file__).resolve().parent / "data" / "lists" / "ucf101_split1_train_frames.list"
+UCF101_LIST = Path(__file__).resolve().parents[1] / "data" / "lists" / "ucf101_split1_train_frames.list"
 
 
 def names(records: list[VideoRecord]) -> list[str]:

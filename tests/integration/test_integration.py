@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import REPO, TINY_SYNTHETIC
+from tests.helpers.common import REPO, TINY_SYNTHETIC
 
 pytestmark = pytest.mark.slow
 
@@ -24,8 +24,8 @@ SMALL = TINY_SYNTHETIC + ["data.batch_size=4", "data.num_workers=0", "trainer.lo
 
 def cli(args: list[str], tmp: Path, **kwargs) -> subprocess.Popen:
     """Start ``python -m pacepred.train`` with data and logs under ``tmp``."""
-    # tests/ on the path, so that a run can load test helpers such as seen_videos.SeenVideos
-    pythonpath = os.pathsep.join(filter(None, [str(REPO / "tests"), os.environ.get("PYTHONPATH")]))
+    # the repository on the path, so that a run can load test helpers such as tests.helpers.seen_videos.SeenVideos
+    pythonpath = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": pythonpath}
     flags = [a for a in args if a.startswith("-")]  # e.g. -m must precede the overrides
     overrides = [a for a in args if not a.startswith("-")]
@@ -57,7 +57,7 @@ STEPS_PER_EPOCH, EPOCHS = 6, 2
 
 def start_logged(command: list[str], log: Path) -> subprocess.Popen:
     """Start ``command`` (``python -m pacepred.train ...``) in its own session, its output into ``log``."""
-    pythonpath = os.pathsep.join(filter(None, [str(REPO / "tests"), os.environ.get("PYTHONPATH")]))
+    pythonpath = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": pythonpath}
     with open(log, "w") as out:
         return subprocess.Popen([sys.executable if command[0] == "python" else command[0], *command[1:]], cwd=REPO,
@@ -117,14 +117,14 @@ def test_a_run_killed_at_random_steps_resumes_to_the_metrics_of_an_uninterrupted
 
 
 def test_two_process_ddp_on_cpu_each_rank_reads_different_videos(tmp_path):
-    """Also: no steady step waits (no barrier, no host read; tests/host_waits.py) on either rank."""
+    """Also: no steady step waits (no barrier, no host read; tests/helpers/host_waits.py) on either rank."""
     run_dir, seen_dir, waits_dir = tmp_path / "ddp", tmp_path / "seen", tmp_path / "waits"
     # workers decode (as in training: the main process does no data work) and logging is rare
     steady = [a for a in SMALL if not a.startswith(("trainer.log_every_n_steps", "data.num_workers"))] + [
         "trainer.log_every_n_steps=1000", "data.num_workers=1"]
     output = finish(cli(steady + ["trainer=ddp_cpu", "model=pace_ctr_context", "trainer.max_epochs=1",
-                                          "+callbacks.seen._target_=seen_videos.SeenVideos", f"+callbacks.seen.dir={seen_dir}",
-                                          "+callbacks.waits._target_=host_waits.RecordSteadySteps",
+                                          "+callbacks.seen._target_=tests.helpers.seen_videos.SeenVideos", f"+callbacks.seen.dir={seen_dir}",
+                                          "+callbacks.waits._target_=tests.helpers.host_waits.RecordSteadySteps",
                                           f"+callbacks.waits.dir={waits_dir}", f"hydra.run.dir={run_dir}"], tmp_path))
     assert "Initializing distributed: GLOBAL_RANK: 1, MEMBER: 2/2" in output
     result = json.loads((run_dir / "metrics.json").read_text())
@@ -156,8 +156,8 @@ def test_two_nodes_launched_by_torchrun_train_one_run_on_different_videos(tmp_pa
     overrides = [a for a in SMALL if not a.startswith("data.num_workers")] + [
         f"paths.data_dir={tmp_path / 'data'}", f"paths.log_dir={tmp_path / 'logs'}", "data.num_workers=1",
         "trainer=ddp_cpu", "trainer.num_nodes=2", "trainer.devices=1", "trainer.max_epochs=1",
-        "+callbacks.seen._target_=seen_videos.SeenVideos", f"+callbacks.seen.dir={seen_dir}", f"hydra.run.dir={run_dir}"]
-    pythonpath = os.pathsep.join(filter(None, [str(REPO / "tests"), os.environ.get("PYTHONPATH")]))
+        "+callbacks.seen._target_=tests.helpers.seen_videos.SeenVideos", f"+callbacks.seen.dir={seen_dir}", f"hydra.run.dir={run_dir}"]
+    pythonpath = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": pythonpath}
     nodes = [subprocess.Popen([sys.executable, "-m", "torch.distributed.run", "--nnodes=2", "--nproc-per-node=1",
                                f"--node-rank={rank}", "--master-addr=127.0.0.1", f"--master-port={port}",
@@ -180,7 +180,7 @@ def test_two_process_ddp_validation_counts_every_video_once(tmp_path):
     duplicate), the run does not hang on the uneven shards, and the accuracy is a count of 7."""
     run_dir, seen_dir = tmp_path / "ddp", tmp_path / "seen"
     finish(cli(SMALL + ["trainer=ddp_cpu", "data.source.class_set=kinds", "data.source.num_test_per_class=1",
-                        "trainer.max_epochs=1", "+callbacks.seen._target_=seen_videos.SeenVideos",
+                        "trainer.max_epochs=1", "+callbacks.seen._target_=tests.helpers.seen_videos.SeenVideos",
                         f"+callbacks.seen.dir={seen_dir}", f"hydra.run.dir={run_dir}"], tmp_path))
     validated = [json.loads((seen_dir / f"val_rank{r}.json").read_text()) for r in (0, 1)]
     assert sorted(map(len, validated)) == [3, 4] and sorted(validated[0] + validated[1]) == list(range(7))

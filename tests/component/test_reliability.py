@@ -89,7 +89,7 @@ def test_a_run_stopped_by_a_broken_video_resumes_with_on_bad_video_skip(ucf101_l
 
     import pytorch_lightning as pl
 
-    from conftest import REAL_VIDEOS
+    from tests.helpers.common import REAL_VIDEOS
     from pacepred.train import train
 
     video = ucf101_layout / "UCF-101" / "ArmWrestling" / "v_ArmWrestling_g01_c01.mp4"
@@ -129,11 +129,11 @@ def test_the_resume_hint_names_the_fix_for_a_broken_video(tmp_path, capsys):
 def test_a_copied_checkpoint_keeps_its_identity(make_cfg, data_dir, tmp_path, capsys):
     import shutil
 
-    from conftest import TINY_SYNTHETIC
+    from tests.helpers.common import TINY_SYNTHETIC
     from pacepred.eval import evaluate
     from pacepred.run_info import load_checkpoint_file
     from pacepred.train import train
-    from test_eval_configs import compose_eval
+    from tests.helpers.common import compose_eval
 
     fast = TINY_SYNTHETIC + ["data.num_workers=0"]
     train(make_cfg(fast + ["debug=fast", "backbone.base_width=8", "data.batch_transform.mean=[0.5,0.5,0.5]"],
@@ -233,7 +233,7 @@ def test_both_decoders_return_a_rotated_video_as_displayed(tmp_path, rotation):
 # ------------------------------------ items 5, 7, 8: bad inputs found before the first step
 
 
-from fixtures_layouts import folder_layout, frame_folders, frames_layout, hmdb51_layout  # noqa: E402,F401
+from tests.helpers.layouts import folder_layout, frame_folders, frames_layout, hmdb51_layout  # noqa: E402,F401
 
 REAL = ["data=ucf101", "debug=fast", "data.decode_size=[64,80]", "data.crop_size=56", "backbone=r3d_w16",
         "trainer.limit_val_batches=1"]
@@ -365,7 +365,7 @@ def test_an_hmdb51_class_without_its_split_file_is_an_error(hmdb51_layout):
 
 
 def test_a_split_file_that_is_not_utf8_names_the_file_and_line(ucf101_layout, tmp_path, real_videos):
-    from fixtures_layouts import make_kinetics
+    from tests.helpers.layouts import make_kinetics
     from pacepred.data.records import Kinetics400Split, SplitFileError, UCF101Split
 
     lists = ucf101_layout / "ucfTrainTestlist" / "trainlist01.txt"
@@ -419,9 +419,9 @@ def test_a_frame_list_that_disagrees_with_its_folder_is_flagged(frames_layout, c
 def test_kinetics_missing_clips_are_counted_in_the_evaluation_report(tmp_path, real_videos):
     import json
 
-    from fixtures_layouts import make_kinetics
+    from tests.helpers.layouts import make_kinetics
     from pacepred.eval import evaluate
-    from test_eval_configs import compose_eval
+    from tests.helpers.common import compose_eval
 
     root = make_kinetics(tmp_path / "k400", real_videos, "per_class")  # one train clip ('gone1') is missing
     cfg = compose_eval(["task=knn", "ckpt=null", "input=rgb", "data=kinetics400", f"data.root={root}",

@@ -11,12 +11,7 @@ from omegaconf import open_dict
 from pacepred.modules.finite_loss import NonFiniteLossError
 from pacepred.train import train
 
-REAL = ["data=ucf101", "debug=fast", "data.decode_size=[64,80]", "data.crop_size=56",
-        "trainer.limit_train_batches=1", "trainer.limit_val_batches=1"]
-
-
-def real(ucf101_layout):
-    return REAL + [f"data.root={ucf101_layout}"]
+from tests.helpers.common import REAL_UCF101 as REAL, real_ucf101 as real
 
 
 @pytest.mark.parametrize("backbone, extra", [
@@ -263,7 +258,7 @@ def test_missing_resume_checkpoint_is_named(ucf101_layout, make_cfg, tmp_path):
 def _add_broken_train_video(root):
     import shutil
 
-    from conftest import REAL_VIDEOS
+    from tests.helpers.common import REAL_VIDEOS
 
     broken = root / "UCF-101" / "ApplyEyeMakeup" / "v_ApplyEyeMakeup_g03_c01.mp4"
     shutil.copy(REAL_VIDEOS / "corrupted_h264.mp4", broken)

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from fixtures_layouts import broken_folder, folder_layout, frame_folders, frames_layout, hmdb51_layout, make_kinetics  # noqa: F401
+from tests.helpers.layouts import broken_folder, folder_layout, frame_folders, frames_layout, hmdb51_layout, make_kinetics  # noqa: F401
 from pacepred.train import train
 
 STEP = ["debug=fast", "backbone=r3d_w16", "data.decode_size=[64,80]", "data.crop_size=56",
@@ -32,7 +32,7 @@ def test_evaluation_on_a_folder_with_broken_videos(tmp_path, broken_folder):
     leaves out every video the index cannot decode, lists them and counts them per split."""
     from pacepred.data.decoding import VideoDecodeError
     from pacepred.eval import evaluate
-    from test_eval_configs import compose_eval
+    from tests.helpers.common import compose_eval
 
     def run(policy: str, *overrides: str, name: str = "") -> dict:
         cfg = compose_eval(["task=knn", "ckpt=null", "input=rgb", "backbone=r3d_w16", "data=folder",

@@ -74,6 +74,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from pacepred.data.convert import FrameSettings, TranscodeSettings, extract_frames, transcode_video
+from pacepred.data.clip_reader import ClipReader
 from pacepred.data.datasets import PaceClipDataset, sample_seed
 from pacepred.data.decoding import FRAME_NAME, read_clip
 from pacepred.data.memory import retain_freed_memory
@@ -235,8 +236,8 @@ class OfficialStyleDataset(Dataset):
 
 def pacepred_dataset(paths: list[Path], frame_folder_resize: str = "crop") -> PaceClipDataset:
     """pacepred's training dataset on ``paths`` (videos or frame folders): pace clips, crop, flip."""
-    return PaceClipDataset([VideoRecord(p, 0) for p in paths], PACES, CLIP_LEN, 1, "fit", RESIZE, CROP,
-                           train=True, flip=True, frame_folder_resize=frame_folder_resize)
+    reader = ClipReader(RESIZE, CROP, frame_folder_resize=frame_folder_resize)
+    return PaceClipDataset([VideoRecord(p, 0) for p in paths], reader, PACES, CLIP_LEN, 1, "fit", train=True, flip=True)
 
 
 def pacepred_transform(jitter_impl: str) -> ClipBatchTransform:

@@ -205,6 +205,11 @@ RESUMABLE_CHANGES = (
 )
 
 
+#: Nodes whose values interpolate other settings (``data.reader.crop_size: ${data.crop_size}``):
+#: those settings are compared, these are not.
+DERIVED_NODES = ("data.videos.", "data.reader.", "data.loader.")
+
+
 def describe_resumable_changes() -> str:
     """:data:`RESUMABLE_CHANGES` for a message: ``ckpt_path, paths..., ...``."""
     return ", ".join(key.rstrip(".") + ("..." if key.endswith(".") else "") for key in RESUMABLE_CHANGES)
@@ -249,7 +254,7 @@ def config_differences(before: DictConfig, after: DictConfig) -> dict[str, tuple
     differences = {}
     for key in sorted(old.keys() | new.keys()):
         name = key.rstrip(".")
-        if any(name == k or name.startswith(k) for k in RESUMABLE_CHANGES):
+        if any(name == k or name.startswith(k) for k in RESUMABLE_CHANGES) or key.startswith(DERIVED_NODES):
             continue
         if key in old and key in new:
             if old[key] != new[key]:

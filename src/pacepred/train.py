@@ -29,9 +29,12 @@ from pacepred.run_info import (
 )
 
 
-#: Keys of a data config that ``data.source`` reads (``data.root=...``, ``data.split=...`` on the
-#: command line) and that are not arguments of the datamodule.
-DATA_ALIASES = ("root", "split")
+#: Keys of a data config that are set on the command line (``data.root=...``, ``data.crop_size=...``)
+#: and read through ``data.source``, ``data.videos``, ``data.reader`` and ``data.loader``: not
+#: arguments of the datamodule.
+DATA_ALIASES = ("root", "split", "source", "skip_list", "on_bad_video", "min_frames", "decode_size", "crop_size",
+                "decoder", "frame_folder_resize", "cache_decoded", "retain_freed_memory", "batch_size",
+                "train_repeat", "num_workers", "pin_memory", "persistent_workers", "prefetch_factor")
 
 
 def datamodule_options(data: DictConfig) -> dict[str, Any]:

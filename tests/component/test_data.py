@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from pacepred.data.clip_reader import ClipReader
 from pacepred.data.datamodules import jitter_seed
 from pacepred.data.datasets import PaceClipDataset, SeededShardSampler, sample_seed
 from pacepred.data.decoding import VideoDecodeError, read_clip
@@ -70,8 +71,8 @@ def test_missing_video_is_named(tmp_path):
 
 def test_dataset_two_views_at_different_paces(ucf101_layout):
     records, _ = UCF101Split(ucf101_layout).records("train")
-    ds = PaceClipDataset(records, PACES, num_samples=17, num_views=2, boundary="fit",
-                         decode_size=(64, 80), crop_size=56, train=True, flip=True)
+    ds = PaceClipDataset(records, ClipReader((64, 80), 56), PACES, num_samples=17, num_views=2, boundary="fit",
+                         train=True, flip=True)
     item = ds[(1, 123)]
     assert item["video"].shape == (2, 17, 3, 56, 56) and item["video"].dtype == torch.uint8
     assert item["pace_label"].shape == (2,) and item["pace_label"][0] != item["pace_label"][1]
@@ -85,9 +86,10 @@ def test_cache_decoded_gives_the_same_clips_and_decodes_each_video_once(ucf101_l
     import pacepred.data.decoding as decoding
 
     records, _ = UCF101Split(ucf101_layout).records("train")
-    options = dict(num_samples=17, num_views=2, boundary="fit", decode_size=(64, 80), crop_size=56, train=True, flip=True)
-    plain = PaceClipDataset(records, PACES, **options)
-    cached = PaceClipDataset(records, PACES, **options, cache_decoded=True)
+    options = dict(num_samples=17, num_views=2, boundary="fit", train=True, flip=True)
+    cache = ClipReader((64, 80), 56, cache_decoded=True)
+    plain = PaceClipDataset(records, ClipReader((64, 80), 56), PACES, **options)
+    cached = PaceClipDataset(records, cache, PACES, **options)
     decodes = []
     real_decode = decoding._read_decord
     monkeypatch.setattr(decoding, "_read_decord", lambda path, *a: decodes.append(path) or real_decode(path, *a))
@@ -98,7 +100,7 @@ def test_cache_decoded_gives_the_same_clips_and_decodes_each_video_once(ucf101_l
     # a rewritten file (new size / mtime) is decoded again, never served from the old copy
     copy = tmp_path / records[0].path.name
     copy.write_bytes(records[0].path.read_bytes())
-    first = PaceClipDataset([VideoRecord(copy, 0)], PACES, **options, cache_decoded=True)
+    first = PaceClipDataset([VideoRecord(copy, 0)], cache, PACES, **options)
     before = first[(0, 7)]["video"]
     copy.write_bytes(records[1].path.read_bytes())
     assert not torch.equal(first[(0, 7)]["video"], before) and decodes.count(copy) == 2
@@ -296,9 +298,11 @@ def test_clips_longer_than_the_videos_whose_length_is_known_are_warned_of(caplog
     from types import SimpleNamespace
 
     from pacepred.data.datamodules import PaceDataModule
+    from pacepred.data.loading import LoaderSettings
+    from pacepred.data.video_list import VideoList
 
-    module = PaceDataModule(SimpleNamespace(root=tmp_path), [Fraction(1), Fraction(4)], 16, "rgb", 1, "fit", (64, 64),
-                            56, False, ClipBatchTransform("rgb"), batch_size=2)
+    module = PaceDataModule(VideoList(SimpleNamespace(root=tmp_path)), ClipReader((64, 64), 56), LoaderSettings(2),
+                            ClipBatchTransform("rgb"), 16, [Fraction(1), Fraction(4)], 1, "fit", flip=False)
     records = [VideoRecord("a", 0, num_frames=40), VideoRecord("b", 0, num_frames=100), VideoRecord("c", 0)]
     with caplog.at_level("WARNING"):
         assert module._check_lengths(records, "train") == records  # counted, kept
@@ -315,15 +319,18 @@ def test_tuples_longer_than_the_videos_whose_length_is_known_are_warned_of(caplo
 
     from pacepred.data.clip_order import TupleLayout
     from pacepred.data.datamodules import PaceDataModule
+    from pacepred.data.loading import LoaderSettings
+    from pacepred.data.video_list import VideoList
 
-    module = PaceDataModule(SimpleNamespace(root=tmp_path), [Fraction(1)], 16, "rgb", 1, "fit", (64, 64), 56, False,
-                            ClipBatchTransform("rgb"), batch_size=2, order_tuples=TupleLayout(3, 8))
+    module = PaceDataModule(VideoList(SimpleNamespace(root=tmp_path)), ClipReader((64, 64), 56), LoaderSettings(2),
+                            ClipBatchTransform("rgb"), 16, [Fraction(1)], 1, "fit", flip=False,
+                            order_tuples=TupleLayout(3, 8))
     records = [VideoRecord("a", 0, num_frames=40), VideoRecord("b", 0, num_frames=100)]
     with caplog.at_level("WARNING"):
         assert module._check_lengths(records, "train") == records
     assert "a tuple of 3 clips of 16 frames, 8 apart, spans 64 frames, longer than 1 of the 2 train videos" in caplog.text
     caplog.clear()
-    module.min_frames = 64
+    module.videos.min_frames = 64
     with caplog.at_level("WARNING"):
         assert module._check_lengths(records, "train") == records[1:]
     assert caplog.text == ""
@@ -332,9 +339,11 @@ def test_tuples_longer_than_the_videos_whose_length_is_known_are_warned_of(caplo
 def test_the_batch_moves_to_the_device_but_its_skip_bookkeeping_stays_on_the_host():
     """The bad-video report reads ``skipped_idx`` every step: on the host that costs no wait for the GPU."""
     from pacepred.data.datamodules import PaceDataModule
+    from pacepred.data.loading import LoaderSettings
+    from pacepred.data.video_list import VideoList
 
-    module = PaceDataModule(None, [Fraction(1), Fraction(4)], 16, "rgb", 1, "fit", (64, 64), 56, False,
-                            ClipBatchTransform("rgb"), batch_size=2)
+    module = PaceDataModule(VideoList(None), ClipReader((64, 64), 56), LoaderSettings(2), ClipBatchTransform("rgb"), 16,
+                            [Fraction(1), Fraction(4)], 1, "fit", flip=False)
     batch = {"video": torch.zeros(2, 1, 16, 3, 8, 8, dtype=torch.uint8), "skipped_idx": torch.full((2, 3), -1)}
     moved = module.transfer_batch_to_device(batch, torch.device("meta"), 0)
     assert moved["video"].device.type == "meta" and moved["skipped_idx"] is batch["skipped_idx"]

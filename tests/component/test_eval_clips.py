@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-import pacepred.evaluation.clips as clips_module
+import pacepred.data.clip_reader as reader_module
+from pacepred.data.clip_reader import ClipReader
 from pacepred.data.records import VideoRecord
 from pacepred.evaluation.clips import MultiClipDataset, clip_starts, frames_per_clip, protocol_clip_indices
 
@@ -57,9 +58,8 @@ def test_dataset_decodes_the_protocol_frames_and_crops_the_centre(monkeypatch, n
         frames[..., 2] = np.arange(width)[None, None, :]
         return frames
 
-    monkeypatch.setattr(clips_module, "read_clip", fake_read_clip)
-    dataset = MultiClipDataset([VideoRecord("video.avi", 3)], num_clips=10, span=16, decode_size=(height, width),
-                               crop_size=crop)
+    monkeypatch.setattr(reader_module, "read_clip", fake_read_clip)
+    dataset = MultiClipDataset([VideoRecord("video.avi", 3)], ClipReader((height, width), crop), num_clips=10, span=16)
     item = dataset[0]
     video = item["video"]
     assert video.shape == (10, 16, 3, crop, crop) and video.dtype == torch.uint8
@@ -72,24 +72,24 @@ def test_dataset_decodes_the_protocol_frames_and_crops_the_centre(monkeypatch, n
 
 
 def test_dataset_on_a_real_ucf101_video(real_videos):
-    dataset = MultiClipDataset([VideoRecord(real_videos / "ucf101_apply_eye_makeup.avi", 0)], num_clips=10,
-                               span=16, decode_size=(128, 171), crop_size=112)
+    dataset = MultiClipDataset([VideoRecord(real_videos / "ucf101_apply_eye_makeup.avi", 0)],
+                               ClipReader((128, 171), 112), num_clips=10, span=16)
     assert dataset[0]["video"].shape == (10, 16, 3, 112, 112)
 
 
 def test_dataset_reads_video_files_with_the_configured_decoder(monkeypatch, real_videos):
     """data.decoder=pyav reaches the evaluation clips (decord misreads some MPEG-4 AVIs)."""
     backends = []
-    real_read_clip = clips_module.read_clip
+    real_read_clip = reader_module.read_clip
 
     def recording(*args, backend="decord", **kwargs):
         backends.append(backend)
         return real_read_clip(*args, backend=backend, **kwargs)
 
-    monkeypatch.setattr(clips_module, "read_clip", recording)
+    monkeypatch.setattr(reader_module, "read_clip", recording)
     video = real_videos / "ucf101_apply_eye_makeup.avi"
-    pyav = MultiClipDataset([VideoRecord(video, 0)], num_clips=2, span=16, decode_size=(64, 80), crop_size=56,
-                            decoder="pyav")[0]["video"]
-    decord = MultiClipDataset([VideoRecord(video, 0)], num_clips=2, span=16, decode_size=(64, 80), crop_size=56)[0]["video"]
+    pyav = MultiClipDataset([VideoRecord(video, 0)], ClipReader((64, 80), 56, decoder="pyav"), num_clips=2,
+                            span=16)[0]["video"]
+    decord = MultiClipDataset([VideoRecord(video, 0)], ClipReader((64, 80), 56), num_clips=2, span=16)[0]["video"]
     assert backends == ["pyav", "decord"]
     assert pyav.shape == decord.shape

@@ -8,6 +8,7 @@ import pytest
 import torch
 from hydra.utils import instantiate
 
+from pacepred.data.clip_reader import ClipReader
 from pacepred.data.memory import retain_freed_memory_in_worker
 from pacepred.data.records import VideoRecord
 from pacepred.data.transforms import ClipBatchTransform
@@ -58,22 +59,22 @@ def test_retain_freed_memory_is_on_by_default_in_the_loader_workers(make_cfg):
     cfg = make_cfg(["data=synthetic", "data.num_workers=2"])
     assert cfg.data.retain_freed_memory is True
     datamodule = instantiate(datamodule_options(cfg.data), paces=[1, 2], num_views=1)
-    assert datamodule.loader_options["worker_init_fn"] is retain_freed_memory_in_worker
+    assert datamodule.loader_options(on_gpu=False)["worker_init_fn"] is retain_freed_memory_in_worker
     off = instantiate(datamodule_options(make_cfg(["data=synthetic", "data.num_workers=2",
                                                    "data.retain_freed_memory=false"]).data), paces=[1, 2], num_views=1)
-    assert off.loader_options["worker_init_fn"] is None
+    assert off.loader_options(on_gpu=False)["worker_init_fn"] is None
 
 
 def test_the_evaluation_loaders_retain_freed_memory_in_their_workers():
     records = [VideoRecord(Path("video.mp4"), 0)]  # nothing is read until a loader is iterated
     transform = ClipBatchTransform("residual")
     for retain, expected in ((True, retain_freed_memory_in_worker), (False, None)):
-        finetune = ClassifyDataModule(records, records, 17, (64, 64), 56, False, 3, transform, 4, 4, num_workers=2,
-                                      retain_freed_memory=retain)
+        reader = ClipReader((64, 64), 56, retain_freed_memory=retain)
+        finetune = ClassifyDataModule(records, records, reader, transform, 17, 3, False, 4, 4, num_workers=2)
         assert finetune.train_dataloader().worker_init_fn is expected
         assert finetune.test_dataloader().worker_init_fn is expected
-        features = FeatureExtractor(torch.nn.Identity(), "key", transform, 3, 17, (64, 64), 56, 4, 2, None,
-                                    torch.device("cpu"), retain_freed_memory=retain)
+        features = FeatureExtractor(torch.nn.Identity(), "key", transform, reader, 3, 17, 4, 2, None, torch.device("cpu"))
         assert features.worker_init is expected
-    in_process = ClassifyDataModule(records, records, 17, (64, 64), 56, False, 3, transform, 4, 4, num_workers=0)
+    in_process = ClassifyDataModule(records, records, ClipReader((64, 64), 56), transform, 17, 3, False, 4, 4,
+                                    num_workers=0)
     assert in_process.train_dataloader().worker_init_fn is None

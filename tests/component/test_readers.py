@@ -218,6 +218,7 @@ def test_frame_folder_clips_resize_the_crop_or_whole_frames(frame_folders):
     import numpy as np
     import torch
 
+    from pacepred.data.clip_reader import ClipReader
     from pacepred.data.datasets import PaceClipDataset
     from pacepred.data.transforms import crop_and_flip
     from pacepred.evaluation.clips import MultiClipDataset, protocol_clip_indices
@@ -225,18 +226,18 @@ def test_frame_folder_clips_resize_the_crop_or_whole_frames(frame_folders):
     records = [VideoRecord(folder, 0) for folder in frame_folders.values()]
 
     def train_set(resize: str) -> PaceClipDataset:
-        return PaceClipDataset(records, [Fraction(1), Fraction(2)], 8, 1, "fit", (128, 171), 112, train=True,
-                               flip=True, frame_folder_resize=resize)
+        return PaceClipDataset(records, ClipReader((128, 171), 112, frame_folder_resize=resize),
+                               [Fraction(1), Fraction(2)], 8, 1, "fit", train=True, flip=True)
 
     crop, whole = train_set("crop"), train_set("whole")
     for index in range(len(records)):
         a, b = crop[(index, 1234 + index)], whole[(index, 1234 + index)]
         assert torch.equal(a["pace_label"], b["pace_label"]) and a["video"].shape == b["video"].shape == (1, 8, 3, 112, 112)
         assert (a["video"].int() - b["video"].int()).abs().float().mean() < 2.5
-    test_crop = MultiClipDataset(records, 2, 8, (128, 171), 112)[0]["video"]
-    test_whole = MultiClipDataset(records, 2, 8, (128, 171), 112, frame_folder_resize="whole")[0]["video"]
+    test_crop = MultiClipDataset(records, ClipReader((128, 171), 112), 2, 8)[0]["video"]
+    test_whole = MultiClipDataset(records, ClipReader((128, 171), 112, frame_folder_resize="whole"), 2, 8)[0]["video"]
     frames = read_clip(records[0].path, lambda n: protocol_clip_indices(n, 2, 8).reshape(-1), (128, 171))
     assert torch.equal(test_whole.flatten(0, 1), crop_and_flip(frames, 112, None, False))
     assert (test_crop.int() - test_whole.int()).abs().float().mean() < 1.5
     with pytest.raises(ValueError, match=r"data.frame_folder_resize='both': expected one of \('crop', 'whole'\)"):
-        train_set("both")
+        ClipReader((128, 171), 112, frame_folder_resize="both")

@@ -103,9 +103,9 @@ def test_pretraining_preset_pins_the_official_recipe(preset, tmp_path):
     assert isinstance(optimizer, torch.optim.SGD) and optimizer.defaults["lr"] == 0.001
     # The datamodule instantiates without touching the disk (sources are read in setup()).
     datamodule = instantiate(datamodule_options(cfg.data), paces=paces, num_views=module.num_views)
-    assert (datamodule.boundary, datamodule.train_repeat, datamodule.batch_size) == ("loop", want["repeat"], want["batch"])
-    assert datamodule.clip_len == want["sizes"]["clip_len"] and datamodule.crop_size == want["sizes"]["crop_size"]
-    assert datamodule.decode_size == tuple(want["sizes"]["decode_size"])
+    assert (datamodule.boundary, datamodule.loader.train_repeat, datamodule.loader.batch_size) == ("loop", want["repeat"], want["batch"])
+    assert datamodule.clip_len == want["sizes"]["clip_len"] and datamodule.reader.crop_size == want["sizes"]["crop_size"]
+    assert datamodule.reader.decode_size == tuple(want["sizes"]["decode_size"])
     assert datamodule.batch_transform.jitter_mode == "per_frame" and datamodule.batch_transform.input_mode == "rgb"
     assert not data_dir.exists()
 

@@ -9,6 +9,7 @@ import pytest
 import torch
 from torch.utils.data import Dataset
 
+from pacepred.data.clip_reader import ClipReader
 from pacepred.data.datamodules import ResumableDataLoader
 from pacepred.data.datasets import SeededShardSampler
 
@@ -337,10 +338,11 @@ def test_a_video_smaller_than_the_crop_is_a_named_bad_video(real_videos):
     records = [VideoRecord(real_videos / "ucf101_apply_eye_makeup.avi", 0),  # 320 x 240
                VideoRecord(real_videos / "kinetics_arm_wrestling.mp4", 0)]  # 340 x 256
     paces = [Fraction(1), Fraction(2)]
-    raising = PaceClipDataset(records, paces, 4, 1, "fit", None, 250, train=True, flip=False)
+    raising = PaceClipDataset(records, ClipReader(None, 250), paces, 4, 1, "fit", train=True, flip=False)
     with pytest.raises(VideoDecodeError, match=r"ucf101_apply_eye_makeup.avi: crop_size=250 is larger than the decoded"):
         raising[(0, 1)]
-    skipping = PaceClipDataset(records, paces, 4, 1, "fit", None, 250, train=True, flip=False, on_bad_video="skip")
+    skipping = PaceClipDataset(records, ClipReader(None, 250), paces, 4, 1, "fit", train=True, flip=False,
+                               on_bad_video="skip")
     sample = skipping[(0, 1)]
     assert int(sample["video_idx"]) == 1 and sample["skipped_idx"][0] == 0 and sample["video"].shape[-1] == 250
 
@@ -407,7 +409,8 @@ def test_a_frame_list_that_disagrees_with_its_folder_is_flagged(frames_layout, c
     train.write_text(train.read_text().replace("v_ApplyEyeMakeup_g01_c01 0 64", "v_ApplyEyeMakeup_g01_c01 0 80"))
     source = FramesSplit(frames_layout, frames_dir="frames")
     records, _ = source.records("train")
-    dataset = PaceClipDataset(records, [Fraction(1), Fraction(2)], 4, 1, "fit", (32, 32), 32, train=True, flip=False)
+    dataset = PaceClipDataset(records, ClipReader((32, 32), 32), [Fraction(1), Fraction(2)], 4, 1, "fit", train=True,
+                              flip=False)
     with caplog.at_level("WARNING"):
         dataset[(0, 0)], dataset[(0, 1)], dataset[(1, 0)]
     assert caplog.text.count("holds 64 frames, its list line says 80") == 1  # once per video and process

@@ -362,12 +362,14 @@ def test_a_broken_replacement_is_reported_too(tmp_path, real_videos):
     """A sample whose video and whose first replacement are both broken lists both."""
     from fractions import Fraction
 
+    from pacepred.data.clip_reader import ClipReader
     from pacepred.data.datasets import PaceClipDataset
     from pacepred.data.records import VideoRecord
 
     records = [VideoRecord(tmp_path / "missing0.mp4", 0), VideoRecord(tmp_path / "missing1.mp4", 0),
                VideoRecord(real_videos / "ucf101_apply_eye_makeup.avi", 0)]
-    dataset = PaceClipDataset(records, [Fraction(1), Fraction(2)], 4, 1, "fit", (32, 40), 24, train=True, flip=False,
+    dataset = PaceClipDataset(records, ClipReader((32, 40), 24), [Fraction(1), Fraction(2)], 4, 1, "fit", train=True,
+                              flip=False,
                               on_bad_video="skip")
     chains = set()
     for seed in range(12):

@@ -9,6 +9,7 @@ import torch
 from hydra.utils import instantiate
 
 from tests.helpers.common import TINY_SYNTHETIC
+from pacepred.data.clip_reader import ClipReader
 from pacepred.data.clip_order import (
     TupleLayout, draw_order, order_permutations, sample_tuple, tuple_indices, tuple_span,
 )
@@ -79,7 +80,7 @@ def tiny_records(make_cfg):
 
 def test_dataset_items_are_the_clips_in_the_shown_order(tiny_records):
     record = tiny_records[0]
-    dataset = OrderTupleDataset(tiny_records, TupleLayout(3, 4), 8, (64, 64), 56, train=False, flip=False)
+    dataset = OrderTupleDataset(tiny_records, ClipReader((64, 64), 56), TupleLayout(3, 4), 8, train=False, flip=False)
     whole = read_clip(record.path, lambda n: np.arange(n), (64, 64))[:, 4:60, 4:60]  # the centre crop
     labels = set()
     for seed in range(12):
@@ -97,7 +98,8 @@ def test_dataset_items_are_the_clips_in_the_shown_order(tiny_records):
             assert torch.equal(item["video"][k], expected), (seed, k)
         labels.add(label)
     assert len(labels) > 1
-    per_clip = OrderTupleDataset(tiny_records, TupleLayout(3, 4, "per_clip"), 9, (64, 64), 56, train=True, flip=True)
+    per_clip = OrderTupleDataset(tiny_records, ClipReader((64, 64), 56), TupleLayout(3, 4, "per_clip"), 9, train=True,
+                                 flip=True)
     assert per_clip[(1, 0)]["video"].shape == (3, 9, 3, 56, 56)
 
 
@@ -106,8 +108,9 @@ def test_bad_videos_are_skipped_as_in_the_pace_dataset(tiny_records, tmp_path):
 
     records = [VideoRecord(tmp_path / "missing.mp4", 0), *tiny_records[:2]]
     with pytest.raises(Exception, match="missing.mp4"):
-        OrderTupleDataset(records, TupleLayout(3, 4), 8, (64, 64), 56, train=True, flip=False)[(0, 0)]
-    dataset = OrderTupleDataset(records, TupleLayout(3, 4), 8, (64, 64), 56, train=True, flip=False, on_bad_video="skip")
+        OrderTupleDataset(records, ClipReader((64, 64), 56), TupleLayout(3, 4), 8, train=True, flip=False)[(0, 0)]
+    dataset = OrderTupleDataset(records, ClipReader((64, 64), 56), TupleLayout(3, 4), 8, train=True, flip=False,
+                                on_bad_video="skip")
     item = dataset[(0, 3)]
     assert item["skipped_idx"][0] == 0 and int(item["video_idx"]) in (1, 2) and item["video"].shape[0] == 3
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.helpers.common import TINY_SYNTHETIC
-import pacepred.evaluation.clips as clips_module
+import pacepred.data.clip_reader as reader_module
 from pacepred.eval import evaluate
 from pacepred.train import train
 from tests.helpers.common import compose_eval
@@ -68,13 +68,13 @@ def test_pretrain_then_every_task(make_cfg, data_dir, tmp_path, capsys, monkeypa
     run("knn", f"ckpt={last}", "ckpt_channels=bgr")  # the same file loaded as BGR weights: other features
     out = capsys.readouterr().out
     assert "from cache" not in out and "extracting train features (gap)" in out
-    backends, read_clip = [], clips_module.read_clip
+    backends, read_clip = [], reader_module.read_clip
 
     def recording(*args, backend="decord", **kwargs):
         backends.append(backend)
         return read_clip(*args, backend=backend, **kwargs)
 
-    monkeypatch.setattr(clips_module, "read_clip", recording)
+    monkeypatch.setattr(reader_module, "read_clip", recording)
     run("knn", f"ckpt={last}", "data.decoder=pyav")  # another decoder: its own features, read with it
     assert "extracting train features (gap)" in capsys.readouterr().out and set(backends) == {"pyav"}
     monkeypatch.undo()

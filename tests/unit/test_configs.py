@@ -53,7 +53,7 @@ def test_config_composes_and_instantiates(group, option, make_cfg, monkeypatch):
     # The datamodule instantiates without touching the disk (sources are read in setup()).
     datamodule = instantiate(datamodule_options(cfg.data), paces=paces, num_views=getattr(module, "num_views", 1),
                              order_tuples=getattr(module, "order_tuples", None))
-    assert datamodule.crop_size <= min(datamodule.decode_size)
+    assert datamodule.reader.crop_size <= min(datamodule.reader.decode_size)
     if group in ("trainer", "logger", "callbacks"):
         if group == "trainer" and option in ("gpu", "ddp") and not torch.cuda.is_available():
             pytest.skip("a GPU trainer is only constructed where a GPU is present")
@@ -88,8 +88,9 @@ def test_data_root_and_split_are_the_user_facing_keys(make_cfg):
 
 
 def test_the_online_monitor_decodes_with_the_pre_training_decoder(make_cfg):
-    cfg = make_cfg(["callbacks=monitor", "data.decoder=pyav"])
-    assert cfg.callbacks.knn_monitor.decoder == "pyav"
+    cfg = make_cfg(["callbacks=monitor", "data.decoder=pyav", "data.crop_size=48", "data.skip_list=skip.txt"])
+    assert cfg.callbacks.knn_monitor.reader.decoder == "pyav" and cfg.callbacks.knn_monitor.reader.crop_size == 48
+    assert cfg.callbacks.knn_monitor.videos.skip_list == "skip.txt"
 
 
 def test_an_s3dg_run_from_before_backbone_stem_resumes_only_with_its_separable_stem(make_cfg):

@@ -7,7 +7,9 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from tests.helpers.common import CONF_DIR, compose_eval, compose_train
-from pacepred.callbacks import KNNMonitor
+from pacepred.data.clip_reader import ClipReader
+from pacepred.data.video_list import VideoList
+from pacepred.evaluation.monitor import KNNMonitor
 from pacepred.eval import TASKS, _adopt_run_config
 
 TASK_FILES = sorted(p.stem for p in (CONF_DIR / "task").glob("*.yaml"))
@@ -84,8 +86,8 @@ def test_monitor_leaves_out_a_broken_video_only_when_told_to(tmp_path, real_vide
             return records, ["a", "b"]
 
     def monitor(policy, skip_list=None):
-        return KNNMonitor(Source(), 4, "rgb", (32, 40), 32, ClipBatchTransform(), train_per_class=1, test_per_class=1,
-                          on_bad_video=policy, skip_list=skip_list)
+        return KNNMonitor(VideoList(Source(), skip_list, policy), ClipReader((32, 40), 32), ClipBatchTransform("rgb"), 4,
+                          train_per_class=1, test_per_class=1)
 
     with pytest.raises(VideoDecodeError, match="broken.mp4: file is empty"):
         monitor("raise").setup(None, None, "fit")
@@ -119,7 +121,7 @@ def test_monitor_measures_every_n_epochs_and_after_the_last(max_epochs, measured
 
     from pacepred.data.transforms import ClipBatchTransform
 
-    monitor = KNNMonitor(None, 4, "rgb", (32, 40), 32, ClipBatchTransform(), every_n_epochs=2)
+    monitor = KNNMonitor(None, ClipReader((32, 40), 32), ClipBatchTransform("rgb"), 4, every_n_epochs=2)
     epochs = []  # the epochs after which it measured (-1 and None: no last epoch)
     module = SimpleNamespace(backbone=None, device="cpu", log=None)
     for epoch in range(6 if max_epochs is None or max_epochs < 0 else max_epochs):

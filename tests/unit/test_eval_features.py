@@ -5,6 +5,7 @@ import os
 import pytest
 import torch
 
+from pacepred.data.clip_reader import ClipReader
 from pacepred.data.records import VideoRecord
 from pacepred.data.transforms import ClipBatchTransform
 from pacepred.evaluation.features import FeatureExtractor
@@ -13,8 +14,8 @@ from pacepred.evaluation.features import FeatureExtractor
 def test_a_video_replaced_in_place_gets_new_features(tmp_path):
     video = tmp_path / "a.mp4"
     video.write_bytes(b"x" * 10)
-    extractor = FeatureExtractor(torch.nn.Identity(), "key", ClipBatchTransform(), 3, 16, (64, 64), 56, 4, 0,
-                                 tmp_path / "cache", torch.device("cpu"))
+    extractor = FeatureExtractor(torch.nn.Identity(), "key", ClipBatchTransform(), ClipReader((64, 64), 56), 3, 16, 4,
+                                 0, tmp_path / "cache", torch.device("cpu"))
     records = [VideoRecord(video, 0)]
     key = extractor.data_key(records)
     assert extractor.data_key(records) == key
@@ -30,17 +31,16 @@ def test_a_video_replaced_in_place_gets_new_features(tmp_path):
 def test_the_decoder_and_the_frame_folder_resize_are_part_of_the_key(tmp_path):
     video = tmp_path / "a.mp4"
     video.write_bytes(b"x")
-    keys = {FeatureExtractor(torch.nn.Identity(), "key", ClipBatchTransform(), 3, 16, (64, 64), 56, 4, 0, None,
-                             torch.device("cpu"), decoder=decoder).data_key([VideoRecord(video, 0)])
+    keys = {FeatureExtractor(torch.nn.Identity(), "key", ClipBatchTransform(), ClipReader((64, 64), 56, decoder=decoder),
+                             3, 16, 4, 0, None, torch.device("cpu")).data_key([VideoRecord(video, 0)])
             for decoder in ("decord", "pyav")}
     assert len(keys) == 2
-    keys = {FeatureExtractor(torch.nn.Identity(), "key", ClipBatchTransform(), 3, 16, (64, 64), 56, 4, 0, None,
-                             torch.device("cpu"), frame_folder_resize=resize).data_key([VideoRecord(video, 0)])
+    keys = {FeatureExtractor(torch.nn.Identity(), "key", ClipBatchTransform(),
+                             ClipReader((64, 64), 56, frame_folder_resize=resize), 3, 16, 4, 0, None, torch.device("cpu")).data_key([VideoRecord(video, 0)])
             for resize in ("crop", "whole")}
     assert len(keys) == 2
     with pytest.raises(ValueError, match=r"data.frame_folder_resize='both'"):  # refused when built, not at extraction
-        FeatureExtractor(torch.nn.Identity(), "key", ClipBatchTransform(), 3, 16, (64, 64), 56, 4, 0, None,
-                         torch.device("cpu"), frame_folder_resize="both")
+        ClipReader((64, 64), 56, frame_folder_resize="both")
 
 
 def test_frames_extracted_again_in_place_get_new_features(tmp_path):
@@ -52,8 +52,8 @@ def test_frames_extracted_again_in_place_get_new_features(tmp_path):
     for i in range(3):
         (folder / FRAME_NAME.format(i + 1)).write_bytes(b"jpeg")
     os.utime(folder, ns=(1_000_000_000, 1_000_000_000))
-    extractor = FeatureExtractor(torch.nn.Identity(), "key", ClipBatchTransform(), 3, 16, (64, 64), 56, 4, 0, None,
-                                 torch.device("cpu"))
+    extractor = FeatureExtractor(torch.nn.Identity(), "key", ClipBatchTransform(), ClipReader((64, 64), 56), 3, 16, 4,
+                                 0, None, torch.device("cpu"))
     key = extractor.data_key([VideoRecord(folder, 0)])
     folder_mtime = folder.stat().st_mtime_ns
     (folder / FRAME_NAME.format(1)).write_bytes(b"JPEG")  # rewritten: same name, same size

@@ -19,10 +19,10 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from pacepred.data.decoding import VideoDecodeError, check_frame_folder_resize, read_clip
+from pacepred.data.clip_reader import ClipReader
 from pacepred.data.pace import clip_indices
 from pacepred.data.records import VideoRecord
-from pacepred.data.transforms import INPUT_MODES, CropTooLargeError, crop_and_flip
+from pacepred.data.transforms import INPUT_MODES
 
 
 def frames_per_clip(clip_len: int, input_mode: str) -> int:
@@ -59,7 +59,7 @@ class MultiClipDataset(Dataset):
 
     ``dataset[i]`` returns::
 
-        video      uint8 (K, S, C, H, W)   K = num_clips, S = span frames, H = W = crop_size
+        video      uint8 (K, S, C, H, W)   K = num_clips, S = span frames, H = W = reader.crop_size
         label      int64 ()
         video_idx  int64 ()                i
 
@@ -67,27 +67,11 @@ class MultiClipDataset(Dataset):
     (B, K, S, C, H, W) into network input (B*K, C, T, H, W).
     """
 
-    def __init__(
-        self,
-        records: Sequence[VideoRecord],
-        num_clips: int,
-        span: int,
-        decode_size: Sequence[int] | None,
-        crop_size: int,
-        decode_threads: int = 1,
-        cache_decoded: bool = False,
-        decoder: str = "decord",
-        frame_folder_resize: str = "crop",
-    ):
+    def __init__(self, records: Sequence[VideoRecord], reader: ClipReader, num_clips: int, span: int):
         self.records = list(records)
+        self.reader = reader
         self.num_clips = num_clips
         self.span = span
-        self.decode_size = tuple(decode_size) if decode_size is not None else None
-        self.crop_size = crop_size
-        self.decode_threads = decode_threads
-        self.cache_decoded = cache_decoded
-        self.decoder = decoder  # video files: 'decord' or 'pyav' (read_clip's backend); frame folders are JPEGs
-        self.defer_frame_resize = check_frame_folder_resize(frame_folder_resize) == "crop"
 
     def __len__(self) -> int:
         return len(self.records)
@@ -98,12 +82,7 @@ class MultiClipDataset(Dataset):
         def choose(num_frames: int) -> np.ndarray:
             return protocol_clip_indices(num_frames, self.num_clips, self.span).reshape(-1)
 
-        frames = read_clip(record.path, choose, self.decode_size, self.decode_threads, backend=self.decoder,
-                           cache=self.cache_decoded, defer_frame_resize=self.defer_frame_resize)
-        try:
-            clips = crop_and_flip(frames, self.crop_size, None, False, self.decode_size)  # one centre crop for all
-        except CropTooLargeError as err:
-            raise VideoDecodeError(record.path, str(err)) from err
+        clips = self.reader.crop(record.path, self.reader.read(record.path, choose), None)  # one centre crop for all
         return {
             "video": clips.reshape(self.num_clips, self.span, *clips.shape[1:]),
             "label": torch.tensor(record.label, dtype=torch.int64),

@@ -18,9 +18,9 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader
 
+from pacepred.data.clip_reader import ClipReader
 from pacepred.data.datamodules import training_batches_before
 from pacepred.data.datasets import PaceClipDataset, SeededShardSampler
-from pacepred.data.memory import loader_worker_init
 from pacepred.data.records import VideoRecord
 from pacepred.data.transforms import ClipBatchTransform
 from pacepred.evaluation.clips import MultiClipDataset
@@ -30,35 +30,25 @@ class ClassifyDataModule(pl.LightningDataModule):
     """Labelled clips of ``train_records`` and ``test_records``.
 
     Args:
-        span: decoded frames per clip (clip_len, +1 for the residual input).
-        decode_size, crop_size: as in pre-training; flip: random horizontal flip in training.
-        num_clips: test clips per video.
+        reader: decoding and crop, as in pre-training (:class:`ClipReader`).
         batch_transform: jitter (training only), normalisation, input representation.
-        batch_size, test_batch_size: videos per training / test batch; num_workers: loader workers; seed: sampling and jitter;
-        cache_decoded: keep decoded videos in memory (``read_clip(cache=True)``).
-        decoder: video backend, ``data.decoder`` ('decord' or 'pyav').
-        frame_folder_resize: ``data.frame_folder_resize`` ('crop' or 'whole').
-        retain_freed_memory: the workers keep freed memory (:mod:`pacepred.data.memory`).
+        span: decoded frames per clip (clip_len, +1 for the residual input).
+        num_clips: test clips per video; flip: random horizontal flip in training.
+        batch_size, test_batch_size: videos per training / test batch; num_workers: loader workers; seed: sampling and jitter.
     """
 
     def __init__(
-        self, train_records: Sequence[VideoRecord], test_records: Sequence[VideoRecord], span: int,
-        decode_size: Sequence[int] | None, crop_size: int, flip: bool, num_clips: int,
-        batch_transform: ClipBatchTransform, batch_size: int, test_batch_size: int, num_workers: int = 0,
-        seed: int = 0, cache_decoded: bool = False, retain_freed_memory: bool = True, decoder: str = "decord",
-        frame_folder_resize: str = "crop",
+        self, train_records: Sequence[VideoRecord], test_records: Sequence[VideoRecord], reader: ClipReader,
+        batch_transform: ClipBatchTransform, span: int, num_clips: int, flip: bool, batch_size: int,
+        test_batch_size: int, num_workers: int = 0, seed: int = 0,
     ):
         super().__init__()
-        self.train_set = PaceClipDataset(train_records, [Fraction(1)], span, 1, "fit", decode_size, crop_size,
-                                         train=True, flip=flip, decoder=decoder, cache_decoded=cache_decoded,
-                                         frame_folder_resize=frame_folder_resize)
-        self.test_set = MultiClipDataset(test_records, num_clips, span, decode_size, crop_size,
-                                         cache_decoded=cache_decoded, decoder=decoder,
-                                         frame_folder_resize=frame_folder_resize)
+        self.train_set = PaceClipDataset(train_records, reader, [Fraction(1)], span, 1, "fit", train=True, flip=flip)
+        self.test_set = MultiClipDataset(test_records, reader, num_clips, span)
         self.batch_transform = batch_transform
         self.batch_size, self.test_batch_size = batch_size, test_batch_size
         self.num_workers, self.seed = num_workers, seed
-        self.worker_init = loader_worker_init(retain_freed_memory, num_workers)
+        self.worker_init = reader.worker_init(num_workers)
 
     def train_dataloader(self) -> DataLoader:
         sampler = SeededShardSampler(len(self.train_set), self.seed, shuffle=True)

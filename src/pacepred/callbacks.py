@@ -14,7 +14,7 @@ import torch
 from pytorch_lightning.callbacks import LearningRateMonitor, ModelCheckpoint, RichProgressBar
 
 from pacepred.data.decoding import VideoDecodeError
-from pacepred.run_info import describe_resumable_changes
+from pacepred.resume import describe_resumable_changes
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ class StepCheckpoint(ModelCheckpoint):
 
 
 def resume_settings_note(exception: BaseException | None = None) -> str:
-    """What a resume command may add (:data:`pacepred.run_info.RESUMABLE_CHANGES`): the fix for a
+    """What a resume command may add (:data:`pacepred.resume.RESUMABLE_CHANGES`): the fix for a
     broken video first when one stopped the run."""
     note = ("\n  (it may add settings that do not change what is learnt from a good video: "
             f"{describe_resumable_changes()})")

@@ -30,13 +30,15 @@ from pacepred.data.records import (
 from pacepred.data.video_list import VideoList
 from pacepred.evaluation.batchnorm import recalibrated
 from pacepred.evaluation.checkpoints import (
-    CheckpointMismatchError, file_sha256, load_backbone_checkpoint, resolve_checkpoint, run_config_path,
+    CheckpointMismatchError, checkpoint_to_evaluate, file_sha256, load_backbone_checkpoint, run_config_path,
 )
-from pacepred.evaluation.clips import frames_per_clip
+from pacepred.data.clip_positions import frames_per_clip
 from pacepred.evaluation.features import short_hash
-from pacepred.evaluation.reports import Report
+from pacepred.evaluation.report import Report
 from pacepred.evaluation.tasks import EvalSetup, run_finetune, run_knn, run_linear, run_retrieval
-from pacepred.run_info import LEGACY_VALUES, _flatten, load_checkpoint_file, write_run_info
+from pacepred.checkpoint_file import load_checkpoint_file
+from pacepred.resume import LEGACY_VALUES, _flatten
+from pacepred.run_info import write_run_info
 
 TASKS = ("retrieval", "finetune", "linear", "knn")
 # Data settings that should match between pre-training and evaluation (a note is printed if not).
@@ -158,7 +160,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     check_task_values(cfg.task)
     pl.seed_everything(cfg.seed, workers=True)
     output_dir = Path(cfg.paths.output_dir)
-    checkpoint = resolve_checkpoint(cfg.ckpt, cfg.paths.log_dir)
+    checkpoint = checkpoint_to_evaluate(cfg.ckpt, cfg.paths.log_dir)
     network = checkpoint_network(checkpoint) if checkpoint is not None else None
     run_cfg_file = run_config_path(checkpoint) if checkpoint is not None and network is None else None
     network_from = ("the checkpoint's hyper_parameters" if network is not None

@@ -7,7 +7,8 @@ import torch
 import pacepred.data.clip_reader as reader_module
 from pacepred.data.clip_reader import ClipReader
 from pacepred.data.records import VideoRecord
-from pacepred.evaluation.clips import MultiClipDataset, clip_starts, frames_per_clip, protocol_clip_indices
+from pacepred.data.clip_positions import clip_starts, frames_per_clip, protocol_clip_indices
+from pacepred.data.datasets import MultiClipDataset
 
 # Hand-computed starts int(c - 8) for c in linspace(8, n - 8, 10) (VCOP's retrieve_clips.py).
 EXPECTED_STARTS_16 = {

@@ -12,7 +12,7 @@ from pacepred.data.clip_reader import ClipReader
 from pacepred.data.memory import retain_freed_memory_in_worker
 from pacepred.data.records import VideoRecord
 from pacepred.data.transforms import ClipBatchTransform
-from pacepred.evaluation.datamodule import ClassifyDataModule
+from pacepred.data.classify_datamodule import ClassifyDataModule
 from pacepred.evaluation.features import FeatureExtractor
 from pacepred.train import datamodule_options
 

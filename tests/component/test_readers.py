@@ -221,7 +221,8 @@ def test_frame_folder_clips_resize_the_crop_or_whole_frames(frame_folders):
     from pacepred.data.clip_reader import ClipReader
     from pacepred.data.datasets import PaceClipDataset
     from pacepred.data.transforms import crop_and_flip
-    from pacepred.evaluation.clips import MultiClipDataset, protocol_clip_indices
+    from pacepred.data.clip_positions import protocol_clip_indices
+    from pacepred.data.datasets import MultiClipDataset
 
     records = [VideoRecord(folder, 0) for folder in frame_folders.values()]
 

@@ -132,7 +132,7 @@ def test_a_copied_checkpoint_keeps_its_identity(make_cfg, data_dir, tmp_path, ca
 
     from tests.helpers.common import TINY_SYNTHETIC
     from pacepred.eval import evaluate
-    from pacepred.run_info import load_checkpoint_file
+    from pacepred.checkpoint_file import load_checkpoint_file
     from pacepred.train import train
     from tests.helpers.common import compose_eval
 

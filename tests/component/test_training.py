@@ -146,7 +146,7 @@ def _run_with_checkpoint(run_dir: Path, cfg, started: int, processed: int) -> Pa
 
 
 def test_resume_refuses_other_settings_but_accepts_fixes_and_mid_epoch_checkpoints(make_cfg, tmp_path):
-    from pacepred.run_info import check_resume
+    from pacepred.resume import check_resume
 
     cfg = make_cfg(["trainer.max_epochs=3"])
     checkpoint = _run_with_checkpoint(tmp_path / "run", cfg, started=2, processed=2)
@@ -233,26 +233,26 @@ def test_head_batchnorm_needs_two_clips_or_two_videos_per_process(make_cfg):
 
 
 def test_missing_resume_checkpoint_is_named(ucf101_layout, make_cfg, tmp_path):
-    from pacepred.run_info import resolve_checkpoint
+    from pacepred.resume import checkpoint_to_resume
 
     with pytest.raises(FileNotFoundError, match=r"checkpoints/last.ckpt does not exist .*ckpt_path=last_if_any"):
         train(make_cfg(real(ucf101_layout) + ["ckpt_path=last"]))
-    assert resolve_checkpoint("last_if_any", tmp_path) is None  # a sweep's job that never started: afresh
+    assert checkpoint_to_resume("last_if_any", tmp_path) is None  # a sweep's job that never started: afresh
     (tmp_path / "checkpoints").mkdir()
     (tmp_path / "checkpoints" / "last.ckpt").write_bytes(b"")
     with pytest.raises(ValueError, match=r"no checkpoint in .*checkpoints can be loaded: .*last.ckpt is not a PyTorch"):
-        resolve_checkpoint("last_if_any", tmp_path)  # a run's broken checkpoint is no fresh start
+        checkpoint_to_resume("last_if_any", tmp_path)  # a run's broken checkpoint is no fresh start
     torch.save({"epoch": 0}, tmp_path / "checkpoints" / "last.ckpt")
-    assert resolve_checkpoint("last_if_any", tmp_path) == str(tmp_path / "checkpoints" / "last.ckpt")
+    assert checkpoint_to_resume("last_if_any", tmp_path) == str(tmp_path / "checkpoints" / "last.ckpt")
     # killed between saving a step checkpoint and its copy last.ckpt (or while writing the copy)
     import os
 
     torch.save({"epoch": 1}, tmp_path / "checkpoints" / "step0000012.ckpt")
     os.utime(tmp_path / "checkpoints" / "last.ckpt", ns=(10**18, 10**18))
     os.utime(tmp_path / "checkpoints" / "step0000012.ckpt", ns=(2 * 10**18, 2 * 10**18))
-    assert resolve_checkpoint("last", tmp_path) == str(tmp_path / "checkpoints" / "step0000012.ckpt")
+    assert checkpoint_to_resume("last", tmp_path) == str(tmp_path / "checkpoints" / "step0000012.ckpt")
     (tmp_path / "checkpoints" / "last.ckpt").write_bytes(b"PK\x03\x04 cut short")  # written after it, newer
-    assert resolve_checkpoint("last", tmp_path) == str(tmp_path / "checkpoints" / "step0000012.ckpt")
+    assert checkpoint_to_resume("last", tmp_path) == str(tmp_path / "checkpoints" / "step0000012.ckpt")
 
 
 def _add_broken_train_video(root):
@@ -385,7 +385,7 @@ def test_skipped_videos_of_every_rank_reach_the_checkpoint(monkeypatch):
     the videos every rank skipped, so a resumed run's report still lists them all."""
     from types import SimpleNamespace
 
-    import pacepred.data.reporting as reporting
+    import pacepred.data.bad_videos as reporting
 
     other_rank = torch.tensor([[0, 0, 0, 1, 0]])
     monkeypatch.setattr(reporting, "gather_no_grad", lambda local: torch.cat([local, other_rank]))
@@ -403,7 +403,7 @@ def test_a_stopped_run_says_how_to_resume_it(tmp_path, capsys):
     from types import SimpleNamespace
 
     from pacepred.callbacks import ResumeHint
-    from pacepred.run_info import resume_command
+    from pacepred.resume import resume_command
 
     argv = ["backbone=r21d", "ckpt_path=last", "++hydra.run.dir=old", "pace=4"]
     assert resume_command(argv, tmp_path / "run") == (

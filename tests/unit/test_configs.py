@@ -96,7 +96,7 @@ def test_the_online_monitor_decodes_with_the_pre_training_decoder(make_cfg):
 def test_an_s3dg_run_from_before_backbone_stem_resumes_only_with_its_separable_stem(make_cfg):
     from omegaconf import open_dict
 
-    from pacepred.run_info import config_differences
+    from pacepred.resume import config_differences
 
     before = make_cfg(["backbone=s3d_g"])
     with open_dict(before):

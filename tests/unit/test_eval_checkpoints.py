@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from pacepred.evaluation.checkpoints import (
-    CheckpointMismatchError, file_sha256, find_latest_checkpoint, load_backbone_checkpoint, resolve_checkpoint,
+    CheckpointMismatchError, file_sha256, find_latest_checkpoint, load_backbone_checkpoint, checkpoint_to_evaluate,
     run_config_path,
 )
 from pacepred.models.c3d import C3D
@@ -244,10 +244,10 @@ def test_latest_checkpoint_is_the_newest_run_and_a_missing_one_says_what_to_do(t
         path.write_bytes(path.parent.parent.name.encode())
     os.utime(old, (time.time() - 100, time.time() - 100))
     assert find_latest_checkpoint(tmp_path) == new
-    assert resolve_checkpoint("latest", tmp_path) == new
-    assert resolve_checkpoint(None, tmp_path) is None
+    assert checkpoint_to_evaluate("latest", tmp_path) == new
+    assert checkpoint_to_evaluate(None, tmp_path) is None
     with pytest.raises(FileNotFoundError, match="nope.ckpt"):
-        resolve_checkpoint(str(tmp_path / "nope.ckpt"), tmp_path)
+        checkpoint_to_evaluate(str(tmp_path / "nope.ckpt"), tmp_path)
     (old.parent.parent / "config.yaml").write_text("input: rgb\n")
     assert run_config_path(old) == old.parent.parent / "config.yaml" and run_config_path(new) is None
     assert file_sha256(old) != file_sha256(new)
@@ -255,7 +255,7 @@ def test_latest_checkpoint_is_the_newest_run_and_a_missing_one_says_what_to_do(t
 
 def test_a_file_that_is_not_a_checkpoint_is_named(tmp_path):
     from pacepred.models.r3d import R3D
-    from pacepred.run_info import check_resume
+    from pacepred.resume import check_resume
 
     text = tmp_path / "notes.ckpt"
     text.write_text("not a checkpoint\n")

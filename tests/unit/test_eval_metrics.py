@@ -8,7 +8,7 @@ import torch
 from pacepred.evaluation.knn import knn_scores
 from pacepred.evaluation.linear import fit_linear_probe, select_weight_decay
 from pacepred.evaluation.retrieval import average_precision, rank_gallery, cosine_similarity, retrieve
-from pacepred.evaluation.scores import confusion_matrix, per_class_mean, topk_correct
+from pacepred.metrics import confusion_matrix, per_class_mean, topk_correct
 
 # Gallery (train videos): four 2-D features and their classes.
 GALLERY = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [-1.0, 0.0]])

@@ -7,7 +7,8 @@ import numpy as np
 import torch
 from omegaconf import OmegaConf
 
-from pacepred.evaluation.reports import Report, SheetRow, pca_2d, save_embedding_plot, save_retrieval_sheet
+from pacepred.evaluation.report import Report
+from pacepred.figures import SheetRow, pca_2d, save_embedding_plot, save_retrieval_sheet
 from pacepred.evaluation.summary import MultirunSummary, summarize_sweep
 
 

@@ -29,9 +29,10 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Iterator
 
+from pacepred.messages import first_line
 from pacepred.data.decoding import (
     FRAME_NAME, SWSCALE_FILTER, VideoDecodeError, VideoFileError, check_video_file, displayed_size, every_frame,
-    first_line, open_pyav, probe_video, quarter_turns, rgb_frame, video_stream,
+    open_pyav, probe_video, quarter_turns, rgb_frame, video_stream,
 )
 
 #: Name prefix of the temporary folders outputs are written in.

@@ -1,4 +1,5 @@
-"""Map-style pace-clip dataset and the seeded sampler that drives its randomness.
+"""Map-style datasets of videos (pace clips, and every protocol clip of a video for the
+evaluation) and the seeded sampler that drives the randomness of the first.
 
 Randomness is an argument: the sampler yields ``(index, seed)`` keys, and every random choice
 of a sample (paces, starts, crop, flip) comes from ``numpy.random.default_rng(seed)``. The seed
@@ -18,6 +19,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
+from pacepred.data.clip_positions import protocol_clip_indices
 from pacepred.data.clip_reader import ClipReader
 from pacepred.data.decoding import VideoDecodeError, frame_count
 from pacepred.data.pace import draw_pace_labels, sample_pace_clip
@@ -226,3 +228,39 @@ class SeededShardSampler(Sampler):
         start, self.start = self.start, 0  # a resumed position holds for one iteration
         for position in order[start + self.rank :: self.world_size]:
             yield int(position) % self.size, sample_seed(self.seed, epoch, int(position))
+
+
+class MultiClipDataset(Dataset):
+    """All protocol clips of each video, centre-cropped, as uint8.
+
+    ``dataset[i]`` returns::
+
+        video      uint8 (K, S, C, H, W)   K = num_clips, S = span frames, H = W = reader.crop_size
+        label      int64 ()
+        video_idx  int64 ()                i
+
+    The batch transform (:class:`pacepred.data.transforms.ClipBatchTransform`) turns a batch
+    (B, K, S, C, H, W) into network input (B*K, C, T, H, W).
+    """
+
+    def __init__(self, records: Sequence[VideoRecord], reader: ClipReader, num_clips: int, span: int):
+        self.records = list(records)
+        self.reader = reader
+        self.num_clips = num_clips
+        self.span = span
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        record = self.records[index]
+
+        def choose(num_frames: int) -> np.ndarray:
+            return protocol_clip_indices(num_frames, self.num_clips, self.span).reshape(-1)
+
+        clips = self.reader.crop(record.path, self.reader.read(record.path, choose), None)  # one centre crop for all
+        return {
+            "video": clips.reshape(self.num_clips, self.span, *clips.shape[1:]),
+            "label": torch.tensor(record.label, dtype=torch.int64),
+            "video_idx": torch.tensor(index, dtype=torch.int64),
+        }

@@ -69,6 +69,8 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from pacepred.messages import first_line
+
 BACKENDS = ("decord", "pyav", "frames")
 #: Name of frame ``i`` (0-based index) in a frame folder: ``FRAME_NAME.format(i + 1)``.
 FRAME_NAME = "frame{:06d}.jpg"
@@ -230,12 +232,6 @@ def probe_video(path: Path | str, decode: bool = True) -> VideoInfo:
     if turned:  # the displayed frame's size, as the decoders return it
         width, height = height, width
     return VideoInfo(num_frames=num_frames, fps=fps, width=width, height=height)
-
-
-def first_line(err: BaseException) -> str:
-    """The first non-empty line of an exception's message, or its type's name."""
-    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
-    return lines[0] if lines else type(err).__name__
 
 
 def check_video_file(path: Path) -> None:

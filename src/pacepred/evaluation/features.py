@@ -32,7 +32,7 @@ from pacepred.data.clip_reader import ClipReader
 from pacepred.data.index import file_signature
 from pacepred.data.records import VideoRecord
 from pacepred.data.transforms import ClipBatchTransform
-from pacepred.evaluation.clips import MultiClipDataset
+from pacepred.data.datasets import MultiClipDataset
 
 #: Part of every cached feature file's key: raised whenever a change of the clip sampling,
 #: decoding, pooling or forward pass changes what the same settings extract, so that features

@@ -13,7 +13,8 @@ from pacepred.data.clip_reader import ClipReader
 from pacepred.data.decoding import VideoDecodeError
 from pacepred.data.transforms import ClipBatchTransform
 from pacepred.data.video_list import VideoList
-from pacepred.evaluation.clips import MultiClipDataset, frames_per_clip
+from pacepred.data.clip_positions import frames_per_clip
+from pacepred.data.datasets import MultiClipDataset
 from pacepred.evaluation.features import pool_clips
 from pacepred.evaluation.knn import knn_scores
 from pacepred.evaluation.linear import fit_linear_probe, select_weight_decay

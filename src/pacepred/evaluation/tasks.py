@@ -23,15 +23,16 @@ from torch import Tensor, nn
 from pacepred.data.clip_reader import ClipReader
 from pacepred.data.records import VideoRecord
 from pacepred.data.transforms import ClipBatchTransform
-from pacepred.evaluation.datamodule import ClassifyDataModule
+from pacepred.data.classify_datamodule import ClassifyDataModule
 from pacepred.evaluation.features import PROTOCOLS, FeatureExtractor, VideoFeatures
 from pacepred.evaluation.knn import knn_scores
 from pacepred.evaluation.linear import fit_linear_probe, select_weight_decay
-from pacepred.evaluation.reports import Report, SheetRow, save_embedding_plot, save_retrieval_sheet
+from pacepred.evaluation.report import Report
+from pacepred.figures import SheetRow, save_embedding_plot, save_retrieval_sheet
 from pacepred.evaluation.retrieval import DEFAULT_KS, retrieve, topk_hits
-from pacepred.evaluation.scores import confusion_matrix, per_class_mean, topk_correct
+from pacepred.metrics import confusion_matrix, per_class_mean, topk_correct
 from pacepred.modules.classify import ClassifierModule
-from pacepred.reports import save_confusion_matrix
+from pacepred.figures import save_confusion_matrix
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Classification scores shared by the tasks: top-k accuracy, per-class means, confusion matrix."""
+"""Classification metrics of the tasks, the monitor and fine-tuning: top-k hits, per-class means, confusion matrix."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Multi-clip evaluation data: the protocol's clip positions and a dataset of all clips of a video.
+"""The evaluation protocol's clip positions (the pre-training's are in :mod:`pacepred.data.pace`).
 
 Clip positions (VCOP's retrieval and test protocol, METHOD.md section 4): ``num_clips`` clips of
 ``span`` consecutive frames whose centres are evenly spaced over the video,
@@ -13,15 +13,9 @@ pre-training sampler does for such videos, so every clip is still exactly ``span
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Sequence
-
 import numpy as np
-import torch
-from torch.utils.data import Dataset
 
-from pacepred.data.clip_reader import ClipReader
 from pacepred.data.pace import clip_indices
-from pacepred.data.records import VideoRecord
 from pacepred.data.transforms import INPUT_MODES
 
 
@@ -52,39 +46,3 @@ def protocol_clip_indices(num_frames: int, num_clips: int, span: int) -> np.ndar
         clip_indices(int(start), span, Fraction(1), num_frames)
         for start in clip_starts(num_frames, num_clips, span)
     ])
-
-
-class MultiClipDataset(Dataset):
-    """All protocol clips of each video, centre-cropped, as uint8.
-
-    ``dataset[i]`` returns::
-
-        video      uint8 (K, S, C, H, W)   K = num_clips, S = span frames, H = W = reader.crop_size
-        label      int64 ()
-        video_idx  int64 ()                i
-
-    The batch transform (:class:`pacepred.data.transforms.ClipBatchTransform`) turns a batch
-    (B, K, S, C, H, W) into network input (B*K, C, T, H, W).
-    """
-
-    def __init__(self, records: Sequence[VideoRecord], reader: ClipReader, num_clips: int, span: int):
-        self.records = list(records)
-        self.reader = reader
-        self.num_clips = num_clips
-        self.span = span
-
-    def __len__(self) -> int:
-        return len(self.records)
-
-    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        record = self.records[index]
-
-        def choose(num_frames: int) -> np.ndarray:
-            return protocol_clip_indices(num_frames, self.num_clips, self.span).reshape(-1)
-
-        clips = self.reader.crop(record.path, self.reader.read(record.path, choose), None)  # one centre crop for all
-        return {
-            "video": clips.reshape(self.num_clips, self.span, *clips.shape[1:]),
-            "label": torch.tensor(record.label, dtype=torch.int64),
-            "video_idx": torch.tensor(index, dtype=torch.int64),
-        }

@@ -2,7 +2,7 @@
 
 Train batches reuse the pre-training dataset with the single pace 1 (one random clip per video,
 ``fit`` boundary, random crop, optional flip) and its ``label`` field; test batches are
-:class:`pacepred.evaluation.clips.MultiClipDataset` (``num_clips`` evenly spaced clips, centre
+:class:`pacepred.data.datasets.MultiClipDataset` (``num_clips`` evenly spaced clips, centre
 crop). After transfer, the on-device batch transform gives the module::
 
     video  float (B*K, C, T, H, W)   K = 1 in training, num_clips in testing
@@ -20,10 +20,9 @@ from torch.utils.data import DataLoader
 
 from pacepred.data.clip_reader import ClipReader
 from pacepred.data.datamodules import training_batches_before
-from pacepred.data.datasets import PaceClipDataset, SeededShardSampler
+from pacepred.data.datasets import MultiClipDataset, PaceClipDataset, SeededShardSampler
 from pacepred.data.records import VideoRecord
 from pacepred.data.transforms import ClipBatchTransform
-from pacepred.evaluation.clips import MultiClipDataset
 
 
 class ClassifyDataModule(pl.LightningDataModule):

@@ -23,7 +23,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from pacepred.callbacks import ProgressBar
 from pacepred.data.clip_reader import ClipReader
-from pacepred.data.index import build_index
+from pacepred.data.video_index import build_index
 from pacepred.data.records import (
     LEAVE_OUT_HINT, VideoRecord, balanced_subset, describe_missing, missing_or_empty, write_skip_list,
 )
@@ -124,7 +124,7 @@ def _leave_out_unreadable(
     splits: dict[str, list[VideoRecord]], root: Path, workers: int, output_dir: Path, info: dict[str, Any]
 ) -> dict[str, list[VideoRecord]]:
     """``data.on_bad_video=skip``: leave out of every split the videos that the video index
-    (:mod:`pacepred.data.index`: every frame decoded once, in ``workers`` processes, cached beside
+    (:mod:`pacepred.data.video_index`: every frame decoded once, in ``workers`` processes, cached beside
     the data) finds unreadable. They are counted in the report's ``skipped_videos`` and listed in
     ``<output_dir>/skipped_videos.txt``, each path (relative to ``root``) after a ``#`` line with
     its reason: a skip list, for ``data.skip_list`` (see :func:`pacepred.data.records.drop_listed`)."""

@@ -127,6 +127,21 @@ LEGACY_VALUES = {
 }
 
 
+#: Classes that moved since runs may have started: an older run's ``_target_`` (a prefix of it)
+#: compares as the new one.
+MOVED_TARGETS = {"pacepred.data.records.": "pacepred.data.sources."}
+
+
+def _moved(flat: dict[str, Any]) -> dict[str, Any]:
+    """``flat`` with the ``_target_`` values of :data:`MOVED_TARGETS` renamed."""
+    def renamed(value: Any) -> Any:
+        for old, new in MOVED_TARGETS.items():
+            if isinstance(value, str) and value.startswith(old):
+                return new + value[len(old):]
+        return value
+    return {key: renamed(value) if key.endswith("_target_.") else value for key, value in flat.items()}
+
+
 def _flatten(node: Any, prefix: str = "") -> dict[str, Any]:
     """{dotted key: value} of a nested dict (lists are values)."""
     if not isinstance(node, dict):
@@ -144,7 +159,7 @@ def config_differences(before: DictConfig, after: DictConfig) -> dict[str, tuple
     value at a parent key (a group replaced by an empty one), or the key is in
     :data:`LEGACY_VALUES` (the run before it compares as the behaviour it had)."""
     trees = [OmegaConf.to_container(job_config(c), resolve=True) for c in (before, after)]
-    old, new = (_flatten(tree) for tree in trees)
+    old, new = (_moved(_flatten(tree)) for tree in trees)
     for key, (legacy, matters) in LEGACY_VALUES.items():
         if f"{key}." in new and f"{key}." not in old and matters(old):  # _flatten's keys end with a dot
             old[f"{key}."] = legacy

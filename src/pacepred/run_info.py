@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime
 import json
 import platform
-import shlex
 import subprocess
 import sys
 from importlib import metadata

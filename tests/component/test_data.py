@@ -10,7 +10,8 @@ from pacepred.data.clip_reader import ClipReader
 from pacepred.data.datamodules import jitter_seed
 from pacepred.data.datasets import PaceClipDataset, SeededShardSampler, sample_seed
 from pacepred.data.decoding import VideoDecodeError, read_clip
-from pacepred.data.records import SplitFileError, UCF101Split, VideoRecord, read_class_index
+from pacepred.data.records import SplitFileError, VideoRecord
+from pacepred.data.sources import UCF101Split, read_class_index
 from pacepred.data.transforms import ClipBatchTransform, color_jitter_linear, color_jitter_sequential, crop_and_flip
 
 PACES = [Fraction(1), Fraction(2), Fraction(3), Fraction(4)]
@@ -83,7 +84,7 @@ def test_dataset_two_views_at_different_paces(ucf101_layout):
 
 
 def test_cache_decoded_gives_the_same_clips_and_decodes_each_video_once(ucf101_layout, monkeypatch, tmp_path):
-    import pacepred.data.decoding as decoding
+    import pacepred.data.decoding.read as decoding  # read_clip's module: its decoder and its cache
 
     records, _ = UCF101Split(ucf101_layout).records("train")
     options = dict(num_samples=17, num_views=2, boundary="fit", train=True, flip=True)

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from tests.helpers.layouts import AVI, CORRUPTED, EXTRACTED_FRAMES, MKV, MP4_ARM, MP4_POOL, frame_folders  # noqa: F401
-from pacepred.data.decoding import VideoDecodeError, _resize_frames, probe_video, read_clip
+from pacepred.data.decoding import VideoDecodeError, probe_video, read_clip
+from pacepred.data.decoding.frame_folders import _resize_frames
 
 CLIPS = [AVI, MP4_ARM, MKV]
 # Mean absolute difference (0-255 scale) allowed between backends. Measured on these clips:
@@ -104,7 +105,7 @@ def write_packed_avi(source, path, n_vop: bytes):
     data ending in "p" at the start marks the stream packed, as in the UCF101 videos."""
     from fractions import Fraction
 
-    from pacepred.data.decoding import VOP_START_CODE, _vop_types
+    from pacepred.data.decoding.pyav_reader import VOP_START_CODE, _vop_types
 
     with av.open(str(source)) as container:
         packets = [(bytes(p), p.is_keyframe) for p in container.demux(video=0) if p.size > 0]
@@ -138,7 +139,7 @@ def write_packed_avi(source, path, n_vop: bytes):
 def test_mpeg4_avi_with_b_frames_and_several_keyframes_reads_right(tmp_path, real_videos, backend, packed):
     """decord's random access returns earlier frames (12 as 0, ...) on such files and a PyAV
     seek into a packed stream loses count; both backends read every frame right."""
-    from pacepred.data.decoding import _packet_index
+    from pacepred.data.decoding.pyav_reader import _packet_index
 
     path = tmp_path / "open_gop.avi"
     write_open_gop_avi(path)
@@ -175,7 +176,7 @@ def test_h264_avi_with_several_keyframes_reads_right(tmp_path, backend):
 
 def test_the_real_ucf101_clip_is_packed_with_one_keyframe(real_videos):
     """What the packed-stream test above stands for: DivX-style packed B-frames, as in UCF101."""
-    from pacepred.data.decoding import _packet_index
+    from pacepred.data.decoding.pyav_reader import _packet_index
 
     with av.open(str(real_videos / AVI)) as container:
         index = _packet_index(container, container.streams.video[0], real_videos / AVI)
@@ -392,13 +393,14 @@ def test_frame_folder_errors(tmp_path, frame_folders):
 def test_a_file_that_cannot_be_read_is_a_named_decode_error(real_videos, monkeypatch, backend):
     """A file without read permission (the tests run as root, which reads anything: the refusal is
     simulated) is a VideoDecodeError, which ``data.on_bad_video=skip`` and the index catch."""
-    import pacepred.data.decoding as decoding
+    import pacepred.data.decoding.decord_reader as decord_reader
+    import pacepred.data.decoding.integrity as integrity
 
     def refuse(path, *args, **kwargs):
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(decoding, "open", refuse, raising=False)
-    monkeypatch.setattr(decoding, "_DECORD_CHECKS", {})  # an answer kept from an earlier read opens nothing
+    monkeypatch.setattr(integrity, "open", refuse, raising=False)
+    monkeypatch.setattr(decord_reader, "_DECORD_CHECKS", {})  # an answer kept from an earlier read opens nothing
     with pytest.raises(VideoDecodeError, match=rf"{AVI}: cannot read the file \(Permission denied\)"):
         read_clip(real_videos / AVI, lambda n: np.arange(2), backend=backend)
 
@@ -457,7 +459,7 @@ def test_cropping_then_resizing_frames_matches_resizing_then_cropping(frame_fold
 def test_frame_count_is_kept_until_the_folder_changes(tmp_path, frame_folders, monkeypatch):
     import os
 
-    from pacepred.data import decoding
+    from pacepred.data.decoding import frame_folders as decoding
 
     folder = shutil.copytree(frame_folders[AVI], tmp_path / "video")
     hour_ago = os.stat(folder).st_mtime - 3600
@@ -506,7 +508,7 @@ class _SeekIgnored:
 
 
 def test_pyav_skips_frames_before_the_keyframe_when_a_seek_lands_early(real_videos, monkeypatch):
-    import pacepred.data.decoding as decoding
+    import pacepred.data.decoding.pyav_reader as decoding
 
     path = real_videos / MP4_ARM
     expected = read_clip(path, lambda n: np.array([200, 190]), backend="pyav")
@@ -519,7 +521,7 @@ def test_video_errors_survive_a_process_boundary():
     """Pickled as loader workers and process pools send them: type, path, reason and message kept."""
     import pickle
 
-    from pacepred.data.convert import ConversionError
+    from pacepred.prep.convert import ConversionError
 
     for error in (VideoDecodeError("/data/a.mp4", "decoding failed after 28 frames"), ConversionError("b.avi", "x")):
         copy = pickle.loads(pickle.dumps(error))

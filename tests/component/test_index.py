@@ -10,10 +10,9 @@ import sys
 
 from tests.helpers.common import REPO
 from tests.helpers.layouts import broken_folder, frame_folders, frames_layout  # noqa: F401  (fixtures)
-from pacepred.data.index import (
-    CACHE_NAME, VideoInfo, build_index, cache_path_for, format_summary, index_source, load_index,
-)
-from pacepred.data.records import FolderSplit, FramesSplit
+from pacepred.data.video_index import CACHE_NAME, VideoInfo, build_index, cache_path_for, load_index
+from pacepred.prep.index import format_summary, index_source
+from pacepred.data.sources import FolderSplit, FramesSplit
 
 GOOD = {"clip1.avi": (164, 25.0, 320, 240), "clip2.mp4": (280, 28.0, 340, 256), "clip3.mkv": (310, 30.0, 426, 240)}
 REASONS = {
@@ -106,7 +105,7 @@ def test_index_command(broken_folder, tmp_path):
     """It prints the summary, writes the cache and leaves no run folder (logs/train/runs/...) behind."""
     import os
 
-    command = [sys.executable, "-m", "pacepred.data.index", "data=folder", f"data.root={broken_folder}",
+    command = [sys.executable, "-m", "pacepred.prep.index", "data=folder", f"data.root={broken_folder}",
                "data.source.test_every=2", "+index.workers=1", f"+index.cache_dir={tmp_path / 'cache'}"]
     work = tmp_path / "work"
     work.mkdir()

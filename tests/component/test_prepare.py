@@ -1,4 +1,4 @@
-"""``python -m pacepred.data.prepare`` on the real clips: transcode, frames and verify, resuming,
+"""``python -m pacepred.prep.prepare`` on the real clips: transcode, frames and verify, resuming,
 broken inputs, reading the outputs back, pixels against the originals, and skip lists."""
 
 from __future__ import annotations
@@ -18,12 +18,13 @@ from hydra.utils import instantiate
 
 from tests.helpers.common import REPO, compose_train, make_ucf101
 from tests.helpers.layouts import AVI, CORRUPTED, MP4_ARM, broken_folder, make_kinetics  # noqa: F401  (fixture)
-from pacepred.data.convert import PARTIAL_PREFIX, TranscodeSettings
+from pacepred.prep.convert import PARTIAL_PREFIX, TranscodeSettings
 from pacepred.data.decoding import frame_count, probe_video, read_clip
-from pacepred.data.index import format_summary, index_source
-from pacepred.data.manifest import MANIFEST_NAME, read_manifest
-from pacepred.data.prepare import frames_key, prepare
-from pacepred.data.records import FramesSplit, Kinetics400Split, UCF101Split, drop_listed
+from pacepred.prep.index import format_summary, index_source
+from pacepred.prep.manifest import MANIFEST_NAME, read_manifest
+from pacepred.prep.prepare import frames_key, prepare
+from pacepred.data.records import drop_listed
+from pacepred.data.sources import FramesSplit, Kinetics400Split, UCF101Split
 from pacepred.train import datamodule_options
 
 #: Videos of the UCF101 layout below: relative path -> (source clip, frames, fps, width, height).
@@ -339,7 +340,7 @@ def test_verify_reports_broken_videos_and_the_datamodule_skips_them(broken_folde
 
 
 def test_verify_command_samples_frames_and_fails_with_strict(broken_folder, tmp_path):
-    command = [sys.executable, "-m", "pacepred.data.prepare", "mode=verify", "data=folder",
+    command = [sys.executable, "-m", "pacepred.prep.prepare", "mode=verify", "data=folder",
                f"data.root={broken_folder}", "data.source.test_every=2", "verify.sample=4", "workers=1", "strict=true",
                f"hydra.run.dir={tmp_path / 'run'}"]
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
@@ -351,7 +352,7 @@ def test_verify_command_samples_frames_and_fails_with_strict(broken_folder, tmp_
 
 def test_a_truncated_video_fails_to_convert_instead_of_becoming_a_shorter_one(tmp_path, real_videos):
     """The UCF101 clip cut to 60% of its bytes still decodes 93 of its 164 frames."""
-    from pacepred.data.convert import FrameSettings, extract_frames, transcode_video
+    from pacepred.prep.convert import FrameSettings, extract_frames, transcode_video
     from pacepred.data.decoding import VideoDecodeError
 
     cut = tmp_path / "cut.avi"
@@ -378,7 +379,7 @@ def test_drop_listed(tmp_path):
 
 
 def test_settings_round_the_long_side_to_even():
-    from pacepred.data.convert import scaled_size
+    from pacepred.prep.convert import scaled_size
 
     assert scaled_size(320, 240, 128, even=True) == (170, 128)
     assert scaled_size(426, 240, 128, even=True) == (228, 128) and scaled_size(426, 240, 128) == (227, 128)

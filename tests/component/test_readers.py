@@ -13,9 +13,8 @@ from tests.helpers.layouts import (  # noqa: F401  (fixtures)
     EXTRACTED_FRAMES, folder_layout, frame_folders, frames_layout, hmdb51_layout, make_kinetics,
 )
 from pacepred.data.decoding import read_clip
-from pacepred.data.records import (
-    FolderSplit, FramesSplit, HMDB51Split, Kinetics400Split, SplitFileError, VideoRecord,
-)
+from pacepred.data.records import SplitFileError, VideoRecord
+from pacepred.data.sources import FolderSplit, FramesSplit, HMDB51Split, Kinetics400Split
 
 #: UCF101 split-1 train as (class/video, label, frame count) lines (provenance: tests/data/lists/README.md)
 UCF101_LIST = Path(__file__).resolve().parents[1] / "data" / "lists" / "ucf101_split1_train_frames.list"

@@ -13,9 +13,9 @@ from hydra.utils import instantiate
 from tests.helpers.common import CONF_DIR, compose_train
 from pacepred.train import datamodule_options
 
-UCF = "pacepred.data.records.UCF101Split"
-HMDB = "pacepred.data.records.HMDB51Split"
-K400 = "pacepred.data.records.Kinetics400Split"
+UCF = "pacepred.data.sources.UCF101Split"
+HMDB = "pacepred.data.sources.HMDB51Split"
+K400 = "pacepred.data.sources.Kinetics400Split"
 
 # The official recipe (METHOD.md section 1) shared by every pre-training preset.
 SMALL = {"clip_len": 16, "decode_size": [128, 171], "crop_size": 112}

@@ -308,8 +308,8 @@ def write_video(path, frames: int, size: int = 64):
 
 def test_videos_shorter_than_the_fastest_clip_are_counted_and_min_frames_leaves_them_out(ucf101_layout, make_cfg,
                                                                                        caplog, capsys):
-    from pacepred.data.index import index_source
-    from pacepred.data.records import UCF101Split
+    from pacepred.prep.index import index_source
+    from pacepred.data.sources import UCF101Split
 
     write_video(ucf101_layout / "UCF-101" / "ArmWrestling" / "v_ArmWrestling_g07_c01.mp4", frames=3)
     list_video(ucf101_layout, "train", "ArmWrestling/v_ArmWrestling_g07_c01.mp4 2")
@@ -317,7 +317,7 @@ def test_videos_shorter_than_the_fastest_clip_are_counted_and_min_frames_leaves_
     with caplog.at_level("WARNING"):
         datamodule(make_cfg(base))
     assert "spans 65" not in caplog.text  # no frame counts known yet: nothing said
-    index_source(UCF101Split(ucf101_layout), workers=1, decode=False)  # python -m pacepred.data.index
+    index_source(UCF101Split(ucf101_layout), workers=1, decode=False)  # python -m pacepred.prep.index
     with caplog.at_level("WARNING"):
         module = datamodule(make_cfg(base))
     assert ("pace 4: a clip of 17 frames spans 65, longer than 1 of the 3 train videos whose length is known (shortest "
@@ -348,7 +348,7 @@ def test_a_video_smaller_than_the_crop_is_a_named_bad_video(real_videos):
 
 
 def test_an_empty_class_folder_is_named_and_left_out(folder_layout, caplog):
-    from pacepred.data.records import FolderSplit
+    from pacepred.data.sources import FolderSplit
 
     (folder_layout / "b_nothing_here").mkdir()
     (folder_layout / "b_nothing_here" / "readme.txt").write_text("no videos\n")
@@ -358,7 +358,7 @@ def test_an_empty_class_folder_is_named_and_left_out(folder_layout, caplog):
 
 
 def test_an_hmdb51_class_without_its_split_file_is_an_error(hmdb51_layout):
-    from pacepred.data.records import HMDB51Split
+    from pacepred.data.sources import HMDB51Split
 
     (hmdb51_layout / "hmdb51" / "run").mkdir()
     with pytest.raises(FileNotFoundError, match=r"class folders \['run'\] of .*hmdb51 have no split file "
@@ -368,7 +368,8 @@ def test_an_hmdb51_class_without_its_split_file_is_an_error(hmdb51_layout):
 
 def test_a_split_file_that_is_not_utf8_names_the_file_and_line(ucf101_layout, tmp_path, real_videos):
     from tests.helpers.layouts import make_kinetics
-    from pacepred.data.records import Kinetics400Split, SplitFileError, UCF101Split
+    from pacepred.data.records import SplitFileError
+    from pacepred.data.sources import Kinetics400Split, UCF101Split
 
     lists = ucf101_layout / "ucfTrainTestlist" / "trainlist01.txt"
     lists.write_bytes(lists.read_bytes() + "ArmWrestling/v_Caf\u00e9_g01_c01.avi 2\n".encode("latin-1"))
@@ -402,8 +403,8 @@ def test_a_frame_list_that_disagrees_with_its_folder_is_flagged(frames_layout, c
     from fractions import Fraction
 
     from pacepred.data.datasets import PaceClipDataset
-    from pacepred.data.index import format_summary, index_source
-    from pacepred.data.records import FramesSplit
+    from pacepred.prep.index import format_summary, index_source
+    from pacepred.data.sources import FramesSplit
 
     train = frames_layout / "train.list"
     train.write_text(train.read_text().replace("v_ApplyEyeMakeup_g01_c01 0 64", "v_ApplyEyeMakeup_g01_c01 0 80"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 
 from pacepred.data import synthetic as syn
+from pacepred.data.synthetic import motion
 from pacepred.data.synthetic import CLASSES, SyntheticConfig, ensure, generate, render_video
 
 TINY = SyntheticConfig(num_train_per_class=2, num_test_per_class=1, num_frames=24, size=32, seed=3)
@@ -137,7 +139,7 @@ def test_trajectory_speeds_equal_across_classes_and_no_aliasing_at_pace_4(factor
     lo, hi = 0.8 * 0.9 * factor - 1e-6, 0.8 * 1.1 * factor + 1e-6
     for seed in range(20):
         for cls in CLASSES:
-            tr = syn._trajectory(cls, _rng(12, seed), frames, size, factor)
+            tr = motion._trajectory(cls, _rng(12, seed), frames, size, factor)
             assert lo <= tr["speed"] <= hi
             dx = np.diff(tr["x"])
             dy = np.diff(tr["y"])
@@ -157,7 +159,7 @@ def test_trajectory_speeds_equal_across_classes_and_no_aliasing_at_pace_4(factor
                 assert 4 * tr["speed"] < 9.0 / 2
             elif cls == "Spin":
                 omega = abs(np.diff(tr["theta"])[0])
-                assert math.isclose(omega * syn._spin_reference_radius(size), tr["speed"], rel_tol=1e-6)
+                assert math.isclose(omega * motion._spin_reference_radius(size), tr["speed"], rel_tol=1e-6)
                 assert 4 * omega < math.pi / 5  # at most 5 sectors: below half an angular period
             else:
                 assert step.max() == 0 and np.all(tr["radial"] == 0)
@@ -228,7 +230,7 @@ def test_generate_layout_and_split_files(tiny):
     assert files == sorted([e[0] for e in train] + [e[0] for e in test])
     meta = json.loads((tiny / "synthetic.json").read_text())
     assert meta["complete"] is True and list(meta)[-1] == "complete"
-    assert meta["config"] == syn.asdict(TINY) and meta["classes"] == list(CLASSES)
+    assert meta["config"] == dataclasses.asdict(TINY) and meta["classes"] == list(CLASSES)
 
 
 def test_every_file_decodes_with_decord(tiny):
@@ -276,7 +278,7 @@ def test_regenerates_on_new_seed_and_incomplete_marker(tmp_path):
     probe = root / "UCF-101" / "Expand" / syn.video_name("Expand", 1, 1)
     first = probe.read_bytes()
 
-    other = SyntheticConfig(**{**syn.asdict(TINY), "seed": TINY.seed + 1})
+    other = SyntheticConfig(**{**dataclasses.asdict(TINY), "seed": TINY.seed + 1})
     generate(root, other, workers=2)
     assert json.loads((root / "synthetic.json").read_text())["config"]["seed"] == TINY.seed + 1
     assert probe.read_bytes() != first
@@ -378,7 +380,7 @@ def test_kinds_draw_their_direction_per_video():
     assert len(quadrants) >= 3, angles
     assert min(areas) < -50 and max(areas) > 50, areas  # clockwise and counter-clockwise
     # the radial flow goes out in some videos and in in others, at the kind's ladder speed
-    shifts = [syn._trajectory("Radial", _rng(14, seed), 8, 64, syn.KIND_SPEED_LADDER["Radial"])["radial"][-1]
+    shifts = [motion._trajectory("Radial", _rng(14, seed), 8, 64, syn.KIND_SPEED_LADDER["Radial"])["radial"][-1]
               for seed in range(8)]
     assert min(shifts) < 0 < max(shifts)
     assert all(0.5 * 0.8 * 0.9 * 7 - 1e-6 <= abs(shift) <= 0.5 * 0.8 * 1.1 * 7 + 1e-6 for shift in shifts)

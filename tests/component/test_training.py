@@ -164,10 +164,11 @@ def test_resume_refuses_other_settings_but_accepts_fixes_and_mid_epoch_checkpoin
     assert check_resume(cfg, str(older_run))
     # a setting added with a default that changes what an older run computed: the older run
     # compares as the behaviour it had, where the setting matters to it (frame folders)
-    for source, refused in (("pacepred.data.records.FramesSplit", True), ("pacepred.data.records.UCF101Split", False)):
+    for source, refused in (("pacepred.data.sources.FramesSplit", True), ("pacepred.data.sources.UCF101Split", False)):
         before_setting = make_cfg(["trainer.max_epochs=3"])
         with open_dict(before_setting):
             del before_setting.data["frame_folder_resize"]
+            del before_setting.data["reader"]  # (runs from before it had no reader node either)
             before_setting.data.source._target_ = source
         run = _run_with_checkpoint(tmp_path / source, before_setting, started=2, processed=2)
         now = make_cfg(["trainer.max_epochs=3"])

@@ -26,7 +26,7 @@ from torch.utils.data import DataLoader
 from pacepred.data.clip_order import TupleLayout, tuple_span
 from pacepred.data.clip_reader import ClipReader
 from pacepred.data.datasets import PaceClipDataset, SeededShardSampler, VideoSampleDataset
-from pacepred.data.index import known_frame_counts
+from pacepred.data.video_index import known_frame_counts
 from pacepred.data.loading import LoaderSettings
 from pacepred.data.order_dataset import OrderTupleDataset
 from pacepred.data.pace import BOUNDARY_POLICIES, clip_span
@@ -171,7 +171,7 @@ class PaceDataModule(pl.LightningDataModule):
 
     def _check_lengths(self, records: list[VideoRecord], stage: str) -> list[VideoRecord]:
         """Videos shorter than the clip at the fastest pace, where their frame count is known (the
-        frame lists', or the video index's: ``python -m pacepred.data.index``): their clips of the
+        frame lists', or the video index's: ``python -m pacepred.prep.index``): their clips of the
         fast paces wrap around the video's end (a cut inside the clip, which the pace task can
         learn from instead of the motion; a 3-frame video gives the same clip at paces 3 and 4, with
         different labels). Counted in a warning; ``data.min_frames`` leaves out those shorter than it."""
@@ -184,7 +184,7 @@ class PaceDataModule(pl.LightningDataModule):
             kept = [r for r in records if counts.get(r.path, min_frames) >= min_frames]
             print(f"data.min_frames={min_frames}: left out {len(records) - len(kept)} of {len(records)} {stage} "
                   f"videos shorter than it ({len(records) - len(counts)} of unknown length kept: "
-                  "python -m pacepred.data.index counts them)")
+                  "python -m pacepred.prep.index counts them)")
             records = kept
         lengths = [counts[r.path] for r in records if r.path in counts]
         if self.order_tuples is not None:

@@ -11,7 +11,7 @@ Every backbone's ``forward`` is the global average pool of its ``forward_feature
 forward pass gives both. A cache file is named after the model (the checkpoint file's SHA-256 and
 the channel order it was loaded in, or the random-initialisation recipe), the protocol, the split
 and the data (clip settings and the list of videos with each file's size, a frame folder's entry
-count, and mtime: :func:`pacepred.data.index.file_signature`), so a changed
+count, and mtime: :func:`pacepred.data.video_index.file_signature`), so a changed
 checkpoint or data never reuses old features.
 """
 
@@ -29,7 +29,7 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
 from pacepred.data.clip_reader import ClipReader
-from pacepred.data.index import file_signature
+from pacepred.data.video_index import file_signature
 from pacepred.data.records import VideoRecord
 from pacepred.data.transforms import ClipBatchTransform
 from pacepred.data.datasets import MultiClipDataset

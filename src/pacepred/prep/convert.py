@@ -41,14 +41,6 @@ PARTIAL_PREFIX = ".pacepred-partial-"
 OUTPUT_FORMAT = "mp4"
 
 
-def disk_size(path: Path) -> int:
-    """Bytes of the files under ``path`` (a file or a folder)."""
-    path = Path(path)
-    if path.is_file():
-        return path.stat().st_size
-    return sum((Path(folder) / name).stat().st_size for folder, _, names in os.walk(path) for name in names)
-
-
 class ConversionError(VideoFileError):
     """An output could not be written or came out wrong."""
 

@@ -1,15 +1,15 @@
 """Dataset preparation: re-encode, extract frames or verify every video of a data source.
 
-    python -m pacepred.data.prepare mode=transcode data=ucf101 data.root=/datasets/ucf101 out=/datasets/ucf101_h264_128
-    python -m pacepred.data.prepare mode=frames data=ucf101 data.root=/datasets/ucf101 out=/datasets/ucf101_frames128
-    python -m pacepred.data.prepare mode=verify data=ucf101 data.root=/datasets/ucf101 verify.skip_list=true
+    python -m pacepred.prep.prepare mode=transcode data=ucf101 data.root=/datasets/ucf101 out=/datasets/ucf101_h264_128
+    python -m pacepred.prep.prepare mode=frames data=ucf101 data.root=/datasets/ucf101 out=/datasets/ucf101_frames128
+    python -m pacepred.prep.prepare mode=verify data=ucf101 data.root=/datasets/ucf101 verify.skip_list=true
 
 Works on the videos of both stages (train, test) of ``data.source`` (and of every split in
 ``splits``, e.g. ``splits=[1,2,3]`` for HMDB51, whose splits leave different videos unused),
 in ``workers`` processes with a progress bar. Options are in ``conf/prepare.yaml``.
 
 ``transcode``
-    Each video becomes small H.264 (:func:`pacepred.data.convert.transcode_video`) at
+    Each video becomes small H.264 (:func:`pacepred.prep.convert.transcode_video`) at
     ``<out>/<its path relative to data.root>``, same name; the other files of the root (split
     files, class index, annotation CSVs: every file that is neither a video nor a frame JPEG,
     nor an archive) are copied, so ``data=<same> data.root=<out> data.skip_list=skip_list.txt``
@@ -33,7 +33,7 @@ Resumable: outputs are renamed into place only when complete, so a re-run skips 
 output and redoes the rest (a killed run's temporary folders are deleted). A run into an
 ``out`` prepared with other settings stops with an error. Broken inputs are reported by name
 with the decoder's reason and skipped; the command exits non-zero for them only with
-``strict=true``. ``<out>/pacepred_prepared.json`` (:mod:`pacepred.data.manifest`) records the
+``strict=true``. ``<out>/pacepred_prepared.json`` (:mod:`pacepred.prep.manifest`) records the
 mode, settings, source and counts.
 """
 
@@ -42,7 +42,6 @@ from __future__ import annotations
 import copy
 import datetime
 import json
-import multiprocessing
 import os
 import re
 import shutil
@@ -52,20 +51,18 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import hydra
-import numpy as np
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 import pacepred
-from pacepred.data.convert import (
-    ConversionError, FrameSettings, TranscodeSettings, atomic_output, disk_size, extract_frames, remove_partials,
-    transcode_video,
-)
-from pacepred.data.decoding import FRAME_FILE, VideoDecodeError, frame_count, probe_video, read_clip
-from pacepred.data.index import CACHE_NAME
-from pacepred.data.manifest import MANIFEST_NAME, read_manifest, write_manifest
-from pacepred.data.records import STAGES, VIDEO_EXTENSIONS, FramesSplit, VideoRecord
+from pacepred.data.decoding import FRAME_FILE, frame_count
+from pacepred.data.records import STAGES, VIDEO_EXTENSIONS, VideoRecord
+from pacepred.data.sources import FramesSplit
+from pacepred.data.video_index import CACHE_NAME, disk_size
+from pacepred.prep.convert import FrameSettings, TranscodeSettings, atomic_output, remove_partials
+from pacepred.prep.jobs import Job, VerifySettings, run_jobs
+from pacepred.prep.manifest import MANIFEST_NAME, read_manifest, write_manifest
 
 MODES = ("transcode", "frames", "verify")
 CLASS_INDEX = "classInd.txt"
@@ -75,17 +72,6 @@ SKIP_LIST_NAME = "skip_list.txt"
 #: archives (the downloaded dataset may sit beside its extraction) and pacepred's own files.
 NOT_COPIED_EXTENSIONS = (".rar", ".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z")
 NOT_COPIED_NAMES = (CACHE_NAME, MANIFEST_NAME, SKIP_LIST_NAME)
-
-
-@dataclass(frozen=True)
-class Job:
-    """One video to prepare: ``source`` video, ``destination`` file or frame folder (None
-    for verify), the mode's ``settings``; ``key`` is the video's path relative to data.root."""
-
-    key: str
-    source: Path
-    destination: Path | None
-    settings: Any
 
 
 @dataclass
@@ -102,65 +88,6 @@ class PrepareResult:
     seconds: float = 0.0
     files: list[Path] = field(default_factory=list)
     read_with: str = ""
-
-
-@dataclass(frozen=True)
-class VerifySettings:
-    """``sample`` None: decode every frame; N: read N evenly spaced frames with ``backend``."""
-
-    sample: int | None = None
-    backend: str = "decord"
-
-
-def verify_video(path: Path, settings: VerifySettings) -> None:
-    """Raise :class:`VideoDecodeError` (naming the file and the reason) unless video or frame
-    folder ``path`` decodes: every frame, as many as the container lists (decord and PyAV
-    index frames by the container's count), or ``settings.sample`` evenly spaced frames."""
-    if settings.sample is None:
-        decoded = probe_video(path, decode=True).num_frames
-        listed = probe_video(path, decode=False).num_frames
-        if decoded != listed:
-            raise VideoDecodeError(path, f"only {decoded} of the {listed} frames the container lists decode")
-        return
-    read_clip(path, lambda count: np.unique(np.linspace(0, count - 1, settings.sample).round().astype(np.int64)),
-              backend=settings.backend)
-
-
-def _work(job: Job) -> tuple[str, str | None]:
-    """Worker: (key, None on success or the reason of the failure)."""
-    try:
-        if isinstance(job.settings, TranscodeSettings):
-            transcode_video(job.source, job.destination, job.settings)
-        elif isinstance(job.settings, FrameSettings):
-            extract_frames(job.source, job.destination, job.settings)
-        else:
-            verify_video(job.source, job.settings)
-    except (VideoDecodeError, ConversionError) as err:
-        return job.key, err.reason
-    return job.key, None
-
-
-def run_jobs(jobs: list[Job], workers: int, description: str) -> dict[str, str | None]:
-    """Run ``jobs`` in ``workers`` processes (in this one for 1) with a progress bar; returns
-    key -> None (done) or the failure's reason."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    outcomes: dict[str, str | None] = {}
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns) as progress:
-        task = progress.add_task(description, total=len(jobs))
-        if workers > 1 and len(jobs) > 1:
-            # spawn: decord and FFmpeg's threads do not survive a fork of a process that used them
-            with multiprocessing.get_context("spawn").Pool(min(workers, len(jobs))) as pool:
-                for key, reason in pool.imap_unordered(_work, jobs):
-                    outcomes[key] = reason
-                    progress.advance(task)
-        else:
-            for job in jobs:
-                key, reason = _work(job)
-                outcomes[key] = reason
-                progress.advance(task)
-    return outcomes
 
 
 # ------------------------------------------------------------------------------- planning

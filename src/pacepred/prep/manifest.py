@@ -1,5 +1,5 @@
 """The manifest of a prepared dataset: ``<out>/pacepred_prepared.json``, written by
-``python -m pacepred.data.prepare`` and read by the video index to say what a data root is::
+``python -m pacepred.prep.prepare`` and read by the video index to say what a data root is::
 
     {"mode": "transcode", "complete": true, "settings": {"short_side": 128, "gop": 16, ...},
      "source": {"root": "/datasets/ucf101", "data": "ucf101", "config": {...}},
@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pacepred.data.convert import atomic_output
+from pacepred.prep.convert import atomic_output
 
 MANIFEST_NAME = "pacepred_prepared.json"
 

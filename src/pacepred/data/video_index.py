@@ -1,19 +1,6 @@
-"""Video index: frame count, fps and size of every video of a dataset source, cached as JSON.
+"""Video index: frame count, fps and size of every video of a dataset root, cached as JSON.
 
-    python -m pacepred.data.index data=ucf101 data.root=/datasets/ucf101
-    python -m pacepred.data.index data=kinetics400 data.root=/datasets/k400 \\
-        +index.workers=16 +index.decode=false +index.cache_dir=/scratch/index
-
-probes every video of both stages of ``data.source`` once, in ``workers`` processes, writes
-the cache and prints a summary: videos per split and class, the length distribution, and the
-unreadable files with their reasons; a root written by ``pacepred.data.prepare`` (it has a
-``pacepred_prepared.json`` manifest) is first described: mode, settings, source.
-Options (``+index.<name>=...``): ``workers`` (default 4),
-``decode`` (default true: decode every frame, so ``num_frames`` counts decodable frames and
-broken streams are caught; false: count packets only, much faster), ``cache_dir`` (default:
-the data root if writable, else ``~/.cache/pacepred/index``), ``short_span`` (default 61).
-
-Cache: one JSON file per data root, ``<root>/pacepred_index.json`` (or
+The cache is one file per data root, ``<root>/pacepred_index.json`` (or
 ``<cache_dir>/<root name>-<hash of root>.json``)::
 
     {"version": 1, "root": "/datasets/ucf101",
@@ -26,7 +13,8 @@ Cache: one JSON file per data root, ``<root>/pacepred_index.json`` (or
 Keys are paths relative to the root. An entry is reused while the file's size and mtime are
 unchanged (for a frame folder: its number of entries and mtime) and, when ``decode`` is
 asked for, it was decoded; only new or changed files are probed again. A missing file is
-reported as unreadable and never cached.
+reported as unreadable and never cached. ``python -m pacepred.prep.index`` builds it for a
+whole dataset and prints a summary (:mod:`pacepred.prep.index`).
 """
 
 from __future__ import annotations
@@ -35,20 +23,12 @@ import hashlib
 import json
 import multiprocessing
 import os
-import statistics
-import sys
 import tempfile
-from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from hydra.utils import instantiate
-from omegaconf import DictConfig
-
 from pacepred.data.decoding import FRAME_NAME, VideoDecodeError, VideoInfo, probe_video
-from pacepred.data.manifest import describe_manifest, read_manifest
-from pacepred.data.records import STAGES, VideoRecord
 
 #: 3: an AVI or MP4 file cut short is unreadable (decoding.check_complete), and complete files
 #: that version 2 refused for declaring more frames than they hold are read again; frame folders'
@@ -57,13 +37,9 @@ from pacepred.data.records import STAGES, VideoRecord
 #: (a phone video) has its displayed width and height.
 CACHE_VERSION = 5
 CACHE_NAME = "pacepred_index.json"
-#: Frames spanned by a 16-frame clip at pace 4: (16 - 1) * 4 + 1.
-SHORT_SPAN = 61
 
-__all__ = [
-    "SourceIndex", "VideoIndex", "VideoInfo", "build_index", "cache_path_for", "format_summary", "index_source",
-    "load_index",
-]
+__all__ = ["VideoIndex", "VideoInfo", "build_index", "cache_path_for", "disk_size", "file_signature",
+           "known_frame_counts", "load_index"]
 
 
 @dataclass
@@ -208,7 +184,7 @@ def load_index(paths: Sequence[Path | str], root: Path | str, cache_dir: Path | 
 def known_frame_counts(paths: Sequence[Path | str], root: Path | str, cache_dir: Path | str | None = None
                        ) -> dict[Path, int]:
     """path -> frame count of the ``paths`` that the index cache of ``root`` (written by
-    ``python -m pacepred.data.index``, or by an evaluation under ``data.on_bad_video=skip``)
+    ``python -m pacepred.prep.index``, or by an evaluation under ``data.on_bad_video=skip``)
     holds for the file as it is now (same size and mtime); nothing is probed."""
     cache_path = cache_path_for(root, cache_dir)
     entries = _read_cache(cache_path) if cache_path.is_file() else {}
@@ -228,77 +204,9 @@ def known_frame_counts(paths: Sequence[Path | str], root: Path | str, cache_dir:
     return counts
 
 
-@dataclass
-class SourceIndex:
-    """The index of a source's videos with its records and class names per stage, and the
-    source's data root."""
-
-    records: dict[str, list[VideoRecord]]
-    classes: list[str]
-    index: VideoIndex
-    root: Path
-
-
-def index_source(source: Any, cache_dir: Path | str | None = None, workers: int = 4,
-                 decode: bool = True) -> SourceIndex:
-    """Index the videos of both stages of ``source`` (an object with ``records(stage)`` and
-    ``root``), caching beside ``source.root`` (see :func:`cache_path_for`)."""
-    records, classes = {}, []
-    for stage in STAGES:
-        records[stage], classes = source.records(stage)
-    paths = [record.path for stage in STAGES for record in records[stage]]
-    return SourceIndex(records, classes, build_index(paths, source.root, cache_dir, workers, decode), Path(source.root))
-
-
-def format_summary(result: SourceIndex, short_span: int = SHORT_SPAN) -> str:
-    """A plain-text report: what the root is when ``prepare`` made it (its manifest), videos
-    per split and class, length distribution (min / median / max frames and how many are
-    shorter than ``short_span`` frames), unreadable files."""
-    index = result.index
-    manifest = read_manifest(result.root)
-    lines = describe_manifest(manifest) + [""] if manifest is not None else []
-    lines += [f"video index {index.cache_path} ({len(index.probed)} probed now, the rest cached)", ""]
-    counts = {stage: Counter(r.label for r in result.records[stage]) for stage in STAGES}
-    width = max([len(name) for name in result.classes] + [5])
-    lines.append(f"{'class':<{width}}  {'train':>6}  {'test':>6}")
-    for label, name in enumerate(result.classes):
-        lines.append(f"{name:<{width}}  {counts['train'][label]:>6}  {counts['test'][label]:>6}")
-    lines.append(f"{'total':<{width}}  {len(result.records['train']):>6}  {len(result.records['test']):>6}")
-    lines.append("")
-    for stage in STAGES:
-        lengths = [index.videos[r.path].num_frames for r in result.records[stage] if r.path in index.videos]
-        if lengths:
-            short = sum(n < short_span for n in lengths)
-            lines.append(
-                f"{stage}: {len(lengths)} readable videos, frames min {min(lengths)} / median "
-                f"{statistics.median(lengths):g} / max {max(lengths)}; {short} shorter than {short_span} frames"
-            )
-        else:
-            lines.append(f"{stage}: no readable videos")
-    disagree = [(r.path, r.num_frames, index.videos[r.path].num_frames) for stage in STAGES
-                for r in result.records[stage]
-                if r.num_frames is not None and r.path in index.videos and index.videos[r.path].num_frames != r.num_frames]
-    if disagree:
-        lines.append(f"frame counts of the list files that disagree with the folders: {len(disagree)}")
-        lines.extend(f"  {path}: listed {listed}, found {found}" for path, listed, found in sorted(disagree))
-    lines.append("")
-    lines.append(f"unreadable: {len(index.unreadable)}")
-    lines.extend(f"  {path}: {reason}" for path, reason in sorted(index.unreadable.items()))
-    return "\n".join(lines)
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """Index ``data.source`` of ``conf/train.yaml`` with the overrides ``argv`` (the command line);
-    options under ``index`` (see the module docstring). The configuration is composed without a
-    Hydra run: indexing writes no run folder (only the cache)."""
-    from pacepred.config import compose_config
-
-    overrides = list(sys.argv[1:] if argv is None else argv)
-    cfg: DictConfig = compose_config("train", overrides, output_dir=".")
-    options = dict(cfg.get("index") or {})
-    short_span = options.pop("short_span", SHORT_SPAN)
-    print(format_summary(index_source(instantiate(cfg.data.source), **options), short_span))
-
-
-if __name__ == "__main__":
-    main()
+def disk_size(path: Path) -> int:
+    """Bytes of the files under ``path`` (a file or a folder)."""
+    path = Path(path)
+    if path.is_file():
+        return path.stat().st_size
+    return sum((Path(folder) / name).stat().st_size for folder, _, names in os.walk(path) for name in names)

@@ -7,7 +7,7 @@ ARGS ?=
 CKPT ?= latest
 
 .DEFAULT_GOAL := help
-.PHONY: help install train test test-fast sweep clean eval-retrieval eval-finetune eval-linear eval-knn proof ablations
+.PHONY: help install train test test-fast test-component sweep clean eval-retrieval eval-finetune eval-linear eval-knn proof ablations
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-15s %s\n", $$1, $$2}'
@@ -21,11 +21,14 @@ install: $(STAMP) ## Install pacepred and its test dependencies into $(PYTHON)'s
 train: $(STAMP) ## Install if needed, then pre-train on the built-in default (generated videos, CPU); extra overrides: ARGS="..."
 	$(PYTHON) -m pacepred.train $(ARGS)
 
-test: $(STAMP) ## Install if needed, then run the whole test suite (integration tests included)
+test: $(STAMP) ## Install if needed, then run the whole test suite: tests/unit, tests/component, tests/integration
 	$(PYTHON) -m pytest tests
 
-test-fast: $(STAMP) ## Unit, component and config tests only (skips tests marked slow)
-	$(PYTHON) -m pytest tests -m "not slow"
+test-fast: $(STAMP) ## The unit tier only (tests/unit: pure, about a minute): make test-component adds real clips and short trainings
+	$(PYTHON) -m pytest tests/unit
+
+test-component: $(STAMP) ## Unit and component tiers (real clips, short trainings; no integration tests)
+	$(PYTHON) -m pytest tests/unit tests/component
 
 sweep: $(STAMP) ## Sweep the number of paces (3, 4, 5) on the default data, one run directory per job
 	$(PYTHON) -m pacepred.train -m pace=3,4,5 $(ARGS)

@@ -3,8 +3,8 @@
 Content: UCF101-like videos (320x240, 25 fps) as xvid AVI and H.264 MP4, made from the real clips
 of ``tests/data/videos`` (the UCF101 clip as it is, the Kinetics clips re-encoded at 320x240),
 the same content as JPEG frame folders (``frame000001.jpg``...), and the forms pacepred's dataset
-preparation (``python -m pacepred.data.prepare``) makes of it, through its per-video functions
-of :mod:`pacepred.data.convert`. Every pipeline makes 16-frame pace clips (paces 1 to 4, ``fit``
+preparation (``python -m pacepred.prep.prepare``) makes of it, through its per-video functions
+of :mod:`pacepred.prep.convert`. Every pipeline makes 16-frame pace clips (paces 1 to 4, ``fit``
 boundary) resized to 128x171 and cropped to 112x112, with 1 and with N loader workers:
 
 - ``decord raw``: decord decoding of the same frames (resize at decode time), nothing else: the
@@ -73,12 +73,13 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from pacepred.data.convert import FrameSettings, TranscodeSettings, extract_frames, transcode_video
+from pacepred.prep.convert import FrameSettings, TranscodeSettings, extract_frames, transcode_video
+from pacepred.data.clip_reader import ClipReader
 from pacepred.data.datasets import PaceClipDataset, sample_seed
 from pacepred.data.decoding import FRAME_NAME, read_clip
 from pacepred.data.memory import retain_freed_memory
 from pacepred.data.pace import sample_pace_clip
-from pacepred.data.convert import disk_size
+from pacepred.data.video_index import disk_size
 from pacepred.data.records import VideoRecord
 from pacepred.data.transforms import ClipBatchTransform
 from pacepred.run_info import package_versions
@@ -235,8 +236,8 @@ class OfficialStyleDataset(Dataset):
 
 def pacepred_dataset(paths: list[Path], frame_folder_resize: str = "crop") -> PaceClipDataset:
     """pacepred's training dataset on ``paths`` (videos or frame folders): pace clips, crop, flip."""
-    return PaceClipDataset([VideoRecord(p, 0) for p in paths], PACES, CLIP_LEN, 1, "fit", RESIZE, CROP,
-                           train=True, flip=True, frame_folder_resize=frame_folder_resize)
+    reader = ClipReader(RESIZE, CROP, frame_folder_resize=frame_folder_resize)
+    return PaceClipDataset([VideoRecord(p, 0) for p in paths], reader, PACES, CLIP_LEN, 1, "fit", train=True, flip=True)
 
 
 def pacepred_transform(jitter_impl: str) -> ClipBatchTransform:

@@ -44,7 +44,7 @@ from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from omegaconf import open_dict
 
-from pacepred.data.reporting import BadVideoReport
+from pacepred.data.bad_videos import BadVideoReport
 from pacepred.losses.pace import pace_loss
 from pacepred.train import datamodule_options
 

@@ -4,7 +4,7 @@
 #   1. the tests marked `gpu`: bf16 + channels-last, fp16, torch.compile, S3D-G with activation
 #      checkpointing, the DDP strategy with one process (NCCL starts and the run trains; with
 #      one GPU there is no second rank, so the gathered negatives and SyncBatchNorm are checked by
-#      the two-process gloo tests on CPU, tests/test_distributed.py and tests/test_integration.py),
+#      the two-process gloo tests on CPU, tests/component/test_distributed.py and tests/integration/test_integration.py),
 #      and training steps that never wait for the GPU (CUDA's synchronisation warnings);
 #   2. a short bf16 pre-training run with the contrastive loss on the generated videos;
 #   3. the training-throughput benchmark on CUDA (R(2+1)D and R3D, fp32 eager vs bf16 +
@@ -45,7 +45,7 @@ step() {  # step <name> <time limit in s> <log file> <command...>: the whole log
 
 wanted() { [[ " ${STEPS:-1 2 3} " == *" $1 "* ]]; }
 wanted 1 && step "1. tests marked gpu" 170 "$out/gpu_tests.log" \
-  "$py" -m pytest tests/test_gpu.py -m gpu -q -p no:cacheprovider
+  "$py" -m pytest tests/component/test_gpu.py -m gpu -q -p no:cacheprovider
 rm -rf /tmp/gpu_run /tmp/gpu_logs  # no metrics of an earlier check taken for this one's
 wanted 2 && step "2. bf16 pre-training with the contrastive loss (R(2+1)D, 3 epochs)" 120 "$out/gpu_train.log" \
   "$py" -m pacepred.train trainer=gpu backbone=r21d model=pace_ctr_context trainer.precision=bf16-mixed \

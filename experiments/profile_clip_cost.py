@@ -41,7 +41,8 @@ import torch
 
 from bench_data import (CLIP_LEN, CROP, LIBRARIES, PACES, REPO, RESIZE, OfficialStyleDataset, keys, make_videos,
                         pacepred_dataset, pacepred_transform)
-from pacepred.data.decoding import FRAME_NAME, _resize_frames, frame_count
+from pacepred.data.decoding import FRAME_NAME, frame_count
+from pacepred.data.decoding.frame_folders import _resize_frames
 from pacepred.data.memory import retain_freed_memory
 from pacepred.data.pace import sample_pace_clip
 from pacepred.data.transforms import crop_and_flip

@@ -13,15 +13,8 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import LearningRateMonitor, ModelCheckpoint, RichProgressBar
 
-from pacepred.data.datasets import check_bad_video_policy
-from pacepred.data.decoding import VideoDecodeError, check_frame_folder_resize
-from pacepred.data.records import drop_listed, heldout_stage
-from pacepred.evaluation.clips import MultiClipDataset, frames_per_clip
-from pacepred.evaluation.features import pool_clips
-from pacepred.evaluation.knn import knn_scores
-from pacepred.evaluation.linear import fit_linear_probe, select_weight_decay
-from pacepred.evaluation.retrieval import retrieve
-from pacepred.run_info import describe_resumable_changes
+from pacepred.data.decoding import VideoDecodeError
+from pacepred.resume import describe_resumable_changes
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +79,7 @@ class StepCheckpoint(ModelCheckpoint):
 
 
 def resume_settings_note(exception: BaseException | None = None) -> str:
-    """What a resume command may add (:data:`pacepred.run_info.RESUMABLE_CHANGES`): the fix for a
+    """What a resume command may add (:data:`pacepred.resume.RESUMABLE_CHANGES`): the fix for a
     broken video first when one stopped the run."""
     note = ("\n  (it may add settings that do not change what is learnt from a good video: "
             f"{describe_resumable_changes()})")
@@ -175,126 +168,3 @@ class ProgressBar(RichProgressBar):
             logged = trainer.callback_metrics
             self._shown = {name: float(logged[name]) for name in self.step_metrics if name in logged}
         return {**super().get_metrics(trainer, pl_module), **self._shown}
-
-
-class KNNMonitor(pl.Callback):
-    """Online monitor of pre-training on a small fixed subset: weighted-kNN top-1, retrieval
-    top-1/top-5 and linear-probe top-1 (``gap`` features), logged as ``monitor/knn_top1``,
-    ``monitor/retrieval_top1``, ``monitor/retrieval_top5`` and ``monitor/linear_top1``.
-
-    At the start of fitting it decodes once, and keeps in memory, the first ``train_per_class``
-    train videos and the first ``test_per_class`` test videos of every class (``num_clips``
-    protocol clips each, centre crop, uint8). Every ``every_n_epochs`` epochs (and after the last
-    one) it runs the backbone in eval mode on them, takes the ``gap`` features and classifies the
-    test videos by weighted kNN among the train videos (see :mod:`pacepred.evaluation.knn`) and
-    by a linear probe fitted on the train videos (weight decay chosen among ``linear_weight_decay``
-    by ``linear_folds``-fold cross-validation, as ``task=linear`` does).
-
-    Args:
-        source: dataset source with ``records(stage)`` (the pre-training data's).
-        clip_len, input_mode, decode_size, crop_size, decoder, frame_folder_resize: the pre-training
-            clip settings.
-        on_bad_video: ``data.on_bad_video``: ``raise`` stops at a broken video of the subset,
-            ``skip`` leaves it out with a warning and takes the next video of its class.
-        skip_list: ``data.skip_list``: videos left out before the subset is chosen, as the
-            pre-training leaves them out (:func:`pacepred.data.records.drop_listed`).
-        batch_transform: the pre-training :class:`ClipBatchTransform` (used without jitter).
-        every_n_epochs, train_per_class, test_per_class, num_clips, k, temperature, batch_size (clips),
-        linear_weight_decay, linear_folds.
-    """
-
-    def __init__(
-        self, source: Any, clip_len: int, input_mode: str, decode_size: Any, crop_size: int, batch_transform: Any,
-        every_n_epochs: int = 1, train_per_class: int = 10, test_per_class: int = 5, num_clips: int = 1,
-        k: int = 20, temperature: float = 0.07, batch_size: int = 32,
-        linear_weight_decay: Sequence[float] = (1e-4, 1e-3, 1e-2, 1e-1, 1.0), linear_folds: int = 5,
-        decoder: str = "decord", frame_folder_resize: str = "crop", on_bad_video: str = "raise",
-        skip_list: str | None = None,
-    ):
-        if every_n_epochs < 1:
-            raise ValueError(f"every_n_epochs={every_n_epochs}: expected >= 1")
-        self.on_bad_video = check_bad_video_policy(on_bad_video)
-        self.skip_list = skip_list
-        self.source = source
-        self.span = frames_per_clip(clip_len, input_mode)
-        self.decode_size, self.crop_size, self.decoder = decode_size, crop_size, decoder
-        self.frame_folder_resize = check_frame_folder_resize(frame_folder_resize)
-        self.batch_transform = batch_transform
-        self.every_n_epochs = every_n_epochs
-        self.per_class = {"train": train_per_class, "test": test_per_class}
-        self.num_clips, self.k, self.temperature, self.batch_size = num_clips, k, temperature, batch_size
-        self.linear_weight_decay, self.linear_folds = [float(d) for d in linear_weight_decay], linear_folds
-        self.clips: dict[str, torch.Tensor] = {}
-        self.labels: dict[str, torch.Tensor] = {}
-        self.num_classes = 0
-
-    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
-        if stage != "fit" or self.clips:
-            return
-        for stage_name, per_class in self.per_class.items():
-            # the held-out videos are the validation part where the data has one: a monitor chooses
-            records, classes = self.source.records(heldout_stage(self.source) if stage_name == "test" else stage_name)
-            if self.skip_list is not None:
-                records, _ = drop_listed(records, self.skip_list, self.source.root)
-            dataset = MultiClipDataset(records, self.num_clips, self.span, self.decode_size, self.crop_size,
-                                       decoder=self.decoder, frame_folder_resize=self.frame_folder_resize)
-            taken: dict[int, int] = {}
-            items = []
-            for index, record in enumerate(records):
-                if taken.get(record.label, 0) == per_class:
-                    continue
-                try:
-                    items.append(dataset[index])
-                except VideoDecodeError as err:
-                    if self.on_bad_video == "raise":
-                        raise
-                    log.warning("online monitor: leaving out a broken %s video (data.on_bad_video=skip), "
-                                "the next of its class is taken: %s", stage_name, err)
-                    continue
-                taken[record.label] = taken.get(record.label, 0) + 1
-            if not items:
-                raise RuntimeError(f"online monitor: none of the {len(records)} {stage_name} videos of data.source "
-                                   "could be decoded (data.on_bad_video=skip left every one out); check the dataset")
-            self.clips[stage_name] = torch.stack([item["video"] for item in items])   # (N, K, S, C, H, W) uint8
-            self.labels[stage_name] = torch.stack([item["label"] for item in items])  # (N,)
-            self.num_classes = len(classes)
-
-    @torch.no_grad()
-    def _features(self, backbone: torch.nn.Module, clips: torch.Tensor, device: torch.device) -> torch.Tensor:
-        """uint8 (N, K, S, C, H, W) -> gap features (N, D), L2-normalised per clip, mean over clips."""
-        self.batch_transform.to(device)
-        out = []
-        videos_per_batch = max(1, self.batch_size // self.num_clips)
-        for chunk in clips.split(videos_per_batch):
-            maps = backbone.forward_features(self.batch_transform(chunk.to(device), train=False))
-            out.append(pool_clips(maps, "gap").view(chunk.shape[0], self.num_clips, -1).mean(dim=1).float().cpu())
-        return torch.cat(out)
-
-    def measure(self, backbone: torch.nn.Module, device: torch.device) -> dict[str, float]:
-        """kNN top-1, retrieval top-1/top-5 and linear-probe top-1 of the cached test subset against
-        the cached train subset."""
-        was_training = backbone.training
-        backbone.eval()
-        try:
-            train, test = (self._features(backbone, self.clips[s], device) for s in ("train", "test"))
-        finally:
-            backbone.train(was_training)
-        scores = knn_scores(test, train, self.labels["train"], self.num_classes, self.k, self.temperature)
-        retrieval = retrieve(test, self.labels["test"], train, self.labels["train"], self.num_classes, ks=(1, 5))
-        decay, _ = select_weight_decay(train, self.labels["train"], self.num_classes, self.linear_weight_decay,
-                                       self.linear_folds)
-        probe = fit_linear_probe(train, self.labels["train"], self.num_classes, decay)
-        return {
-            "monitor/knn_top1": (scores.argmax(dim=1) == self.labels["test"]).float().mean().item(),
-            "monitor/retrieval_top1": retrieval.topk[1],
-            "monitor/retrieval_top5": retrieval.topk[5],
-            "monitor/linear_top1": (probe.logits(test).argmax(dim=1) == self.labels["test"]).float().mean().item(),
-        }
-
-    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        epoch = trainer.current_epoch
-        last = trainer.max_epochs is not None and 0 < trainer.max_epochs <= epoch + 1  # -1: no last epoch
-        if (epoch + 1) % self.every_n_epochs and not last:
-            return
-        for name, value in self.measure(pl_module.backbone, pl_module.device).items():
-            pl_module.log(name, value, on_step=False, on_epoch=True, batch_size=1)

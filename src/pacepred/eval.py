@@ -22,21 +22,23 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from pacepred.callbacks import ProgressBar
-from pacepred.data.datasets import check_bad_video_policy
-from pacepred.data.index import build_index
-from pacepred.data.memory import retain_freed_memory
+from pacepred.data.clip_reader import ClipReader
+from pacepred.data.video_index import build_index
 from pacepred.data.records import (
-    LEAVE_OUT_HINT, VideoRecord, balanced_subset, describe_missing, drop_listed, missing_or_empty, write_skip_list,
+    LEAVE_OUT_HINT, VideoRecord, balanced_subset, describe_missing, missing_or_empty, write_skip_list,
 )
+from pacepred.data.video_list import VideoList
 from pacepred.evaluation.batchnorm import recalibrated
 from pacepred.evaluation.checkpoints import (
-    CheckpointMismatchError, file_sha256, load_backbone_checkpoint, resolve_checkpoint, run_config_path,
+    CheckpointMismatchError, checkpoint_to_evaluate, file_sha256, load_backbone_checkpoint, run_config_path,
 )
-from pacepred.evaluation.clips import frames_per_clip
+from pacepred.data.clip_positions import frames_per_clip
 from pacepred.evaluation.features import short_hash
-from pacepred.evaluation.reports import Report
+from pacepred.evaluation.report import Report
 from pacepred.evaluation.tasks import EvalSetup, run_finetune, run_knn, run_linear, run_retrieval
-from pacepred.run_info import LEGACY_VALUES, _flatten, load_checkpoint_file, write_run_info
+from pacepred.checkpoint_file import load_checkpoint_file
+from pacepred.resume import LEGACY_VALUES, _flatten
+from pacepred.run_info import write_run_info
 
 TASKS = ("retrieval", "finetune", "linear", "knn")
 # Data settings that should match between pre-training and evaluation (a note is printed if not).
@@ -122,7 +124,7 @@ def _leave_out_unreadable(
     splits: dict[str, list[VideoRecord]], root: Path, workers: int, output_dir: Path, info: dict[str, Any]
 ) -> dict[str, list[VideoRecord]]:
     """``data.on_bad_video=skip``: leave out of every split the videos that the video index
-    (:mod:`pacepred.data.index`: every frame decoded once, in ``workers`` processes, cached beside
+    (:mod:`pacepred.data.video_index`: every frame decoded once, in ``workers`` processes, cached beside
     the data) finds unreadable. They are counted in the report's ``skipped_videos`` and listed in
     ``<output_dir>/skipped_videos.txt``, each path (relative to ``root``) after a ``#`` line with
     its reason: a skip list, for ``data.skip_list`` (see :func:`pacepred.data.records.drop_listed`)."""
@@ -158,7 +160,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     check_task_values(cfg.task)
     pl.seed_everything(cfg.seed, workers=True)
     output_dir = Path(cfg.paths.output_dir)
-    checkpoint = resolve_checkpoint(cfg.ckpt, cfg.paths.log_dir)
+    checkpoint = checkpoint_to_evaluate(cfg.ckpt, cfg.paths.log_dir)
     network = checkpoint_network(checkpoint) if checkpoint is not None else None
     run_cfg_file = run_config_path(checkpoint) if checkpoint is not None and network is None else None
     network_from = ("the checkpoint's hyper_parameters" if network is not None
@@ -186,25 +188,23 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         model_key = f"random-{short_hash({'backbone': info['backbone'], 'seed': cfg.seed, 'torch': torch.__version__})}"
         print(f"random initialisation of {type(backbone).__name__} (seed {cfg.seed})")
 
-    retain = cfg.data.get("retain_freed_memory", True)
-    if retain:
-        retain_freed_memory()  # this process; the loaders' workers set it through their worker_init_fn
-    source = instantiate(cfg.data.source)
+    reader: ClipReader = instantiate(cfg.data.reader)
+    reader.prepare_process()  # this process; the loaders' workers set it through their worker_init_fn
+    videos: VideoList = instantiate(cfg.data.videos)
+    source = videos.source
     heldout = cfg.get("heldout", "test")
     if heldout not in ("test", "val"):
         raise ValueError(f"heldout={heldout!r}: expected test (reported) or val (for choices)")
-    train_records, class_names = source.records("train")
-    test_records, _ = source.records(heldout)
+    train_records, class_names, dropped_train = videos.listed("train")
+    test_records, _, dropped_test = videos.listed(heldout)
     info["heldout"] = heldout
-    skip_list = cfg.data.get("skip_list")
+    skip_list = videos.skip_list
     if skip_list is not None:
-        train_records, dropped_train = drop_listed(train_records, skip_list, source.root)
-        test_records, dropped_test = drop_listed(test_records, skip_list, source.root)
         print(f"skip list {skip_list}: dropped {dropped_train} train and {dropped_test} test videos")
     missing = getattr(source, "missing", None)  # Kinetics: clips listed in the CSVs but not on disk
     if missing:
         info["missing_videos"] = {"train": len(missing.get("train", [])), "test": len(missing.get("test", []))}
-    if check_bad_video_policy(cfg.data.get("on_bad_video", "raise")) == "raise":
+    if videos.on_bad_video == "raise":
         absent = missing_or_empty(train_records + test_records)  # found now, not after extracting features
         if absent:
             total = len(train_records) + len(test_records)
@@ -216,16 +216,13 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     for name, records in (("train", train_records), ("test", test_records)):
         if not records:
             raise ValueError(f"no {name} videos left to evaluate on (data.skip_list={skip_list}, "
-                             f"data.on_bad_video={cfg.data.get('on_bad_video', 'raise')}): check the dataset")
+                             f"data.on_bad_video={videos.on_bad_video}): check the dataset")
     device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if cfg.device == "auto" else cfg.device)
     span = frames_per_clip(cfg.data.clip_len, cfg.input)
     batch_transform = instantiate(cfg.data.batch_transform)
     recalibration = int(cfg.get("bn_recalibration_clips", 0) or 0)
     if recalibration:
-        seen = recalibrated(backbone, train_records, recalibration, span, cfg.data.decode_size, cfg.data.crop_size,
-                            batch_transform, device, cfg.seed, decoder=cfg.data.get("decoder", "decord"),
-                            cache_decoded=cfg.data.get("cache_decoded", False),
-                            frame_folder_resize=cfg.data.get("frame_folder_resize", "crop"))
+        seen = recalibrated(backbone, train_records, reader, recalibration, span, batch_transform, device, cfg.seed)
         print(f"BatchNorm statistics re-estimated on {seen} unlabelled train clips (no weight changed)")
         info["bn_recalibration_clips"] = seen
         model_key += f"-bn{seen}-seed{cfg.seed}"
@@ -238,13 +235,10 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         train_records = labelled
     report = Report(task, class_names, info=info, heldout_videos=[Path(r.path).name for r in test_records])
     setup = EvalSetup(
-        backbone=backbone, model_key=model_key, class_names=class_names, train_records=train_records,
-        test_records=test_records, batch_transform=batch_transform, span=span, decode_size=cfg.data.decode_size,
-        crop_size=cfg.data.crop_size, num_workers=cfg.data.num_workers,
+        backbone=backbone, model_key=model_key, train_records=train_records, test_records=test_records,
+        reader=reader, batch_transform=batch_transform, span=span, num_workers=cfg.data.num_workers,
         cache_dir=Path(cfg.paths.feature_cache) if cfg.paths.feature_cache else None, device=device,
-        output_dir=output_dir, report=report, seed=cfg.seed, cache_decoded=cfg.data.get("cache_decoded", False),
-        retain_freed_memory=retain, decoder=cfg.data.get("decoder", "decord"),
-        frame_folder_resize=cfg.data.get("frame_folder_resize", "crop"),
+        output_dir=output_dir, report=report, seed=cfg.seed,
     )
     t = cfg.task
     if task == "retrieval":

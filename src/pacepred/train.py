@@ -24,14 +24,16 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from pacepred.callbacks import ResumeHint
-from pacepred.run_info import (
-    check_resume, keep_earlier_segment, network_description, resolve_checkpoint, resume_command, write_run_info,
-)
+from pacepred.resume import check_resume, checkpoint_to_resume, keep_earlier_segment, resume_command
+from pacepred.run_info import network_description, write_run_info
 
 
-#: Keys of a data config that ``data.source`` reads (``data.root=...``, ``data.split=...`` on the
-#: command line) and that are not arguments of the datamodule.
-DATA_ALIASES = ("root", "split")
+#: Keys of a data config that are set on the command line (``data.root=...``, ``data.crop_size=...``)
+#: and read through ``data.source``, ``data.videos``, ``data.reader`` and ``data.loader``: not
+#: arguments of the datamodule.
+DATA_ALIASES = ("root", "split", "source", "skip_list", "on_bad_video", "min_frames", "decode_size", "crop_size",
+                "decoder", "frame_folder_resize", "cache_decoded", "retain_freed_memory", "batch_size",
+                "train_repeat", "num_workers", "pin_memory", "persistent_workers", "prefetch_factor")
 
 
 def datamodule_options(data: DictConfig) -> dict[str, Any]:
@@ -61,7 +63,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     """Pre-train as ``cfg`` says; returns the final metrics and the checkpoint paths."""
     pl.seed_everything(cfg.seed, workers=True)
     output_dir = Path(cfg.paths.output_dir)
-    checkpoint = resolve_checkpoint(cfg.get("ckpt_path"), output_dir)
+    checkpoint = checkpoint_to_resume(cfg.get("ckpt_path"), output_dir)
     if checkpoint is not None and not check_resume(cfg, checkpoint):
         print(f"{checkpoint}: its run has already trained for trainer.max_epochs={cfg.trainer.max_epochs}; "
               f"nothing to resume, {output_dir} is left as it is")

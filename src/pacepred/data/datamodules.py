@@ -24,16 +24,15 @@ import torch
 from torch.utils.data import DataLoader
 
 from pacepred.data.clip_order import TupleLayout, tuple_span
+from pacepred.data.clip_reader import ClipReader
 from pacepred.data.datasets import PaceClipDataset, SeededShardSampler, VideoSampleDataset
-from pacepred.data.decoding import check_frame_folder_resize
-from pacepred.data.memory import loader_worker_init, retain_freed_memory
+from pacepred.data.video_index import known_frame_counts
+from pacepred.data.loading import LoaderSettings
 from pacepred.data.order_dataset import OrderTupleDataset
 from pacepred.data.pace import BOUNDARY_POLICIES, clip_span
-from pacepred.data.index import known_frame_counts
-from pacepred.data.records import (
-    LEAVE_OUT_HINT, VideoRecord, describe_missing, drop_listed, heldout_stage, missing_or_empty,
-)
+from pacepred.data.records import VideoRecord
 from pacepred.data.transforms import ClipBatchTransform
+from pacepred.data.video_list import VideoList
 
 log = logging.getLogger(__name__)
 
@@ -98,39 +97,22 @@ def jitter_seed(seed: int, batches_before: int, rank: int, world_size: int) -> i
 
 
 class PaceDataModule(pl.LightningDataModule):
-    """Pace clips of a dataset ``source`` (anything with ``records(stage)``, e.g. UCF101Split).
+    """Pace clips (or clip-order tuples) of the videos of ``videos``.
 
     Args:
-        source: gives (records, class names) for 'train' and 'test' (and 'val' where it has a
-            validation part, which validation then reads: :func:`pacepred.data.records.heldout_stage`).
-        paces: the pace set, slowest first (label = index).
+        videos: the :class:`pacepred.data.video_list.VideoList` (source, skip list, bad-video
+            policy, ``min_frames``); validation reads its held-out stage ('val' where the source
+            has a validation part, else 'test').
+        reader: the :class:`pacepred.data.clip_reader.ClipReader` (decoding, resizing, crop).
+        loader: the :class:`pacepred.data.loading.LoaderSettings` (batch size, repeats, workers).
+        batch_transform: the on-device :class:`ClipBatchTransform`; its ``input_mode`` ('rgb',
+            'residual': decodes clip_len + 1 frames and feeds differences) is the data's.
         clip_len: frames the network sees per clip.
-        input_mode: 'rgb' or 'residual' (decodes clip_len + 1 frames and feeds differences).
+        paces: the pace set, slowest first (label = index).
         num_views: clips per video (2 for the contrastive losses, at two different paces).
         boundary: 'fit' or 'loop' (see :mod:`pacepred.data.pace`).
-        decode_size: (height, width) the decoder resizes to, or None.
-        crop_size: side of the square crop.
         flip: random horizontal flip in training (off for direction-defined classes).
-        batch_transform: the on-device :class:`ClipBatchTransform`.
-        batch_size: videos per batch and per process (a batch holds batch_size * num_views clips).
-        train_repeat: passes over the train list per epoch (the official recipe repeats it 10 times).
         seed: run seed for the sampler and the on-device jitter.
-        on_bad_video: 'raise' (stop, naming the file) or 'skip' (replace it and count it; see
-            :class:`pacepred.data.reporting.BadVideoReport`).
-        decoder: 'decord' (default) or 'pyav' for video files; frame folders are always read
-            by the JPEG 'frames' backend.
-        skip_list: a file of videos to leave out of both stages, one path per line relative to
-            the source's root (``source.root``, i.e. ``data.root``), or None (see
-            :func:`pacepred.data.records.drop_listed`).
-        cache_decoded: keep every decoded video in memory (per process).
-        frame_folder_resize: frame folders: ``crop`` (resize only the crop) or ``whole`` (resize whole
-            frames, then crop; :func:`pacepred.data.decoding.check_frame_folder_resize`).
-        retain_freed_memory: keep freed heap memory in this process and the workers instead of
-            giving it back to the OS after every clip (:mod:`pacepred.data.memory`, glibc only).
-        min_frames: leave out the videos shorter than this many frames, where their length is known
-            (frame lists, the video index), or None (see :meth:`_check_lengths`).
-        pin_memory: batches in page-locked memory when training on a GPU (ignored elsewhere):
-            copies from it do not wait for the GPU.
         order_tuples: None for pace clips; a :class:`TupleLayout` for clip-order tuples instead
             (:class:`pacepred.data.order_dataset.OrderTupleDataset`; the clip-order module's
             ``order_tuples``): ``paces``, ``num_views`` and ``boundary`` do not apply to them.
@@ -138,122 +120,58 @@ class PaceDataModule(pl.LightningDataModule):
 
     def __init__(
         self,
-        source: Any,
-        paces: Sequence[Fraction],
-        clip_len: int,
-        input_mode: str,
-        num_views: int,
-        boundary: str,
-        decode_size: Sequence[int] | None,
-        crop_size: int,
-        flip: bool,
+        videos: VideoList,
+        reader: ClipReader,
+        loader: LoaderSettings,
         batch_transform: ClipBatchTransform,
-        batch_size: int,
-        train_repeat: int = 1,
-        num_workers: int = 0,
-        pin_memory: bool = False,
-        persistent_workers: bool = False,
-        prefetch_factor: int | None = None,
+        clip_len: int,
+        paces: Sequence[Fraction],
+        num_views: int = 1,
+        boundary: str = "fit",
+        flip: bool = True,
         seed: int = 0,
-        on_bad_video: str = "raise",
-        decoder: str = "decord",
-        skip_list: str | None = None,
-        cache_decoded: bool = False,
-        retain_freed_memory: bool = True,
-        frame_folder_resize: str = "crop",
-        min_frames: int | None = None,
         order_tuples: TupleLayout | None = None,
     ):
         super().__init__()
         if boundary not in BOUNDARY_POLICIES:
             raise ValueError(f"data.boundary={boundary!r}: expected one of {BOUNDARY_POLICIES}")
-        if input_mode != batch_transform.input_mode:
-            raise ValueError(f"input_mode {input_mode!r} differs from the batch transform's {batch_transform.input_mode!r}")
-        for name, value, least in (("clip_len", clip_len, 1), ("crop_size", crop_size, 1), ("batch_size", batch_size, 1),
-                                   ("train_repeat", train_repeat, 1), ("num_workers", num_workers, 0)):
-            if not isinstance(value, int) or value < least:
-                raise ValueError(f"data.{name}={value!r}: expected an integer >= {least}")
-        if min_frames is not None and (not isinstance(min_frames, int) or min_frames < 1):
-            raise ValueError(f"data.min_frames={min_frames!r}: expected an integer >= 1, or null")
-        if decode_size is not None and (len(decode_size) != 2 or min(decode_size) < 1):
-            raise ValueError(f"data.decode_size={list(decode_size)}: expected [height, width] (positive), or null")
-        if decode_size is not None and min(decode_size) < crop_size:
-            raise ValueError(f"data.crop_size={crop_size} is larger than data.decode_size={list(decode_size)}")
-        self.source = source
+        if not isinstance(clip_len, int) or clip_len < 1:
+            raise ValueError(f"data.clip_len={clip_len!r}: expected an integer >= 1")
+        self.videos, self.reader, self.loader = videos, reader, loader
+        self.source = videos.source
         self.paces = list(paces)
         self.clip_len = clip_len
         self.num_views = num_views
         self.boundary = boundary
-        self.decode_size = tuple(decode_size) if decode_size is not None else None
-        self.crop_size = crop_size
         self.flip = flip
         self.batch_transform = batch_transform
-        self.batch_size = batch_size
-        self.train_repeat = train_repeat
-        self.loader_options = {
-            "num_workers": num_workers,
-            "pin_memory": pin_memory,
-            "persistent_workers": persistent_workers and num_workers > 0,
-            "prefetch_factor": prefetch_factor if num_workers > 0 else None,
-            # forked workers inherit the setting from setup(); spawned ones set it themselves
-            "worker_init_fn": loader_worker_init(retain_freed_memory, num_workers),
-        }
-        self.retain_freed_memory = retain_freed_memory
         self.seed = seed
-        self.on_bad_video = on_bad_video
-        self.decoder = decoder
-        self.skip_list = skip_list
-        self.cache_decoded = cache_decoded
-        self.frame_folder_resize = check_frame_folder_resize(frame_folder_resize)
-        self.min_frames = min_frames
-        self.num_samples = clip_len + (1 if input_mode == "residual" else 0)
+        self.num_samples = clip_len + (1 if batch_transform.input_mode == "residual" else 0)
         self.order_tuples = order_tuples
         self.datasets: dict[str, VideoSampleDataset] = {}
         self.classes: list[str] = []
 
     def _dataset(self, stage: str, train: bool, num_views: int) -> VideoSampleDataset:
         """The dataset of ``stage`` ('train' or 'test'), its videos checked before the first step:
-        the skip list's left out, missing or empty files found (:meth:`_leave_out_missing`), short
+        the skip list's left out, missing or empty files found (:meth:`VideoList.present`), short
         videos counted or left out (:meth:`_check_lengths`); an empty result is an error."""
-        records, self.classes = self.source.records(stage)
-        listed = len(records)
-        if self.skip_list is not None:
-            records, dropped = drop_listed(records, self.skip_list, self.source.root)
-            print(f"skip list {self.skip_list}: dropped {dropped} of {len(records) + dropped} {stage} videos")
-        records = self._check_lengths(self._leave_out_missing(records, stage), stage)
+        videos = self.videos
+        records, self.classes, dropped = videos.listed(stage, report=True)
+        listed = len(records) + dropped
+        records = self._check_lengths(videos.present(records, f"{stage} videos", "found before training"), stage)
         if not records:
             raise ValueError(f"no {stage} videos left of the {listed} that data.source lists (data.skip_list="
-                             f"{self.skip_list}, data.on_bad_video={self.on_bad_video}, data.min_frames="
-                             f"{self.min_frames}): check the dataset and these settings")
+                             f"{videos.skip_list}, data.on_bad_video={videos.on_bad_video}, data.min_frames="
+                             f"{videos.min_frames}): check the dataset and these settings")
         if self.order_tuples is not None:
-            return OrderTupleDataset(
-                records, self.order_tuples, self.num_samples, self.decode_size, self.crop_size, train=train,
-                flip=self.flip, on_bad_video=self.on_bad_video, decoder=self.decoder, cache_decoded=self.cache_decoded,
-                frame_folder_resize=self.frame_folder_resize,
-            )
-        return PaceClipDataset(
-            records, self.paces, self.num_samples, num_views, self.boundary,
-            self.decode_size, self.crop_size, train=train, flip=self.flip, on_bad_video=self.on_bad_video,
-            decoder=self.decoder, cache_decoded=self.cache_decoded, frame_folder_resize=self.frame_folder_resize,
-        )
-
-    def _leave_out_missing(self, records: list[VideoRecord], stage: str) -> list[VideoRecord]:
-        """Videos that are missing or empty on disk (:func:`missing_or_empty`, one stat each), found
-        before the first step: under ``raise`` an error naming them, under ``skip`` left out with
-        their count."""
-        missing = missing_or_empty(records)
-        if not missing:
-            return records
-        found = describe_missing(missing, len(records), f"{stage} videos")
-        if self.on_bad_video == "raise":
-            raise FileNotFoundError(f"{found} (found before training). {LEAVE_OUT_HINT}")
-        log.warning("data.on_bad_video=skip: left out %s", found)
-        gone = {id(record) for record, _ in missing}
-        return [record for record in records if id(record) not in gone]
+            return OrderTupleDataset(records, self.reader, self.order_tuples, self.num_samples, train=train,
+                                     flip=self.flip, on_bad_video=videos.on_bad_video)
+        return PaceClipDataset(records, self.reader, self.paces, self.num_samples, num_views, self.boundary,
+                               train=train, flip=self.flip, on_bad_video=videos.on_bad_video)
 
     def _check_lengths(self, records: list[VideoRecord], stage: str) -> list[VideoRecord]:
         """Videos shorter than the clip at the fastest pace, where their frame count is known (the
-        frame lists', or the video index's: ``python -m pacepred.data.index``): their clips of the
+        frame lists', or the video index's: ``python -m pacepred.prep.index``): their clips of the
         fast paces wrap around the video's end (a cut inside the clip, which the pace task can
         learn from instead of the motion; a 3-frame video gives the same clip at paces 3 and 4, with
         different labels). Counted in a warning; ``data.min_frames`` leaves out those shorter than it."""
@@ -261,11 +179,12 @@ class PaceDataModule(pl.LightningDataModule):
         unknown = [r.path for r in records if r.num_frames is None]
         if unknown:
             counts.update(known_frame_counts(unknown, self.source.root))
-        if self.min_frames is not None:
-            kept = [r for r in records if counts.get(r.path, self.min_frames) >= self.min_frames]
-            print(f"data.min_frames={self.min_frames}: left out {len(records) - len(kept)} of {len(records)} {stage} "
+        min_frames = self.videos.min_frames
+        if min_frames is not None:
+            kept = [r for r in records if counts.get(r.path, min_frames) >= min_frames]
+            print(f"data.min_frames={min_frames}: left out {len(records) - len(kept)} of {len(records)} {stage} "
                   f"videos shorter than it ({len(records) - len(counts)} of unknown length kept: "
-                  "python -m pacepred.data.index counts them)")
+                  "python -m pacepred.prep.index counts them)")
             records = kept
         lengths = [counts[r.path] for r in records if r.path in counts]
         if self.order_tuples is not None:
@@ -294,11 +213,10 @@ class PaceDataModule(pl.LightningDataModule):
                         min(lengths))
 
     def setup(self, stage: str | None = None) -> None:
-        if self.retain_freed_memory:
-            retain_freed_memory()
+        self.reader.prepare_process()
         if "train" not in self.datasets:
             self.datasets["train"] = self._dataset("train", train=True, num_views=self.num_views)
-            self.datasets["val"] = self._dataset(heldout_stage(self.source), train=False, num_views=1)
+            self.datasets["val"] = self._dataset(self.videos.heldout, train=False, num_views=1)
 
     def _loader(self, name: str, shuffle: bool, repeat: int = 1) -> DataLoader:
         trainer = self.trainer
@@ -306,27 +224,33 @@ class PaceDataModule(pl.LightningDataModule):
         dataset = self.datasets[name]
         # training shards are padded to equal lengths (DDP steps in lockstep); validation shards are
         # not, so that every validation video is counted once over the processes
+        batch_size = self.loader.batch_size
         sampler = SeededShardSampler(len(dataset), self.seed, shuffle, rank, world, repeat, pad=shuffle)
-        if shuffle and len(sampler) < self.batch_size:  # the training loader drops a last partial batch
+        if shuffle and len(sampler) < batch_size:  # the training loader drops a last partial batch
             raise ValueError(
-                f"data.batch_size={self.batch_size} is larger than the {len(sampler)} training samples per process "
+                f"data.batch_size={batch_size} is larger than the {len(sampler)} training samples per process "
                 f"({len(dataset)} train videos x data.train_repeat={repeat} over {world} process(es)): no training "
                 f"batch; lower data.batch_size or raise data.train_repeat")
         on_gpu = trainer is not None and trainer.strategy.root_device.type == "cuda"
-        options = {**self.loader_options, "pin_memory": self.loader_options["pin_memory"] and on_gpu,
+        options = {**self.loader_options(on_gpu),
                    # its own generator: making an iterator draws its workers' base seed from it, not
                    # from the global one (which a resumed run must find as the checkpoint left it)
                    "generator": torch.Generator().manual_seed(self.seed)}
         if not shuffle or trainer is None:
-            return DataLoader(dataset, batch_size=self.batch_size, sampler=sampler, drop_last=shuffle, **options)
+            return DataLoader(dataset, batch_size=batch_size, sampler=sampler, drop_last=shuffle, **options)
         # the epoch the fit loop is at (restored on resume) before its first iterator is made: the
         # workers take their first indices then, before Lightning sets the epoch
         sampler.set_epoch(trainer.fit_loop.epoch_progress.current.processed)
-        return ResumableDataLoader(dataset, batch_size=self.batch_size, sampler=sampler, drop_last=True,
+        return ResumableDataLoader(dataset, batch_size=batch_size, sampler=sampler, drop_last=True,
                                    position=lambda: training_position(trainer), **options)
 
+    def loader_options(self, on_gpu: bool) -> dict[str, Any]:
+        """DataLoader options of both loaders; forked workers inherit the reader's memory setting
+        from :meth:`setup`, spawned ones set it themselves (``worker_init_fn``)."""
+        return self.loader.options(self.reader.worker_init(self.loader.num_workers), on_gpu)
+
     def train_dataloader(self) -> DataLoader:
-        return self._loader("train", shuffle=True, repeat=self.train_repeat)
+        return self._loader("train", shuffle=True, repeat=self.loader.train_repeat)
 
     def val_dataloader(self) -> DataLoader:
         return self._loader("val", shuffle=False)

@@ -1,4 +1,5 @@
-"""Map-style pace-clip dataset and the seeded sampler that drives its randomness.
+"""Map-style datasets of videos (pace clips, and every protocol clip of a video for the
+evaluation) and the seeded sampler that drives the randomness of the first.
 
 Randomness is an argument: the sampler yields ``(index, seed)`` keys, and every random choice
 of a sample (paces, starts, crop, flip) comes from ``numpy.random.default_rng(seed)``. The seed
@@ -18,21 +19,14 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
-from pacepred.data.decoding import VideoDecodeError, check_frame_folder_resize, frame_count, read_clip
+from pacepred.data.clip_positions import protocol_clip_indices
+from pacepred.data.clip_reader import ClipReader
+from pacepred.data.decoding import VideoDecodeError, frame_count
 from pacepred.data.pace import draw_pace_labels, sample_pace_clip
 from pacepred.data.records import VideoRecord
-from pacepred.data.transforms import CropTooLargeError, crop_and_flip
+from pacepred.data.video_list import check_bad_video_policy
 
 log = logging.getLogger(__name__)
-BAD_VIDEO_POLICIES = ("raise", "skip")
-
-
-def check_bad_video_policy(policy: str) -> str:
-    """``policy`` if it is one of :data:`BAD_VIDEO_POLICIES` (``data.on_bad_video``), else ValueError."""
-    if policy not in BAD_VIDEO_POLICIES:
-        raise ValueError(f"data.on_bad_video={policy!r}: expected one of {BAD_VIDEO_POLICIES}")
-    return policy
-
 
 MAX_CONSECUTIVE_BAD = 20
 
@@ -56,36 +50,18 @@ class VideoSampleDataset(Dataset):
     ``on_bad_video='raise'`` stops at the first broken video with its file name and the
     decoder's reason; ``'skip'`` logs the file once per process and draws another video.
 
-    ``cache_decoded=True`` keeps every video decoded whole in the reading process's memory after
-    its first read (``read_clip(cache=True)``), so later clips are slices.
-    ``frame_folder_resize`` (frame folders): ``crop`` resizes only the crop, ``whole`` resizes
-    whole frames to ``decode_size`` first (:func:`pacepred.data.decoding.check_frame_folder_resize`).
+    ``reader`` decodes and crops (:class:`pacepred.data.clip_reader.ClipReader`): a random crop
+    (and a flip with ``flip``) in training, the centre otherwise.
     """
 
-    def __init__(
-        self,
-        records: Sequence[VideoRecord],
-        decode_size: tuple[int, int] | None,
-        crop_size: int,
-        train: bool,
-        flip: bool,
-        decode_threads: int = 1,
-        on_bad_video: str = "raise",
-        decoder: str = "decord",
-        cache_decoded: bool = False,
-        frame_folder_resize: str = "crop",
-    ):
+    def __init__(self, records: Sequence[VideoRecord], reader: ClipReader, train: bool, flip: bool,
+                 on_bad_video: str = "raise"):
         check_bad_video_policy(on_bad_video)
         self.records = list(records)
-        self.decode_size = tuple(decode_size) if decode_size is not None else None
-        self.crop_size = crop_size
+        self.reader = reader
         self.train = train
         self.flip = flip
-        self.decode_threads = decode_threads
         self.on_bad_video = on_bad_video
-        self.decoder = decoder
-        self.cache_decoded = cache_decoded
-        self.defer_frame_resize = check_frame_folder_resize(frame_folder_resize) == "crop"
         self._reported: set[int] = set()
         self._counted: set[int] = set()  # frame folders whose count was compared with their list line
 
@@ -134,16 +110,12 @@ class VideoSampleDataset(Dataset):
         with this dataset's settings."""
         record = self.records[index]
         self._check_listed_count(index, record)
-        return read_clip(record.path, choose, self.decode_size, self.decode_threads, self.decoder, self.cache_decoded,
-                         self.defer_frame_resize)
+        return self.reader.read(record.path, choose)
 
     def _crop(self, index: int, frames: np.ndarray, rng: np.random.Generator) -> torch.Tensor:
-        """:func:`crop_and_flip` of decoded frames (random crop and flip in training, centre crop
+        """The reader's crop of decoded frames (random crop and flip in training, centre crop
         otherwise); a video smaller than the crop is a bad video named by its file."""
-        try:
-            return crop_and_flip(frames, self.crop_size, rng if self.train else None, self.flip, self.decode_size)
-        except CropTooLargeError as err:
-            raise VideoDecodeError(self.records[index].path, str(err)) from err
+        return self.reader.crop(self.records[index].path, frames, rng if self.train else None, self.flip)
 
 
 class PaceClipDataset(VideoSampleDataset):
@@ -151,7 +123,7 @@ class PaceClipDataset(VideoSampleDataset):
 
     ``dataset[(index, seed)]`` returns (and ``skipped_idx``, :class:`VideoSampleDataset`)::
 
-        video      uint8 (V, T, C, H, W)   V views, T = num_samples frames, H = W = crop_size
+        video      uint8 (V, T, C, H, W)   V views, T = num_samples frames, H = W = reader.crop_size
         pace_label int64 (V,)              index of each view's pace, slowest first; views differ
         label      int64 ()                class label of the video (not used by pre-training)
         video_idx  int64 ()                index of the video in this dataset
@@ -160,22 +132,16 @@ class PaceClipDataset(VideoSampleDataset):
     def __init__(
         self,
         records: Sequence[VideoRecord],
+        reader: ClipReader,
         paces: Sequence[Fraction],
         num_samples: int,
         num_views: int,
         boundary: str,
-        decode_size: tuple[int, int] | None,
-        crop_size: int,
         train: bool,
         flip: bool,
-        decode_threads: int = 1,
         on_bad_video: str = "raise",
-        decoder: str = "decord",
-        cache_decoded: bool = False,
-        frame_folder_resize: str = "crop",
     ):
-        super().__init__(records, decode_size, crop_size, train, flip, decode_threads, on_bad_video, decoder,
-                         cache_decoded, frame_folder_resize)
+        super().__init__(records, reader, train, flip, on_bad_video)
         if num_views > len(paces):
             raise ValueError(f"{num_views} views need as many different paces; the pace set has {len(paces)}")
         self.paces = list(paces)
@@ -262,3 +228,39 @@ class SeededShardSampler(Sampler):
         start, self.start = self.start, 0  # a resumed position holds for one iteration
         for position in order[start + self.rank :: self.world_size]:
             yield int(position) % self.size, sample_seed(self.seed, epoch, int(position))
+
+
+class MultiClipDataset(Dataset):
+    """All protocol clips of each video, centre-cropped, as uint8.
+
+    ``dataset[i]`` returns::
+
+        video      uint8 (K, S, C, H, W)   K = num_clips, S = span frames, H = W = reader.crop_size
+        label      int64 ()
+        video_idx  int64 ()                i
+
+    The batch transform (:class:`pacepred.data.transforms.ClipBatchTransform`) turns a batch
+    (B, K, S, C, H, W) into network input (B*K, C, T, H, W).
+    """
+
+    def __init__(self, records: Sequence[VideoRecord], reader: ClipReader, num_clips: int, span: int):
+        self.records = list(records)
+        self.reader = reader
+        self.num_clips = num_clips
+        self.span = span
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        record = self.records[index]
+
+        def choose(num_frames: int) -> np.ndarray:
+            return protocol_clip_indices(num_frames, self.num_clips, self.span).reshape(-1)
+
+        clips = self.reader.crop(record.path, self.reader.read(record.path, choose), None)  # one centre crop for all
+        return {
+            "video": clips.reshape(self.num_clips, self.span, *clips.shape[1:]),
+            "label": torch.tensor(record.label, dtype=torch.int64),
+            "video_idx": torch.tensor(index, dtype=torch.int64),
+        }

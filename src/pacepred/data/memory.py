@@ -8,7 +8,7 @@ mmapped and unmapped, so the next clip touches fresh pages: about 2,000 page fau
 a training loop of the frames pipeline with its batch transform on the CPU, a fifth of its CPU
 time (``python experiments/profile_clip_cost.py``), and 88,000 per step
 for the float buffers of a batch of 30 clips, which glibc always maps afresh (above 32 MB;
-``tests/test_memory.py``). :func:`retain_freed_memory` sets glibc's trim and
+``tests/component/test_memory.py``). :func:`retain_freed_memory` sets glibc's trim and
 mmap thresholds (``mallopt``) so that freed memory stays in the process for the next clip; the
 process then keeps its peak heap size. Without glibc (macOS, musl) it does nothing.
 """

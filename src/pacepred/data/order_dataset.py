@@ -7,6 +7,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from pacepred.data.clip_reader import ClipReader
 from pacepred.data.clip_order import TupleLayout, draw_order, order_permutations, sample_tuple
 from pacepred.data.datasets import VideoSampleDataset
 from pacepred.data.records import VideoRecord
@@ -31,20 +32,14 @@ class OrderTupleDataset(VideoSampleDataset):
     def __init__(
         self,
         records: Sequence[VideoRecord],
+        reader: ClipReader,
         layout: TupleLayout,
         num_samples: int,
-        decode_size: tuple[int, int] | None,
-        crop_size: int,
         train: bool,
         flip: bool,
-        decode_threads: int = 1,
         on_bad_video: str = "raise",
-        decoder: str = "decord",
-        cache_decoded: bool = False,
-        frame_folder_resize: str = "crop",
     ):
-        super().__init__(records, decode_size, crop_size, train, flip, decode_threads, on_bad_video, decoder,
-                         cache_decoded, frame_folder_resize)
+        super().__init__(records, reader, train, flip, on_bad_video)
         self.layout = layout
         self.num_samples = num_samples
         self.orders = order_permutations(layout.num_clips)

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
+from pacepred.data.clip_reader import ClipReader
 from pacepred.data.datasets import PaceClipDataset, SeededShardSampler
 from pacepred.data.records import VideoRecord
 from pacepred.data.transforms import ClipBatchTransform
@@ -57,27 +58,23 @@ def recalibrate_batchnorm(network: nn.Module, batches, batch_transform: ClipBatc
     return seen
 
 
-def recalibration_batches(records: Sequence[VideoRecord], num_clips: int, span: int,
-                          decode_size: Sequence[int] | None, crop_size: int, batch_size: int, seed: int,
-                          decoder: str = "decord", cache_decoded: bool = False,
-                          frame_folder_resize: str = "crop") -> DataLoader:
+def recalibration_batches(records: Sequence[VideoRecord], reader: ClipReader, num_clips: int, span: int,
+                          batch_size: int, seed: int) -> DataLoader:
     """A loader of ``num_clips`` unlabelled clips (one per video, natural pace, random position and
     crop, no flip) of videos drawn from ``records`` without replacement while any remain; batches of
     ``batch_size`` clips, ``video`` uint8 (B, 1, span, C, H, W)."""
     if num_clips < 1:
         raise ValueError(f"recalibration clips={num_clips}: expected >= 1")
-    dataset = PaceClipDataset(records, [Fraction(1)], span, 1, "fit", decode_size, crop_size, train=True, flip=False,
-                              decoder=decoder, cache_decoded=cache_decoded, frame_folder_resize=frame_folder_resize)
+    dataset = PaceClipDataset(records, reader, [Fraction(1)], span, 1, "fit", train=True, flip=False)
     sampler = SeededShardSampler(len(dataset), seed, shuffle=True, repeat=-(-num_clips // len(dataset)))
     keys = list(sampler)[:num_clips]
     return DataLoader(dataset, batch_size=batch_size, sampler=keys, drop_last=False)
 
 
-def recalibrated(network: nn.Module, records: Sequence[VideoRecord], num_clips: int, span: int,
-                 decode_size: Sequence[int] | None, crop_size: int, batch_transform: ClipBatchTransform,
-                 device: torch.device, seed: int, batch_size: int = 16, **reading) -> int:
-    """:func:`recalibrate_batchnorm` on ``num_clips`` train clips (:func:`recalibration_batches`);
-    ``reading``: ``decoder``, ``cache_decoded``, ``frame_folder_resize``. Returns the clips seen."""
-    loader = recalibration_batches(records, num_clips, span, decode_size, crop_size, batch_size, seed, **reading)
+def recalibrated(network: nn.Module, records: Sequence[VideoRecord], reader: ClipReader, num_clips: int, span: int,
+                 batch_transform: ClipBatchTransform, device: torch.device, seed: int, batch_size: int = 16) -> int:
+    """:func:`recalibrate_batchnorm` on ``num_clips`` train clips (:func:`recalibration_batches`).
+    Returns the clips seen."""
+    loader = recalibration_batches(records, reader, num_clips, span, batch_size, seed)
     return recalibrate_batchnorm(network, loader, batch_transform, device)
 

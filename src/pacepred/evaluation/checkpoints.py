@@ -35,7 +35,7 @@ from torch import Tensor, nn
 from pacepred.models.c3d import C3D
 from pacepred.models.r21d import R2Plus1D
 from pacepred.models.r3d import R3D
-from pacepred.run_info import load_checkpoint_file
+from pacepred.checkpoint_file import load_checkpoint_file
 
 # Top-level names of heads in the formats above: dropped, and reported as dropped.
 HEAD_PREFIXES = ("pace_head", "projection", "linear", "fc6", "fc7", "fc8")
@@ -84,7 +84,7 @@ def find_latest_checkpoint(log_dir: Path | str) -> Path:
     return max(found, key=lambda p: p.stat().st_mtime)
 
 
-def resolve_checkpoint(ckpt: str | None, log_dir: Path | str) -> Path | None:
+def checkpoint_to_evaluate(ckpt: str | None, log_dir: Path | str) -> Path | None:
     """``None`` -> None (random initialisation); ``'latest'`` -> :func:`find_latest_checkpoint`; else the file."""
     if ckpt is None:
         return None

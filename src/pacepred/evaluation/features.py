@@ -11,7 +11,7 @@ Every backbone's ``forward`` is the global average pool of its ``forward_feature
 forward pass gives both. A cache file is named after the model (the checkpoint file's SHA-256 and
 the channel order it was loaded in, or the random-initialisation recipe), the protocol, the split
 and the data (clip settings and the list of videos with each file's size, a frame folder's entry
-count, and mtime: :func:`pacepred.data.index.file_signature`), so a changed
+count, and mtime: :func:`pacepred.data.video_index.file_signature`), so a changed
 checkpoint or data never reuses old features.
 """
 
@@ -28,12 +28,11 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
-from pacepred.data.decoding import check_frame_folder_resize
-from pacepred.data.index import file_signature
-from pacepred.data.memory import loader_worker_init
+from pacepred.data.clip_reader import ClipReader
+from pacepred.data.video_index import file_signature
 from pacepred.data.records import VideoRecord
 from pacepred.data.transforms import ClipBatchTransform
-from pacepred.evaluation.clips import MultiClipDataset
+from pacepred.data.datasets import MultiClipDataset
 
 #: Part of every cached feature file's key: raised whenever a change of the clip sampling,
 #: decoding, pooling or forward pass changes what the same settings extract, so that features
@@ -108,44 +107,33 @@ class FeatureExtractor:
         backbone: (N, C, T, H, W) -> forward_features (N, D, T', H', W').
         model_key: identifies the weights (checkpoint hash or random-init recipe).
         batch_transform: uint8 (B, K, S, C, H, W) -> float (B*K, C, T, H, W), eval mode.
-        num_clips, span, decode_size, crop_size: the clip protocol (:class:`MultiClipDataset`).
+        reader: decoding and crop (:class:`ClipReader`); its settings are part of the cache key.
+        num_clips, span: the clip protocol (:class:`MultiClipDataset`).
         batch_size: videos per batch (each gives ``num_clips`` clips).
         num_workers: data-loader workers.
         cache_dir: where feature files go; None disables the cache.
         device: where the backbone runs.
-        cache_decoded: keep decoded videos in memory (``read_clip(cache=True)``).
-        retain_freed_memory: the workers keep freed memory (:mod:`pacepred.data.memory`).
-        decoder: video backend, ``data.decoder`` ('decord' or 'pyav'); part of the cache key.
-        frame_folder_resize: ``data.frame_folder_resize`` ('crop' or 'whole'); part of the cache key.
     """
 
     def __init__(
-        self, backbone: nn.Module, model_key: str, batch_transform: ClipBatchTransform,
-        num_clips: int, span: int, decode_size: Sequence[int] | None, crop_size: int,
-        batch_size: int, num_workers: int, cache_dir: Path | None, device: torch.device,
-        cache_decoded: bool = False, retain_freed_memory: bool = True, decoder: str = "decord",
-        frame_folder_resize: str = "crop",
+        self, backbone: nn.Module, model_key: str, batch_transform: ClipBatchTransform, reader: ClipReader,
+        num_clips: int, span: int, batch_size: int, num_workers: int, cache_dir: Path | None, device: torch.device,
     ):
         self.backbone = backbone
         self.model_key = model_key
         self.batch_transform = batch_transform
-        self.num_clips, self.span, self.crop_size = num_clips, span, crop_size
-        self.decode_size = list(decode_size) if decode_size is not None else None
+        self.reader = reader
+        self.num_clips, self.span = num_clips, span
         self.batch_size, self.num_workers = batch_size, num_workers
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self.device = device
-        self.cache_decoded = cache_decoded
-        self.worker_init = loader_worker_init(retain_freed_memory, num_workers)
-        self.decoder = decoder
-        self.frame_folder_resize = check_frame_folder_resize(frame_folder_resize)
+        self.worker_init = reader.worker_init(num_workers)
 
     def data_key(self, records: Sequence[VideoRecord]) -> str:
         """Hash of everything besides the weights that the features depend on."""
         return short_hash({
             "version": FEATURE_CACHE_VERSION,
-            "num_clips": self.num_clips, "span": self.span, "decode_size": self.decode_size,
-            "crop_size": self.crop_size, "input": self.batch_transform.input_mode, "decoder": self.decoder,
-            "frame_folder_resize": self.frame_folder_resize,
+            "num_clips": self.num_clips, "span": self.span, **self.reader.key(), "input": self.batch_transform.input_mode,
             "mean": self.batch_transform.mean.flatten().tolist(), "std": self.batch_transform.std.flatten().tolist(),
             # a missing video has no signature: the decoder names it when the features are extracted
             "videos": [(str(r.path), r.label, file_signature(Path(r.path)) if Path(r.path).exists() else None)
@@ -172,9 +160,7 @@ class FeatureExtractor:
         missing = [p for p in protocols if p not in result]
         if missing:
             print(f"  extracting {split} features ({', '.join(missing)}): {len(records)} videos x {self.num_clips} clips")
-            dataset = MultiClipDataset(records, self.num_clips, self.span, self.decode_size, self.crop_size,
-                                       cache_decoded=self.cache_decoded, decoder=self.decoder,
-                                       frame_folder_resize=self.frame_folder_resize)
+            dataset = MultiClipDataset(records, self.reader, self.num_clips, self.span)
             loader = DataLoader(dataset, batch_size=self.batch_size, shuffle=False, drop_last=False,
                                 num_workers=self.num_workers, worker_init_fn=self.worker_init)
             extracted = extract_features(self.backbone, loader, self.batch_transform, missing, self.device)

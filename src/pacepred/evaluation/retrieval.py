@@ -14,7 +14,7 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
-from pacepred.evaluation.scores import confusion_matrix, per_class_mean
+from pacepred.metrics import confusion_matrix, per_class_mean
 
 DEFAULT_KS = (1, 5, 10, 20, 50)
 

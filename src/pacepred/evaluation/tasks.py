@@ -20,47 +20,47 @@ import pytorch_lightning as pl
 import torch
 from torch import Tensor, nn
 
-from pacepred.data.decoding import read_clip
+from pacepred.data.clip_reader import ClipReader
 from pacepred.data.records import VideoRecord
 from pacepred.data.transforms import ClipBatchTransform
-from pacepred.evaluation.datamodule import ClassifyDataModule
+from pacepred.data.classify_datamodule import ClassifyDataModule
 from pacepred.evaluation.features import PROTOCOLS, FeatureExtractor, VideoFeatures
 from pacepred.evaluation.knn import knn_scores
 from pacepred.evaluation.linear import fit_linear_probe, select_weight_decay
-from pacepred.evaluation.reports import Report, SheetRow, save_embedding_plot, save_retrieval_sheet
+from pacepred.evaluation.report import Report
+from pacepred.figures import SheetRow, save_embedding_plot, save_retrieval_sheet
 from pacepred.evaluation.retrieval import DEFAULT_KS, retrieve, topk_hits
-from pacepred.evaluation.scores import confusion_matrix, per_class_mean, topk_correct
+from pacepred.metrics import confusion_matrix, per_class_mean, topk_correct
 from pacepred.modules.classify import ClassifierModule
-from pacepred.reports import save_confusion_matrix
+from pacepred.figures import save_confusion_matrix
 
 
 @dataclass
 class EvalSetup:
-    """What every task shares: the model, the two splits, the clip settings and where results go.
+    """What every task shares: the model, the two splits, how clips are read and where results go.
 
     ``span`` is the number of decoded frames per clip; ``model_key`` names the weights in the
-    feature cache (checkpoint hash or random-initialisation recipe).
+    feature cache (checkpoint hash or random-initialisation recipe); the class names are the
+    report's.
     """
 
     backbone: nn.Module
     model_key: str
-    class_names: list[str]
     train_records: list[VideoRecord]
     test_records: list[VideoRecord]
+    reader: ClipReader
     batch_transform: ClipBatchTransform
     span: int
-    decode_size: Sequence[int] | None
-    crop_size: int
     num_workers: int
     cache_dir: Path | None
     device: torch.device
     output_dir: Path
     report: Report
     seed: int = 0
-    cache_decoded: bool = False  # keep decoded videos in memory (read_clip(cache=True))
-    retain_freed_memory: bool = True  # the loader workers keep freed memory (pacepred.data.memory)
-    decoder: str = "decord"  # video backend (data.decoder): decord or pyav
-    frame_folder_resize: str = "crop"  # data.frame_folder_resize: crop or whole
+
+    @property
+    def class_names(self) -> list[str]:
+        return self.report.class_names
 
     @property
     def num_classes(self) -> int:
@@ -68,10 +68,8 @@ class EvalSetup:
 
     def features(self, protocols: Sequence[str], num_clips: int, batch_size: int) -> tuple[dict[str, VideoFeatures], dict[str, VideoFeatures]]:
         """(train, test) features for each protocol, through the cache; counts checked and recorded."""
-        extractor = FeatureExtractor(self.backbone, self.model_key, self.batch_transform, num_clips, self.span,
-                                     self.decode_size, self.crop_size, batch_size, self.num_workers,
-                                     self.cache_dir, self.device, self.cache_decoded, self.retain_freed_memory,
-                                     self.decoder, self.frame_folder_resize)
+        extractor = FeatureExtractor(self.backbone, self.model_key, self.batch_transform, self.reader, num_clips,
+                                     self.span, batch_size, self.num_workers, self.cache_dir, self.device)
         train = extractor("train", self.train_records, protocols)
         test = extractor("test", self.test_records, protocols)
         for protocol in protocols:
@@ -85,12 +83,6 @@ class EvalSetup:
 
     def figure(self, name: str) -> Path:
         return self.output_dir / "figures" / name
-
-
-def _thumbnail(record: VideoRecord, decode_size: Sequence[int] | None, decoder: str) -> np.ndarray:
-    """The middle frame of a video, uint8 (H, W, 3)."""
-    return read_clip(record.path, lambda n: np.array([n // 2]), tuple(decode_size) if decode_size else None,
-                     backend=decoder)[0]
 
 
 def sheet_queries(labels: Tensor, count: int) -> list[int]:
@@ -114,7 +106,7 @@ def run_retrieval(setup: EvalSetup, protocols: Sequence[str] = ("vcop", "gap"), 
     def thumb(split: str, index: int) -> np.ndarray:
         records = setup.train_records if split == "train" else setup.test_records
         if (split, index) not in thumbnails:
-            thumbnails[split, index] = _thumbnail(records[index], setup.decode_size, setup.decoder)
+            thumbnails[split, index] = setup.reader.thumbnail(records[index].path)
         return thumbnails[split, index]
 
     for protocol in protocols:
@@ -204,10 +196,9 @@ def run_finetune(setup: EvalSetup, trainer: pl.Trainer, optimizer: Callable[...,
                          "(trainer.devices / trainer.num_nodes): its loaders do not shard, so every rank would "
                          "repeat the same work; use trainer.devices=1 (the paper protocols do)")
     module = ClassifierModule(setup.backbone, setup.num_classes, optimizer, scheduler, dropout)
-    datamodule = ClassifyDataModule(setup.train_records, setup.test_records, setup.span, setup.decode_size,
-                                    setup.crop_size, flip, num_clips, setup.batch_transform, batch_size,
-                                    test_batch_size, setup.num_workers, setup.seed, setup.cache_decoded,
-                                    setup.retain_freed_memory, setup.decoder, setup.frame_folder_resize)
+    datamodule = ClassifyDataModule(setup.train_records, setup.test_records, setup.reader, setup.batch_transform,
+                                    setup.span, num_clips, flip, batch_size, test_batch_size, setup.num_workers,
+                                    setup.seed)
     trainer.fit(module, datamodule=datamodule)
     trainer.test(module, datamodule=datamodule, verbose=False)
     outputs = {name: torch.cat(chunks) for name, chunks in module.test_outputs.items()}

@@ -14,7 +14,7 @@ import pytorch_lightning as pl
 import torch
 from torch import Tensor, nn
 
-from pacepred.evaluation.scores import topk_correct
+from pacepred.metrics import topk_correct
 from pacepred.modules.finite_loss import FiniteLossGuard
 
 

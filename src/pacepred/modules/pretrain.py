@@ -26,7 +26,7 @@ from pacepred.losses.pace import pace_loss
 from pacepred.models.heads import PaceHead, ProjectionHead
 from pacepred.modules.backbone_training import BackboneTraining
 from pacepred.modules.finite_loss import FiniteLossGuard
-from pacepred.reports import save_confusion_matrix
+from pacepred.figures import save_confusion_matrix
 
 
 class PacePretrainModule(BackboneTraining, FiniteLossGuard, pl.LightningModule):

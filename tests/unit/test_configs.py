@@ -1,0 +1,105 @@
+"""Every file of every config group composes and instantiates (the real conf/ folder)."""
+
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+import torch
+from hydra.utils import instantiate
+from omegaconf import OmegaConf
+
+from tests.helpers.common import CONF_DIR
+from pacepred.train import datamodule_options
+
+GROUPS = ["backbone", "pace_set", "data", "model", "optim", "scheduler", "trainer", "logger", "callbacks", "experiment", "debug"]
+
+
+def options(group: str) -> list[str]:
+    """Selectable files of a group (files starting with '_' are building blocks)."""
+    return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml") if not p.stem.startswith("_"))
+
+
+CASES = [(g, o) for g in GROUPS for o in options(g)]
+
+
+def test_every_group_has_options():
+    for group in GROUPS:
+        assert options(group), f"conf/{group}/ is empty"
+
+
+@pytest.mark.parametrize("group, option", CASES, ids=[f"{g}={o}" for g, o in CASES])
+def test_config_composes_and_instantiates(group, option, make_cfg, monkeypatch):
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    overrides = [f"{group}={option}"]
+    if group == "pace_set" and option == "explicit":
+        overrides.append("pace_set.paces=[1/2,1,2,4]")
+    cfg = make_cfg(overrides)
+    OmegaConf.resolve(cfg)  # every interpolation resolves
+
+    paces = instantiate(cfg.pace_set)
+    assert all(isinstance(p, Fraction) for p in paces) and paces == sorted(paces)
+    backbone = instantiate(cfg.backbone)
+    assert backbone.out_dim > 0
+    if cfg.model.get("num_classes", 0) is None and cfg.model.loss_weights.get("supervised", 0) > 0:
+        cfg.model.num_classes = 12  # train() takes the data's classes (test_training.py), here without the disk
+    module = instantiate(cfg.model, backbone=backbone, paces=paces, optimizer=instantiate(cfg.optim),
+                         scheduler=instantiate(cfg.scheduler) if cfg.get("scheduler") else None)
+    if group == "model" and option == "vcop":  # clip order prediction: no pace head, 3! orders
+        assert module.order_head.fc.out_features == 6
+    else:
+        assert module.pace_head.fc.out_features == len(paces)
+    optim = module.configure_optimizers()
+    assert optim is not None
+    # The datamodule instantiates without touching the disk (sources are read in setup()).
+    datamodule = instantiate(datamodule_options(cfg.data), paces=paces, num_views=getattr(module, "num_views", 1),
+                             order_tuples=getattr(module, "order_tuples", None))
+    assert datamodule.reader.crop_size <= min(datamodule.reader.decode_size)
+    if group in ("trainer", "logger", "callbacks"):
+        if group == "trainer" and option in ("gpu", "ddp") and not torch.cuda.is_available():
+            pytest.skip("a GPU trainer is only constructed where a GPU is present")
+        callbacks = [instantiate(c) for c in cfg.callbacks.values()]
+        loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values()]
+        trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+        assert Path(trainer.default_root_dir) == Path(cfg.paths.output_dir)
+
+
+def test_pace_is_a_plain_number_on_the_command_line(make_cfg):
+    cfg = make_cfg(["pace=5", "pace_set=slow_fast"])
+    assert [str(p) for p in instantiate(cfg.pace_set)] == ["1/3", "1/2", "1", "2", "3"]
+
+
+@pytest.mark.parametrize("experiment", [o for o in options("experiment") if o.startswith("paper_")])
+def test_paper_recipes_pin_the_official_hyper_parameters(experiment, make_cfg):
+    cfg = make_cfg([f"experiment={experiment}"])
+    assert cfg.optim.lr == 0.001 and cfg.optim.momentum == 0.9 and cfg.optim.weight_decay == 0.005
+    assert cfg.scheduler.step_size == 6 and cfg.scheduler.gamma == 0.1
+    # UCF101's train list is repeated 10 times per epoch; Kinetics-400 (~240k clips) is read once.
+    assert cfg.trainer.max_epochs == 18 and cfg.data.train_repeat == (1 if "kinetics" in experiment else 10)
+    assert cfg.data.boundary == "loop" and cfg.input == "rgb" and cfg.pace == 4
+    assert cfg.data.batch_transform.jitter_mode == "per_frame" and cfg.data.batch_transform.jitter_impl == "sequential"
+    assert [str(p) for p in instantiate(cfg.pace_set)] == ["1", "2", "3", "4"]
+
+
+def test_data_root_and_split_are_the_user_facing_keys(make_cfg):
+    cfg = make_cfg(["data=ucf101", "data.root=/datasets/ucf", "data.split=2"])
+    source = instantiate(cfg.data.source)
+    assert str(source.root) == "/datasets/ucf" and source.split == 2
+    assert "root" not in datamodule_options(cfg.data) and "split" not in datamodule_options(cfg.data)
+
+
+def test_the_online_monitor_decodes_with_the_pre_training_decoder(make_cfg):
+    cfg = make_cfg(["callbacks=monitor", "data.decoder=pyav", "data.crop_size=48", "data.skip_list=skip.txt"])
+    assert cfg.callbacks.knn_monitor.reader.decoder == "pyav" and cfg.callbacks.knn_monitor.reader.crop_size == 48
+    assert cfg.callbacks.knn_monitor.videos.skip_list == "skip.txt"
+
+
+def test_an_s3dg_run_from_before_backbone_stem_resumes_only_with_its_separable_stem(make_cfg):
+    from omegaconf import open_dict
+
+    from pacepred.resume import config_differences
+
+    before = make_cfg(["backbone=s3d_g"])
+    with open_dict(before):
+        del before.backbone["stem"]  # its run had the separable stem
+    assert config_differences(before, make_cfg(["backbone=s3d_g"])) == {"backbone.stem": ("separable", "full")}
+    assert config_differences(before, make_cfg(["backbone=s3d_g", "backbone.stem=separable"])) == {}

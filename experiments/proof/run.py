@@ -8,7 +8,10 @@ For every seed and condition of the protocol it pre-trains with ``experiment=pro
 condition's overrides (nothing for a random initialisation), then runs every evaluation of the
 protocol on the held-out part (``--part``: ``test``, reported, or ``val``, for choices), all in
 this process. A finished job is reused when the same command runs again with the same settings (a
-killed run resumes); one made with other settings stops the run. Then it writes into ``--out``:
+killed run resumes); one made with other settings stops the run. Every finished job is also
+recorded in ``experiments/proof/jobs`` (``--records``; its settings, metrics and per-video hits,
+no checkpoint), which is committed: a clone on another machine reuses the recorded jobs and runs
+only the missing ones, so that the protocol's seeds add up across machines. Then it writes into ``--out``:
 ``proof.json`` (the one results file: every number of every run, the means with their 95%
 bootstrap intervals, every claim of the protocol with its interval and verdict, the command, the
 code's commit, the machine, the time), ``per_video.json`` (the hits the intervals are drawn from)
@@ -21,6 +24,7 @@ import argparse
 import datetime
 import hashlib
 import json
+import os
 import platform
 import shlex
 import subprocess
@@ -66,24 +70,56 @@ def config_digest(cfg) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def cached(path: Path, settings: dict, run) -> dict:
-    """The result saved at ``path``, or run() once and save it there with its wall time in seconds
-    (``"seconds"``), the ``settings`` it ran with (its overrides and its configs' digests) and the
-    code's commit. A saved job made with other settings is an error, never a stale number."""
-    if path.is_file():
-        saved = json.loads(path.read_text())
+def cached(path: Path, settings: dict, run, record: Path | None = None, stale=None) -> dict:
+    """The result saved at ``path`` (or at ``record``, the job's committed copy), or run() once and
+    save it at both with its wall time in seconds (``"seconds"``), the ``settings`` it ran with (its
+    overrides and its configs' digests) and the code's commit. A saved job made with other settings
+    is an error, never a stale number; ``stale(result)`` true (e.g. its checkpoint is gone and an
+    evaluation needs it) runs it again."""
+    source = path if path.is_file() else record if record is not None and record.is_file() else None
+    if source is not None:
+        saved = json.loads(source.read_text())
         if saved.get("settings") != settings:
-            raise SystemExit(f"{path} was made with other settings ({saved.get('settings')}) than this run asks for "
-                             f"({settings}): pass another --work folder, or delete {path.parent} to rerun it")
-        JOB_COMMITS.add(saved.get("commit", "unknown"))
-        return saved["result"]
+            raise SystemExit(f"{source} was made with other settings ({saved.get('settings')}) than this run asks for "
+                             f"({settings}): pass another --work folder, or delete {source.parent} to rerun it")
+        if stale is None or not stale(saved["result"]):
+            JOB_COMMITS.add(saved.get("commit", "unknown"))
+            for copy in (path, record):
+                if copy is not None and not copy.is_file():
+                    save(copy, saved)
+            return saved["result"]
     start = time.perf_counter()
     result = {**run(), "seconds": time.perf_counter() - start}
     commit = git_commit()
     JOB_COMMITS.add(commit)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"settings": settings, "result": result, "commit": commit}, indent=2))
+    for copy in (path, record):
+        if copy is not None:
+            save(copy, {"settings": settings, "result": result, "commit": commit})
     return result
+
+
+def save(path: Path, job: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(job, indent=1) + "\n")
+
+
+def job_folder(root: str | Path, seed: int, name: str, part: str | None = None, test_seed: int | None = None) -> Path:
+    """``<root>/seed<seed>/<name>[/<part>]``: the part folder names a regenerated test part's seed."""
+    folder = Path(root) / f"seed{seed}" / name
+    if part is None:
+        return folder
+    return folder / (part if test_seed is None else f"{part}-seed{test_seed}")
+
+
+def record_of(path: Path, args: argparse.Namespace) -> Path | None:
+    """The committed copy of the job saved at ``path`` under ``--work``, or None without ``--records``."""
+    return Path(args.records) / path.relative_to(args.work) if args.records else None
+
+
+def is_saved(path: Path, args: argparse.Namespace) -> bool:
+    """Whether the job saved at ``path`` under ``--work`` is there or recorded."""
+    record = record_of(path, args)
+    return path.is_file() or (record is not None and record.is_file())
 
 
 def load_protocol(path: Path) -> dict:
@@ -98,31 +134,37 @@ def load_protocol(path: Path) -> dict:
     return protocol
 
 
-def pretrain(name: str, seed: int, protocol: dict, args: argparse.Namespace) -> tuple[dict, str | None, dict]:
+def pretrain(name: str, seed: int, protocol: dict, args: argparse.Namespace,
+             needs_checkpoint: bool = True) -> tuple[dict, str | None, dict]:
     """Pre-train condition ``name`` with ``seed`` (unless it has no pre-training): (its result, the
-    checkpoint to evaluate or None for a random initialisation, the settings that made it)."""
+    checkpoint to evaluate or None for a random initialisation, the settings that made it). A
+    recorded job whose checkpoint is not on this machine is trained again when ``needs_checkpoint``."""
     condition = protocol["conditions"][name]
     if condition.get("pretrain") is None:
         return {}, None, {}
-    job = Path(args.work) / f"seed{seed}" / name
+    job = job_folder(args.work, seed, name)
     overrides = [*protocol["benchmark"], *condition["pretrain"], f"seed={seed}", *args.set]
     cfg = compose_config("train", overrides, job / "pretrain")
     settings = {"pretrain": overrides, "pretrain_config": config_digest(cfg)}
-    result = cached(job / "pretrain.json", settings, lambda: train(cfg))
-    checkpoint = result.get("best_checkpoint") if condition.get("checkpoint") == "best" else result["last_checkpoint"]
-    return result, checkpoint, settings
+    key = "best_checkpoint" if condition.get("checkpoint") == "best" else "last_checkpoint"
+
+    def stale(result: dict) -> bool:
+        return needs_checkpoint and not Path(result.get(key) or "").is_file()
+
+    result = cached(job / "pretrain.json", settings, lambda: train(cfg), record_of(job / "pretrain.json", args), stale)
+    return result, result.get(key), settings
 
 
 def evaluate_condition(name: str, seed: int, protocol: dict, args: argparse.Namespace) -> dict:
     """Pre-train and evaluate one condition with one seed: ``{"pretrain": metrics, "<evaluation>":
     {"metrics": ..., "hits": {key: 0/1 per held-out video}, "videos": names}}``."""
     condition = protocol["conditions"][name]
-    pretrained, checkpoint, pretrain_settings = pretrain(name, seed, protocol, args)
+    job = job_folder(args.work, seed, name, args.part, args.test_seed)
+    evaluations = {e: o for e, o in protocol["evaluations"].items() if e not in condition.get("skip", [])}
+    done = all(is_saved(job / f"{e}.json", args) for e in evaluations)
+    pretrained, checkpoint, pretrain_settings = pretrain(name, seed, protocol, args, needs_checkpoint=not done)
     runs = {"pretrain": pretrained.get("metrics", {}), "seconds/pretrain": pretrained.get("seconds", 0.0)}
-    job = Path(args.work) / f"seed{seed}" / name / args.part
-    for evaluation, overrides in protocol["evaluations"].items():
-        if evaluation in condition.get("skip", []):
-            continue
+    for evaluation, overrides in evaluations.items():
         eval_overrides = [*protocol["eval_data"], *overrides, f"input={condition['input']}", f"seed={seed}",
                           f"heldout={args.part}", f"ckpt={checkpoint or 'null'}",
                           f"paths.feature_cache={Path(args.work) / 'feature_cache'}", *args.eval_set,
@@ -136,7 +178,8 @@ def evaluate_condition(name: str, seed: int, protocol: dict, args: argparse.Name
             hits = json.loads((folder / "per_video.json").read_text())
             return {"metrics": report["metrics"], "hits": hits["hits"], "videos": hits["videos"]}
 
-        runs[evaluation] = cached(job / f"{evaluation}.json", settings, run)
+        path = job / f"{evaluation}.json"
+        runs[evaluation] = cached(path, settings, run, record_of(path, args))
     return runs
 
 
@@ -259,9 +302,18 @@ def main() -> None:
                         help="pre-train the conditions and stop (reads no held-out part; the evaluations reuse them)")
     parser.add_argument("--set", nargs="*", default=[], help="extra pre-training overrides of every condition")
     parser.add_argument("--eval-set", nargs="*", default=[], help="extra overrides of every evaluation")
-    parser.add_argument("--work", default=str(REPO / "logs" / "proof"), help="run folders (resumable)")
+    parser.add_argument("--work", default="logs/proof",
+                        help="run folders (resumable; relative to the repository, which the jobs run in)")
+    parser.add_argument("--records", default=str(HERE / "jobs"),
+                        help="the finished jobs' committed records (settings, metrics, per-video hits; no "
+                             "checkpoints): reused on any machine, so that seeds add up across runs; '' for none")
     parser.add_argument("--out", default=str(HERE / "results"))
     args = parser.parse_args()
+    # The jobs' settings name their folders (checkpoints, feature cache) relative to the repository,
+    # so that a record made on one machine is the same job on another.
+    args.protocol, args.out = Path(args.protocol).resolve(), Path(args.out).resolve()
+    args.records = str(Path(args.records).resolve()) if args.records else ""
+    os.chdir(REPO)
     protocol = load_protocol(Path(args.protocol))
     args.seeds = args.seeds if args.seeds is not None else protocol["seeds"]
     if args.test_seed is not None:

@@ -2,6 +2,7 @@
 config digests. The reduced benchmark itself runs in tests/integration/test_proof_run.py."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -46,6 +47,36 @@ def test_a_finished_job_is_reused_only_with_the_same_settings(tmp_path):
     with pytest.raises(SystemExit, match="made with other settings"):  # the same overrides, another config
         proof_run.cached(path, {**settings, "eval_config": "4567"}, job)
     assert len(calls) == 1
+
+
+def test_a_committed_record_is_reused_on_a_machine_without_the_run_folder(tmp_path):
+    """The records (experiments/proof/jobs) let seeds add up across machines: a job found only as
+    a record is not run again, unless its result is stale (a checkpoint an evaluation needs is gone)."""
+    proof_run = load_run_module()
+    calls = []
+
+    def job():
+        calls.append(1)
+        return {"last_checkpoint": str(tmp_path / "last.ckpt")}
+
+    path, record = tmp_path / "work" / "seed0" / "pace" / "pretrain.json", tmp_path / "records" / "seed0" / "pace" / "pretrain.json"
+    settings = {"pretrain": ["model=pace"], "pretrain_config": "0123"}
+    proof_run.cached(path, settings, job, record)
+    assert json.loads(record.read_text()) == json.loads(path.read_text()) and len(calls) == 1
+    path.unlink()  # a fresh clone: the record only
+    proof_run.cached(path, settings, job, record)
+    assert len(calls) == 1 and path.is_file()
+    with pytest.raises(SystemExit, match="made with other settings"):
+        proof_run.cached(tmp_path / "elsewhere.json", {**settings, "pretrain_config": "4567"}, job, record)
+    proof_run.cached(path, settings, job, record, stale=lambda result: not Path(result["last_checkpoint"]).is_file())
+    assert len(calls) == 2  # no checkpoint on this machine: trained again
+
+
+def test_job_folders_name_a_regenerated_test_part(tmp_path):
+    proof_run = load_run_module()
+    assert proof_run.job_folder("w", 1, "pace") == Path("w/seed1/pace")
+    assert proof_run.job_folder("w", 1, "pace", "test") == Path("w/seed1/pace/test")
+    assert proof_run.job_folder("w", 1, "pace", "test", 123) == Path("w/seed1/pace/test-seed123")
 
 
 def test_a_changed_default_changes_the_config_digest(tmp_path):

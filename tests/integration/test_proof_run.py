@@ -3,6 +3,7 @@ real command; validation pace accuracy must be clearly above chance. Comparing p
 with random initialisation is the benchmark's job (make proof), not this test's."""
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -44,7 +45,7 @@ def test_reduced_proof_learns_pace_and_writes_its_results_file(tmp_path):
     protocol.write_text(yaml.safe_dump(REDUCED_PROTOCOL))
     out = tmp_path / "out"
     command = [sys.executable, str(REPO / "experiments" / "proof" / "run.py"), "--protocol", str(protocol),
-               "--part", "val", "--work", str(tmp_path / "work"), "--out", str(out)]
+               "--part", "val", "--work", str(tmp_path / "work"), "--out", str(out), "--records", str(tmp_path / "records")]
     result = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     report = json.loads((out / "proof.json").read_text())
@@ -60,3 +61,8 @@ def test_reduced_proof_learns_pace_and_writes_its_results_file(tmp_path):
     assert (out / "proof.png").stat().st_size > 10_000
     again = subprocess.run(command, capture_output=True, text=True, cwd=REPO)  # finished jobs are reused
     assert again.returncode == 0 and json.loads((out / "proof.json").read_text())["table"] == report["table"]
+    shutil.rmtree(tmp_path / "work")  # another machine: the committed records only, no checkpoints
+    fresh = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
+    assert fresh.returncode == 0, fresh.stdout[-3000:] + fresh.stderr[-3000:]
+    assert json.loads((out / "proof.json").read_text())["table"] == report["table"]
+    assert not (tmp_path / "work" / "seed0" / "pace" / "pretrain").exists()  # nothing trained again

@@ -9,7 +9,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from tests.helpers.common import CONF_DIR, compose_eval, compose_train
 from pacepred.data.clip_reader import ClipReader
 from pacepred.data.video_list import VideoList
-from pacepred.evaluation.monitor import KNNMonitor
+from pacepred.evaluation.monitor import KNNMonitor, MonitorProbes
 from pacepred.eval import TASKS, _adopt_run_config
 
 TASK_FILES = sorted(p.stem for p in (CONF_DIR / "task").glob("*.yaml"))
@@ -65,6 +65,7 @@ def test_monitor_callbacks_config_composes_without_touching_the_data(make_cfg):
     assert set(cfg.callbacks) == set(default.callbacks) | {"knn_monitor"}  # the defaults plus the monitor
     monitor = instantiate(cfg.callbacks.knn_monitor)
     assert isinstance(monitor, KNNMonitor) and monitor.span == cfg.data.clip_len + 1 and not monitor.clips
+    assert monitor.probes == MonitorProbes(k=20, temperature=0.07, linear_weight_decay=[1e-4, 1e-3, 1e-2, 1e-1, 1.0])
 
 
 def test_monitor_leaves_out_a_broken_video_only_when_told_to(tmp_path, real_videos):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pytorch_lightning as pl
 import torch
@@ -21,6 +22,18 @@ from pacepred.evaluation.linear import fit_linear_probe, select_weight_decay
 from pacepred.evaluation.retrieval import retrieve
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MonitorProbes:
+    """How the monitor scores features: weighted kNN (``k`` neighbours, ``temperature``) and a
+    linear probe whose weight decay is chosen among ``linear_weight_decay`` by ``linear_folds``-fold
+    cross-validation (as ``task=linear`` does)."""
+
+    k: int = 20
+    temperature: float = 0.07
+    linear_weight_decay: Sequence[float] = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
+    linear_folds: int = 5
 
 
 class KNNMonitor(pl.Callback):
@@ -44,15 +57,14 @@ class KNNMonitor(pl.Callback):
         batch_transform: the pre-training :class:`ClipBatchTransform` (used without jitter; its
             input mode decides the frames per clip).
         clip_len: frames the network sees per clip.
-        every_n_epochs, train_per_class, test_per_class, num_clips, k, temperature, batch_size (clips),
-        linear_weight_decay, linear_folds.
+        every_n_epochs, train_per_class, test_per_class, num_clips, batch_size (clips).
+        probes: the kNN and linear-probe settings (:class:`MonitorProbes`).
     """
 
     def __init__(
         self, videos: VideoList, reader: ClipReader, batch_transform: ClipBatchTransform, clip_len: int,
         every_n_epochs: int = 1, train_per_class: int = 10, test_per_class: int = 5, num_clips: int = 1,
-        k: int = 20, temperature: float = 0.07, batch_size: int = 32,
-        linear_weight_decay: Sequence[float] = (1e-4, 1e-3, 1e-2, 1e-1, 1.0), linear_folds: int = 5,
+        batch_size: int = 32, probes: MonitorProbes = MonitorProbes(),
     ):
         if every_n_epochs < 1:
             raise ValueError(f"every_n_epochs={every_n_epochs}: expected >= 1")
@@ -61,8 +73,7 @@ class KNNMonitor(pl.Callback):
         self.batch_transform = batch_transform
         self.every_n_epochs = every_n_epochs
         self.per_class = {"train": train_per_class, "test": test_per_class}
-        self.num_clips, self.k, self.temperature, self.batch_size = num_clips, k, temperature, batch_size
-        self.linear_weight_decay, self.linear_folds = [float(d) for d in linear_weight_decay], linear_folds
+        self.num_clips, self.batch_size, self.probes = num_clips, batch_size, probes
         self.clips: dict[str, torch.Tensor] = {}
         self.labels: dict[str, torch.Tensor] = {}
         self.num_classes = 0
@@ -115,10 +126,11 @@ class KNNMonitor(pl.Callback):
             train, test = (self._features(backbone, self.clips[s], device) for s in ("train", "test"))
         finally:
             backbone.train(was_training)
-        scores = knn_scores(test, train, self.labels["train"], self.num_classes, self.k, self.temperature)
+        probes = self.probes
+        scores = knn_scores(test, train, self.labels["train"], self.num_classes, probes.k, probes.temperature)
         retrieval = retrieve(test, self.labels["test"], train, self.labels["train"], self.num_classes, ks=(1, 5))
-        decay, _ = select_weight_decay(train, self.labels["train"], self.num_classes, self.linear_weight_decay,
-                                       self.linear_folds)
+        decay, _ = select_weight_decay(train, self.labels["train"], self.num_classes,
+                                       [float(d) for d in probes.linear_weight_decay], probes.linear_folds)
         probe = fit_linear_probe(train, self.labels["train"], self.num_classes, decay)
         return {
             "monitor/knn_top1": (scores.argmax(dim=1) == self.labels["test"]).float().mean().item(),

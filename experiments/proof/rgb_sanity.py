@@ -72,7 +72,8 @@ def main() -> None:
         for probe in args.probes:
             overrides = ["experiment=proof", *PROBES[probe], f"seed={args.seed}", f"trainer.max_epochs={args.epochs}",
                          *PARTS, *VARIANTS[variant], *args.set]
-            name = f"{variant}_{probe}_seed{args.seed}" + "".join(f"_{o}" for o in args.set).replace("/", "-")
+            name = (f"{variant}_{probe}_seed{args.seed}" + (f"_{args.epochs}epochs" if args.epochs != 6 else "")
+                    + "".join(f"_{o}" for o in args.set).replace("/", "-"))
             run_dir = Path(args.work) / name
             start = time.perf_counter()
             train(compose_config("train", overrides, run_dir))

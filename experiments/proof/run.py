@@ -12,7 +12,7 @@ killed run resumes); one made with other settings stops the run. Then it writes 
 ``proof.json`` (the one results file: every number of every run, the means with their 95%
 bootstrap intervals, every claim of the protocol with its interval and verdict, the command, the
 code's commit, the machine, the time), ``per_video.json`` (the hits the intervals are drawn from)
-and ``proof.png``. ``render.py`` turns ``proof.json`` into the tables of the documentation.
+and ``proof.png``. ``experiments/render.py`` turns ``proof.json`` into the tables of the documentation.
 """
 
 from __future__ import annotations

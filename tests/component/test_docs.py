@@ -25,8 +25,8 @@ def test_docs_build_strict(tmp_path):
 
 
 def test_api_reference_covers_every_package():
-    """Every package under src/pacepred has an API page (docs/gen_api_pages.py writes them)."""
-    spec = importlib.util.spec_from_file_location("gen_api_pages", REPO / "docs" / "gen_api_pages.py")
+    """Every package under src/pacepred has an API page (docs/gen_pages.py writes them)."""
+    spec = importlib.util.spec_from_file_location("gen_pages", REPO / "docs" / "gen_pages.py")
     pages = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(pages)
     documented = {package for _, package in pages.PAGES.values()}

@@ -1,13 +1,16 @@
-"""Write the API reference pages (docs/api/*.md) at build time, one page per subpackage of
-``src/pacepred``, with a mkdocstrings block per public module (run by mkdocs-gen-files)."""
+"""Pages made at build time (run by mkdocs-gen-files): the API reference (docs/api/*.md), one page
+per package of ``src/pacepred`` with a mkdocstrings block per public module, and the committed
+result plots copied into the site (experiments/render.py's ``PLOTS``), so each stays one file."""
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import mkdocs_gen_files
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+REPO = Path(__file__).resolve().parents[1]
+SRC = REPO / "src"
 
 #: page name -> (title, the package whose direct modules it documents)
 PAGES = {
@@ -31,6 +34,16 @@ def public_modules(package: str) -> list[str]:
     return [package, *(f"{package}.{name}" for name in names)]
 
 
+def copy_plots() -> None:
+    spec = importlib.util.spec_from_file_location("render", REPO / "experiments" / "render.py")
+    render = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(render)
+    for source, name in render.PLOTS.items():
+        if (REPO / source).is_file():
+            with mkdocs_gen_files.open(name, "wb") as out:
+                out.write((REPO / source).read_bytes())
+
+
 def write_pages() -> None:
     for page, (title, package) in PAGES.items():
         with mkdocs_gen_files.open(f"api/{page}.md", "w") as out:
@@ -39,5 +52,6 @@ def write_pages() -> None:
                 out.write(f"::: {module}\n\n")
 
 
-if __name__ != "gen_api_pages":  # mkdocs-gen-files runs this file; the tests import it by that name
+if __name__ != "gen_pages":  # mkdocs-gen-files runs this file; the tests import it by that name
     write_pages()
+    copy_plots()

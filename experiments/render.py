@@ -69,8 +69,9 @@ def evidence_section(path: str, plot: str | None, target: str) -> list[str]:
         columns = list(next(iter(table.values())))
         lines = [f"`{path}` is in the earlier format (mean ± standard deviation over seeds, in %); "
                  "`make proof` rewrites it with 95% intervals and the protocol's claims.", ""]
-        return lines + markdown_table(["condition", *columns], [[name, *(cell(row[c]) for c in columns)]
-                                                                for name, row in table.items()])
+        lines += markdown_table(["condition", *columns], [[name, *(cell(row[c]) for c in columns)]
+                                                          for name, row in table.items()])
+        return lines + plot_lines(plot, target, "mean and standard deviation over seeds")
     labels, columns = result["labels"], result["columns"]
     columns = [c for c in columns if any(row.get(c) for row in table.values())]
     seeds = ("seed " if len(result["seeds"]) == 1 else "seeds ") + ", ".join(str(s) for s in result["seeds"])
@@ -81,9 +82,11 @@ def evidence_section(path: str, plot: str | None, target: str) -> list[str]:
                             [[labels.get(name, name), *(cell(row.get(c)) for c in columns)] for name, row in table.items()])
     if result["claims"]:
         lines += ["", "Claims of the protocol:", ""] + [claim_line(c, labels) for c in result["claims"]]
-    if plot and (REPO / plot).is_file():
-        lines += ["", plot_link(plot, target, f"{result['part']} part, 95% intervals")]
-    return lines
+    return lines + plot_lines(plot, target, f"{part.lower()} part, 95% intervals")
+
+
+def plot_lines(plot: str | None, target: str, caption: str) -> list[str]:
+    return ["", plot_link(plot, target, caption)] if plot and (REPO / plot).is_file() else []
 
 
 def training_section(path: str, target: str) -> list[str]:

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-TARGETS = ("README.md", "docs/evidence.md", "docs/performance.md")
+TARGETS = ("README.md", "docs/evidence.md", "docs/performance.md", "docs/recipes.md")
 #: plot in the repository -> its name in the documentation site
 PLOTS = {
     "experiments/proof/results/proof.png": "results/proof.png",
@@ -120,6 +120,64 @@ def data_throughput_section(path: str, target: str) -> list[str]:
     return lines + ["", "Size on disk of each form of the benchmark's videos:", ""] + markdown_table(["form", "MB"], disk)
 
 
+UCF101_TRAIN_VIDEOS = 9537  # UCF101's split-1 train list
+KINETICS400_TRAIN_VIDEOS = 240_000  # about: Kinetics-400's train CSV, less the clips no longer online
+GPU_LOADER_WORKERS = 15  # a 16-core GPU machine: one core for the training process
+#: preset -> (backbone of the GPU benchmark, train videos, clips per video and step, data pipelines
+#: of bench_data.py for the original and the transcoded files; None: not measured at the preset's clip size)
+RECIPES = {
+    "paper_c3d_ucf101": ("c3d", UCF101_TRAIN_VIDEOS, 1, "real UCF101 AVI"),
+    "paper_r3d_ucf101": ("r3d", UCF101_TRAIN_VIDEOS, 1, "real UCF101 AVI"),
+    "paper_r21d_ucf101": ("r21d", UCF101_TRAIN_VIDEOS, 1, "real UCF101 AVI"),
+    "paper_r21d_ucf101_ctr_context": ("r21d", UCF101_TRAIN_VIDEOS, 2, "real UCF101 AVI"),
+    "paper_s3dg_ucf101": ("s3d_g", UCF101_TRAIN_VIDEOS, 1, None),
+    "paper_r21d_kinetics400": ("r21d", KINETICS400_TRAIN_VIDEOS, 1, "MP4 H.264"),
+}
+
+
+def preset_schedule(name: str) -> tuple[int, int]:
+    """(epochs, train-list repeats) of conf/experiment/<name>.yaml, following its parent preset."""
+    import yaml
+
+    cfg = yaml.safe_load((REPO / "conf" / "experiment" / f"{name}.yaml").read_text())
+    parent = next((d[len("/experiment/"):] for d in cfg.get("defaults", []) if isinstance(d, str)
+                   and d.startswith("/experiment/")), None)
+    epochs, repeats = preset_schedule(parent) if parent else (None, None)
+    return (cfg.get("trainer", {}).get("max_epochs", epochs), cfg.get("data", {}).get("train_repeat", repeats))
+
+
+def data_pipelines(form: str | None) -> list[str]:
+    """bench_data.py's names of the original and the transcoded pipeline of a file form."""
+    if form is None:
+        return []
+    article = "the " if form.startswith("real") else ""
+    return [f"pacepred video ({form})", f"pacepred video, transcoded (from {article}{form})"]
+
+
+def recipe_times_section(gpu_path: str, data_path: str, target: str) -> list[str]:
+    """Expected pre-training time of each paper preset: its clips over the slower of the GPU's rate
+    (fp32 framework rate of the GPU benchmark) and the data path's (loader workers at the CPU time
+    per clip of the data benchmark), for the original files and for a transcoded copy."""
+    gpu = {r["backbone"]: r["framework_clips_s"] for r in json.loads((REPO / gpu_path).read_text())["rows"]
+           if r["precision"] == "fp32"}
+    cpu_ms = json.loads((REPO / data_path).read_text())["cpu_ms_per_clip"]
+    rows = []
+    for name, (backbone, videos, views, form) in RECIPES.items():
+        epochs, repeats = preset_schedule(name)
+        clips = epochs * repeats * videos * views
+        hours = []
+        for pipeline in data_pipelines(form):
+            data_rate = GPU_LOADER_WORKERS * 1000 / cpu_ms[pipeline]["2"]
+            hours.append(f"{clips / min(gpu[backbone], data_rate) / 3600:.1f} "
+                         f"({'data' if data_rate < gpu[backbone] else 'GPU'})")
+        hours = hours or [f"{clips / gpu[backbone] / 3600:.1f} (GPU; data not measured)"] * 2
+        rows.append([f"`{name}`", f"{clips / 1e6:.2f} M", f"{gpu[backbone]:.0f}", *hours])
+    header = ["preset", "clips", "GPU clips/s (fp32)", "hours, original files", "hours, transcoded"]
+    return [f"Estimated, not measured by a run: the GPU rates from `{gpu_path}`, the CPU time per clip from "
+            f"`{data_path}` with {GPU_LOADER_WORKERS} loader workers; pre-training only, one GPU.", ""] \
+        + markdown_table(header, rows)
+
+
 #: section name -> function of the target file's path that returns the section's lines
 SECTIONS = {
     "proof": lambda target: evidence_section("experiments/proof/results/proof.json",
@@ -129,6 +187,9 @@ SECTIONS = {
     "training_cpu": lambda target: training_section("experiments/results/training_throughput_cpu.json", target),
     "training_gpu": lambda target: training_section(
         "experiments/results/gpu_check/h200_7e490c5/training_throughput_cuda.json", target),
+    "recipe_times": lambda target: recipe_times_section(
+        "experiments/results/gpu_check/h200_7e490c5/training_throughput_cuda.json",
+        "experiments/results/data_throughput.json", target),
     "data_throughput": lambda target: data_throughput_section("experiments/results/data_throughput.json", target),
 }
 MARKED = re.compile(r"(<!-- results:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /results:(?P=name) -->)", re.DOTALL)

@@ -40,3 +40,12 @@ def test_results_sections_are_current():
     done = subprocess.run([sys.executable, str(REPO / "experiments" / "render.py"), "--check"],
                           cwd=REPO, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_training_page_lists_every_config_choice():
+    """docs/training.md's table of configuration groups names every group and choice of conf/."""
+    page = (REPO / "docs" / "training.md").read_text()
+    missing = [f"{group.name}={choice.stem}" for group in sorted((REPO / "conf").iterdir())
+               if group.is_dir() and group.name != "hydra" for choice in sorted(group.glob("*.yaml"))
+               if not choice.stem.startswith("_") and f"`{choice.stem}`" not in page and choice.stem not in page]
+    assert not missing, f"configuration choices missing from docs/training.md: {missing}"

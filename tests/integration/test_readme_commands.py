@@ -5,8 +5,9 @@ tested as follows:
 
 - ``<!-- commands: run -->``: every command runs as a subprocess in a temporary folder, shortened
   with Lightning's limit flags (``debug=fast``: one epoch of two batches; evaluations with 2 clips
-  per video and one fine-tuning epoch of two batches on the CPU), and must exit with status 0. The quick
-  start runs on a tiny generated dataset and must print the README's output line. UCF101's archives
+  per video, loading in the main process, and one fine-tuning epoch of two batches on the CPU), and
+  must exit with status 0. The quick start runs on a tiny generated dataset and must print the
+  README's output line. UCF101's archives
   are not here: the unpacking lines (``unrar``, ``unzip``) are replaced by the real clips of
   ``tests/data/videos`` arranged in UCF101's layout (``make_ucf101``, with its split-1 lists copied
   as splits 2 and 3) at the folder they unpack to; ``/datasets`` is a folder of the test, frames
@@ -74,7 +75,7 @@ def shortened(argv: list[str]) -> list[str]:
     if module == "pacepred.eval":
         finetune = any(a in ("task=finetune",) or a.startswith("protocol=paper_finetune") for a in args)
         limits = ["task.max_epochs=1", "trainer.limit_train_batches=2", *CPU_TRAINER] if finetune else []
-        return argv + ["task.num_clips=2", *limits, *data]
+        return argv + ["task.num_clips=2", "data.num_workers=0", *limits, *data]
     return [a if not a.startswith("workers=") else "workers=2" for a in argv]
 
 

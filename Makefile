@@ -45,8 +45,9 @@ eval-linear: $(STAMP) ## Linear probe on the frozen backbone of CKPT (cached gap
 eval-knn: $(STAMP) ## Weighted kNN (k=20, temperature 0.07) on the frozen backbone of CKPT
 	$(PYTHON) -m pacepred.eval task=knn ckpt=$(CKPT) $(ARGS)
 
-proof: $(STAMP) ## Evidence benchmark: random init vs pace vs pace+contrastive vs supervised, 3 seeds (experiments/proof); ARGS="--seeds 0 ..."
+proof: $(STAMP) ## Evidence benchmark: random init vs pace vs pace+contrastive vs supervised, the protocol's seeds (experiments/proof), then the tables re-rendered; ARGS="--seeds 0 ..."
 	$(PYTHON) experiments/proof/run.py $(ARGS)
+	$(PYTHON) experiments/render.py
 
 ablations: $(STAMP) ## The proof's ablations (pace count, boundary, jitter, contrastive temperature/weight); ARGS=<one name>
 	PYTHON=$(PYTHON) bash experiments/proof/ablations.sh $(ARGS)

@@ -7,7 +7,7 @@ A section is the text between ``<!-- results:NAME -->`` and ``<!-- /results:NAME
 file; NAME picks the result file and the function that renders it (``SECTIONS``). A rerun of a
 study rewrites its json file; this script then updates every table that shows it, so no number is
 typed by hand. Plots are linked from the repository in README.md and from the site's copies
-(``PLOTS``, copied by docs/gen_api_pages.py) in docs/.
+(``PLOTS``, copied by docs/gen_pages.py) in docs/.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ ARGS ?=
 CKPT ?= latest
 
 .DEFAULT_GOAL := help
-.PHONY: help install train test test-fast test-component sweep clean eval-retrieval eval-finetune eval-linear eval-knn proof ablations
+.PHONY: help install train test test-fast test-component sweep clean eval-retrieval eval-finetune eval-linear eval-knn proof ablations docs docs-serve results
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-15s %s\n", $$1, $$2}'
@@ -45,12 +45,22 @@ eval-linear: $(STAMP) ## Linear probe on the frozen backbone of CKPT (cached gap
 eval-knn: $(STAMP) ## Weighted kNN (k=20, temperature 0.07) on the frozen backbone of CKPT
 	$(PYTHON) -m pacepred.eval task=knn ckpt=$(CKPT) $(ARGS)
 
-proof: $(STAMP) ## Evidence benchmark: random init vs pace vs pace+contrastive vs supervised, 3 seeds (experiments/proof); ARGS="--seeds 0 ..."
+proof: $(STAMP) ## Evidence benchmark: random init vs pace vs pace+contrastive vs supervised, the protocol's seeds (experiments/proof), then the tables re-rendered; ARGS="--seeds 0 ..."
 	$(PYTHON) experiments/proof/run.py $(ARGS)
+	$(PYTHON) experiments/render.py
 
 ablations: $(STAMP) ## The proof's ablations (pace count, boundary, jitter, contrastive temperature/weight); ARGS=<one name>
 	PYTHON=$(PYTHON) bash experiments/proof/ablations.sh $(ARGS)
 
+docs: $(STAMP) ## Build the documentation site into site/ (mkdocs, --strict: a broken link or reference fails)
+	DISABLE_MKDOCS_2_WARNING=true NO_MKDOCS_2_WARNING=1 $(PYTHON) -m mkdocs build --strict
+
+docs-serve: $(STAMP) ## Serve the documentation on http://127.0.0.1:8000, rebuilt on every change
+	DISABLE_MKDOCS_2_WARNING=true NO_MKDOCS_2_WARNING=1 $(PYTHON) -m mkdocs serve
+
+results: ## Rewrite the results sections of README.md and docs/ from the committed result files
+	$(PYTHON) experiments/render.py
+
 clean: ## Remove run outputs, generated data and caches
-	rm -rf logs outputs multirun .pytest_cache .make
+	rm -rf logs outputs multirun site .pytest_cache .make
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

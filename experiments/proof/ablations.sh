@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The ablations of experiments/proof/README.md (pace count, boundary, jitter, contrastive temperature
+# The ablations of experiments/proof/LOG.md (pace count, boundary, jitter, contrastive temperature
 # and weight, learning rate and its schedule). Each is a Hydra multirun of pre-training on the
 # evidence benchmark (experiment=proof) with the online monitor measuring, after the last epoch,
 # linear-probe top-1, retrieval top-1/top-5 and weighted-kNN top-1 of EVERY test video against EVERY train video

@@ -5,7 +5,7 @@ factor, ``u`` uniform in ``1 +- SPEED_SPREAD``, per video; ``pacepred.data.synth
 that measures ``v`` exactly but does not know the class picks the pace that explains ``v`` best
 over all classes (the Bayes decision, uniform priors); one that also knows the class picks it
 from ``v / s_c``. Classes without object motion (``Static``) show no pace: both readers guess
-there (1 / number of paces). The network's validation pace accuracy (``proof.md``) is to be read
+there (1 / number of paces). The network's validation pace accuracy (``proof.json``) is to be read
 against these two numbers.
 
     python experiments/proof/pace_ceiling.py [--num-paces 4] [--class-set kinds] [--uniform]

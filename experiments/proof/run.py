@@ -15,7 +15,7 @@ only the missing ones, so that the protocol's seeds add up across machines. Then
 ``proof.json`` (the one results file: every number of every run, the means with their 95%
 bootstrap intervals, every claim of the protocol with its interval and verdict, the command, the
 code's commit, the machine, the time), ``per_video.json`` (the hits the intervals are drawn from)
-and ``proof.png``. ``render.py`` turns ``proof.json`` into the tables of the documentation.
+and ``proof.png``. ``experiments/render.py`` turns ``proof.json`` into the tables of the documentation.
 """
 
 from __future__ import annotations

@@ -98,7 +98,7 @@ def checkpoint_to_resume(ckpt_path: str | None, output_dir: Path) -> str | None:
 #: is spread over processes and loader workers, what it logs and checkpoints, and which videos
 #: it leaves out (a broken video that stopped a run under ``data.on_bad_video=raise`` is skipped
 #: or listed in ``data.skip_list`` by the resumed run). The one list of them: the resume check,
-#: the printed resume hint and the README read it.
+#: the printed resume hint and docs/training.md ("Resume") read it.
 RESUMABLE_CHANGES = (
     "ckpt_path", "paths.", "trainer.default_root_dir", "trainer.devices", "trainer.num_nodes", "trainer.strategy",
     "trainer.log_every_n_steps", "trainer.enable_progress_bar",

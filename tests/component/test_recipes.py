@@ -1,5 +1,5 @@
 """The paper presets: every pre-training recipe (conf/experiment/paper_*.yaml) and every downstream
-protocol preset (conf/protocol/) composes with the official values of METHOD.md (or pacepred's
+protocol preset (conf/protocol/) composes with the official values of docs/method.md (or pacepred's
 stated choices where the paper gives none) and instantiates without touching the disk."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ UCF = "pacepred.data.sources.UCF101Split"
 HMDB = "pacepred.data.sources.HMDB51Split"
 K400 = "pacepred.data.sources.Kinetics400Split"
 
-# The official recipe (METHOD.md section 1) shared by every pre-training preset.
+# The official recipe (docs/method.md, "The official pre-training recipe") shared by every pre-training preset.
 SMALL = {"clip_len": 16, "decode_size": [128, 171], "crop_size": 112}
 LARGE = {"clip_len": 64, "decode_size": [256, 256], "crop_size": 224}
 

@@ -17,7 +17,7 @@ NARROW = {
     "s3dg": (lambda: S3DG(width_mult=0.25), (3, 16, 56, 56)),
 }
 
-# Paper-width models and METHOD targets (backbone + Linear(out_dim, 4)), rel. tolerance.
+# Paper-width models and the parameter counts of the official code (backbone + Linear(out_dim, 4)), rel. tolerance.
 PARAM_TARGETS = {
     "c3d": (C3D, 27.7e6, 0.02),
     "r3d": (R3D, 14.4e6, 0.02),

@@ -1,4 +1,4 @@
-"""Pace sets and the pace sampler (METHOD.md section 1)."""
+"""Pace sets and the pace sampler (docs/method.md, "Pace prediction")."""
 
 from fractions import Fraction
 

@@ -1,6 +1,6 @@
 """The evaluation protocol's clip positions (the pre-training's are in :mod:`pacepred.data.pace`).
 
-Clip positions (VCOP's retrieval and test protocol, METHOD.md section 4): ``num_clips`` clips of
+Clip positions (VCOP's retrieval and test protocol, docs/evaluation.md, "The protocols"): ``num_clips`` clips of
 ``span`` consecutive frames whose centres are evenly spaced over the video,
 ``centres = linspace(span / 2, num_frames - span / 2, num_clips)`` and
 ``start = int(centre - span / 2)``, exactly the reference's arithmetic. ``span`` is the number of

@@ -1,4 +1,4 @@
-"""Pace sets and the pace sampler (METHOD.md section 1): pure functions, no I/O.
+"""Pace sets and the pace sampler (docs/method.md, "Pace prediction"): pure functions, no I/O.
 
 A pace ``p`` reads frame ``start + floor(i * p)`` for ``i = 0 .. n-1``: ``p = 2`` skips every
 other frame (fast forward), ``p = 1/2`` shows every frame twice (slow motion by repetition).

@@ -286,7 +286,7 @@ class ClipBatchTransform(nn.Module):
     transform about 19 times cheaper on a CPU: `experiments/profile_clip_cost.py`),
     ``sequential`` applies torchvision's definitions one by one with the hue in HSV. The official
     code feeds raw 0-255 BGR values; pacepred feeds RGB normalised by ``mean``/``std``
-    (METHOD.md decision). ``jitter_channels``: ``rgb`` jitters the RGB frames; ``bgr`` jitters
+    (docs/method.md, "Deviations from the paper and the official code"). ``jitter_channels``: ``rgb`` jitters the RGB frames; ``bgr`` jitters
     them as the official code does, whose OpenCV frames are BGR but whose ColorJitter takes them
     for RGB: red and blue swapped, jittered, swapped back (hue turns the other way, and the
     saturation's and contrast's grey weighs blue as red); the network still sees RGB.

@@ -1,6 +1,6 @@
 """Video retrieval: cosine ranking, top-k hit rates, mAP, per-class top-1 (pure functions).
 
-Protocol (VCOP's retrieval script, METHOD.md section 4): every test video is a query against all
+Protocol (VCOP's retrieval script, docs/evaluation.md, "The protocols"): every test video is a query against all
 train videos; a query counts as a hit at k when ANY of its k nearest train videos has its class.
 Nearest = highest cosine similarity; ties are broken by the lower gallery index (stable sort), so
 results never depend on the sort algorithm. A k larger than the gallery means "all of it".

@@ -97,7 +97,7 @@ def sheet_queries(labels: Tensor, count: int) -> list[int]:
 
 def run_retrieval(setup: EvalSetup, protocols: Sequence[str] = ("vcop", "gap"), ks: Sequence[int] = DEFAULT_KS,
                   num_clips: int = 10, batch_size: int = 8, sheet_rows: int = 8, sheet_neighbours: int = 5) -> None:
-    """Every test video queries all train videos (METHOD.md section 4), for each protocol."""
+    """Every test video queries all train videos (docs/evaluation.md, "The protocols"), for each protocol."""
     train, test = setup.features(protocols, num_clips, batch_size)
     print(f"retrieval: {len(setup.test_records)} queries (every test video) against a gallery of "
           f"{len(setup.train_records)} train videos (every one); none dropped", flush=True)

@@ -1,6 +1,6 @@
 """ClassifierModule: fine-tune a (pre-trained) backbone with a new linear classifier.
 
-The paper's recognition protocol (METHOD.md section 4): keep the conv weights, initialise a new
+The paper's recognition protocol (docs/evaluation.md, "The protocols"): keep the conv weights, initialise a new
 fully connected layer, train the WHOLE network with cross-entropy. Testing takes K clips per
 video: clip-level accuracy scores each clip on its own, video-level accuracy the mean of the
 clip softmaxes.

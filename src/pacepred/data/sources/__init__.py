@@ -1,4 +1,4 @@
-"""The dataset sources: readers of the real dataset layouts (METHOD.md section 6), one file each.
+"""The dataset sources: readers of the real dataset layouts (docs/datasets.md, "Layouts read"), one file each.
 
 A reader ("source") is built from ``data.source`` of a data config and answers
 ``records(stage) -> (list[VideoRecord], class names)`` for stage 'train' or 'test'; labels

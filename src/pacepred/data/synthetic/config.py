@@ -38,7 +38,7 @@ BASE_SPEED = 0.8
 #: its natural speed. Fast factors go to motions that cannot alias at pace 4 (translations,
 #: orbit, oscillation; <= 4.5 px per sampled frame), spins and radial flows stay <= 1 (notes, rule 2).
 #: (A ladder of 12 different speeds, 0.5-1.4, was tried too: 24 % instead of 36 % of the
-#: random-to-supervised gap closed on the linear probe, one seed; experiments/proof/README.md.)
+#: random-to-supervised gap closed on the linear probe, one seed; experiments/proof/LOG.md.)
 SPEED_LADDER: dict[str, float] = {
     "MoveRight": 1.0,
     "MoveLeft": 0.5,

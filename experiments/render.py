@@ -53,9 +53,14 @@ def claim_line(claim: dict, labels: dict) -> str:
     verdict = "**met**" if claim["met"] else "**not met**"
     label = lambda name: labels.get(name, name)  # noqa: E731
     if claim["kind"] == "difference":
+        statement = claim.get("statement", "")
+        zero = ""
+        if statement.startswith("reported"):  # a comparison the protocol reports without a target
+            verdict, statement = "**reported**", statement.removeprefix("reported").lstrip(": ")
+            zero = "; the interval excludes 0" if claim.get("excludes_zero") else "; the interval includes 0"
         margin = f", margin {claim['margin']:g} points" if claim.get("margin") else ""
-        return (f"- {verdict}: {claim.get('statement', '')}: {label(claim['a'])} minus {label(claim['b'])}, "
-                f"{claim['column']}: {iv['value']:+.1f} points [{iv['low']:+.1f}, {iv['high']:+.1f}]{margin}")
+        return (f"- {verdict}: {statement}: {label(claim['a'])} minus {label(claim['b'])}, "
+                f"{claim['column']}: {iv['value']:+.1f} points [{iv['low']:+.1f}, {iv['high']:+.1f}]{margin}{zero}")
     return (f"- {verdict}: {label(claim['method'])} closes {iv['value']:.0f}% [{iv['low']:.0f}, {iv['high']:.0f}] "
             f"of the gap from {label(claim['low'])} to {label(claim['high'])}, {claim['column']} "
             f"(target {100 * claim['target']:.0f}%)")
@@ -80,9 +85,34 @@ def evidence_section(path: str, plot: str | None, target: str) -> list[str]:
              f"held-out videos; protocol `{result['protocol']}`; every run in `{path}`.", ""]
     lines += markdown_table(["condition", *columns],
                             [[labels.get(name, name), *(cell(row.get(c)) for c in columns)] for name, row in table.items()])
-    if result["claims"]:
+    if result["claims"] and target == "README.md":  # the short form; the claims in full on the docs page
+        verdicts = [claim_line(c, labels).split("**")[1] for c in result["claims"]]
+        counts = ", ".join(f"{verdicts.count(v)} {v}" for v in ("met", "not met", "reported") if v in verdicts)
+        lines += ["", f"Claims of the protocol: {counts}; each with its interval in "
+                      "[docs/evidence.md](docs/evidence.md#result-on-the-test-part)."]
+    elif result["claims"]:
         lines += ["", "Claims of the protocol:", ""] + [claim_line(c, labels) for c in result["claims"]]
     return lines + plot_lines(plot, target, f"{part.lower()} part, 95% intervals")
+
+
+def rgb_sanity_section(probes_path: str, cnn_path: str, target: str) -> list[str]:
+    """Why RGB learns little on the benchmark: the probes of rgb_sanity.py (validation accuracy per
+    epoch) and the 2D-CNN check of appearance_2d.py (train and validation accuracy per step)."""
+    probes = json.loads((REPO / probes_path).read_text())
+    width = max(len(r["per_epoch"]) for r in probes)
+    lines = [f"Validation part; accuracy in % after each epoch (`{probes_path}`, each row's command in the file).", ""]
+    lines += markdown_table(
+        ["variant", "probe", "extra overrides", *(f"ep {e + 1}" for e in range(width))],
+        [[r["variant"], r["probe"], " ".join(f"`{o}`" for o in r["extra"]) or "-",
+          *(f"{100 * v:.1f}" for v in r["per_epoch"]), *([""] * (width - len(r["per_epoch"])))] for r in probes])
+    if (REPO / cnn_path).is_file():
+        cnn = json.loads((REPO / cnn_path).read_text())
+        lines += ["", f"A plain 2D CNN on one frame per video of the `appearance` variant (`{cnn_path}`, "
+                      f"`{cnn['command']}`; chance {100 * cnn['chance']:.1f}%), accuracy in % at the last step:", ""]
+        lines += markdown_table(["optimiser", "steps of 16 frames", "train", "validation"],
+                                [[name, str(run["steps"]), f"{100 * run['curve'][-1]['train_acc']:.1f}",
+                                  f"{100 * run['curve'][-1]['val_acc']:.1f}"] for name, run in cnn["runs"].items()])
+    return lines
 
 
 def plot_lines(plot: str | None, target: str, caption: str) -> list[str]:
@@ -191,6 +221,8 @@ SECTIONS = {
         "experiments/results/gpu_check/h200_7e490c5/training_throughput_cuda.json",
         "experiments/results/data_throughput.json", target),
     "data_throughput": lambda target: data_throughput_section("experiments/results/data_throughput.json", target),
+    "rgb_sanity": lambda target: rgb_sanity_section("experiments/proof/design/rgb_sanity/probes.json",
+                                                    "experiments/proof/design/rgb_sanity/appearance_2d.json", target),
 }
 MARKED = re.compile(r"(<!-- results:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /results:(?P=name) -->)", re.DOTALL)
 

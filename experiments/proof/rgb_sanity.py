@@ -9,7 +9,8 @@ of the benchmark at 40x40 (32x32 crops) and records the validation-part accuracy
 at all, and how fast? The variants go from the benchmark as it was (full clutter) to a task that
 appearance alone solves (one object per video, always its class's typical shape and texture, on a
 plain background): a network that sees RGB frames and cannot learn that one has a broken input
-path. Writes ``<out>/probes.json`` (every run, accumulated over invocations) and ``probes.md``.
+path. Writes ``<out>/probes.json`` (every run, accumulated over invocations; docs/evidence.md
+renders it: ``make results``) and prints its table.
 """
 
 from __future__ import annotations
@@ -92,7 +93,6 @@ def main() -> None:
         cells = [f"{100 * v:.1f}" for v in r["per_epoch"]] + [""] * (width - len(r["per_epoch"]))
         lines.append(f"| {r['variant']} | {r['probe']} | {' '.join(r['extra'])} | " + " | ".join(cells)
                      + f" | {r['seconds']:.0f} |")
-    (out / "probes.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

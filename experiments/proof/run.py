@@ -247,7 +247,8 @@ def write_report(results: dict, protocol: dict, args: argparse.Namespace, wall: 
         "command": shlex.join(["python", "experiments/proof/run.py", *sys.argv[1:]]),
         "commit": git_commit(), "job_commits": sorted(JOB_COMMITS), "date": str(datetime.date.today()),
         "machine": f"{platform.machine()} {platform.processor() or ''}, {torch.get_num_threads()} torch threads".strip(),
-        "part": args.part, "test_seed": args.test_seed, "seeds": seeds, "protocol": str(args.protocol),
+        "part": args.part, "test_seed": args.test_seed, "seeds": seeds,
+        "protocol": os.path.relpath(args.protocol, REPO),
         "minutes_of_jobs": compute / 60, "minutes_of_this_invocation": wall / 60,
         "labels": labels, "columns": list(protocol["columns"]), "table": table, "claims": claims,
         "runs": {name: {str(s): {k: (v["metrics"] if isinstance(v, dict) and "metrics" in v else v)

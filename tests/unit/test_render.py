@@ -34,15 +34,21 @@ def test_evidence_table_claims_and_seeds(render, tmp_path, monkeypatch):
     claims = [{"kind": "difference", "a": "pace", "b": "random", "column": "linear top-1", "statement": "pace beats random",
                "interval": {"value": 10.0, "low": 4.2, "high": 15.9}, "excludes_zero": True, "met": True},
               {"kind": "gap_share", "method": "pace", "low": "random", "high": "supervised", "column": "linear top-1",
-               "target": 0.5, "interval": {"value": 31.0, "low": 20.0, "high": 44.0}, "excludes_zero": True, "met": False}]
+               "target": 0.5, "interval": {"value": 31.0, "low": 20.0, "high": 44.0}, "excludes_zero": True, "met": False},
+              {"kind": "difference", "a": "pace", "b": "random", "column": "linear top-1", "statement": "reported: pace against random",
+               "interval": {"value": 1.0, "low": -3.0, "high": 5.0}, "excludes_zero": False, "met": False}]
     (tmp_path / "proof.json").write_text(json.dumps(new_format(claims)))
     monkeypatch.setattr(render, "REPO", tmp_path)
-    text = "\n".join(render.evidence_section("proof.json", None, "README.md"))
+    text = "\n".join(render.evidence_section("proof.json", None, "docs/evidence.md"))
+    short = "\n".join(render.evidence_section("proof.json", None, "README.md"))  # the README counts the verdicts
+    assert "Claims of the protocol: 1 met, 1 not met, 1 reported; each with its interval in" in short
     assert "Test part, seeds 0, 1, 2" in text
     assert "| pace (2 paces) | 30.0 [27.5, 32.5] |" in text
     assert "finetune 10% top-1" not in text  # a column no condition measured is left out
     assert "- **met**: pace beats random: pace (2 paces) minus random init, linear top-1: +10.0 points [+4.2, +15.9]" in text
     assert "**not met**: pace (2 paces) closes 31% [20, 44] of the gap from random init to supervised" in text
+    # a comparison reported without a target has no verdict, only its interval
+    assert "- **reported**: pace against random: pace (2 paces) minus random init, linear top-1: +1.0 points [-3.0, +5.0]; the interval includes 0" in text
 
 
 def test_sections_replaced_between_markers_only(render, monkeypatch):

@@ -47,16 +47,26 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
     return lines + ["| " + " | ".join(row) + " |" for row in rows]
 
 
+def is_reported(claim: dict) -> bool:
+    """A comparison the protocol reports without a target (its statement starts with "reported")."""
+    return claim["kind"] == "difference" and claim.get("statement", "").startswith("reported")
+
+
+def claim_verdict(claim: dict) -> str:
+    """met, not met, or reported (no target)."""
+    return "reported" if is_reported(claim) else "met" if claim["met"] else "not met"
+
+
 def claim_line(claim: dict, labels: dict) -> str:
     """A claim of the protocol with its interval and verdict (fields written by experiments/proof/run.py)."""
     iv = claim["interval"]
-    verdict = "**met**" if claim["met"] else "**not met**"
+    verdict = f"**{claim_verdict(claim)}**"
     label = lambda name: labels.get(name, name)  # noqa: E731
     if claim["kind"] == "difference":
         statement = claim.get("statement", "")
         zero = ""
-        if statement.startswith("reported"):  # a comparison the protocol reports without a target
-            verdict, statement = "**reported**", statement.removeprefix("reported").lstrip(": ")
+        if is_reported(claim):
+            statement = statement.removeprefix("reported").lstrip(": ")
             zero = "; the interval excludes 0" if claim.get("excludes_zero") else "; the interval includes 0"
         margin = f", margin {claim['margin']:g} points" if claim.get("margin") else ""
         return (f"- {verdict}: {statement}: {label(claim['a'])} minus {label(claim['b'])}, "
@@ -86,7 +96,7 @@ def evidence_section(path: str, plot: str | None, target: str) -> list[str]:
     lines += markdown_table(["condition", *columns],
                             [[labels.get(name, name), *(cell(row.get(c)) for c in columns)] for name, row in table.items()])
     if result["claims"] and target == "README.md":  # the short form; the claims in full on the docs page
-        verdicts = [claim_line(c, labels).split("**")[1] for c in result["claims"]]
+        verdicts = [claim_verdict(c) for c in result["claims"]]
         counts = ", ".join(f"{verdicts.count(v)} {v}" for v in ("met", "not met", "reported") if v in verdicts)
         lines += ["", f"Claims of the protocol: {counts}; each with its interval in "
                       "[docs/evidence.md](docs/evidence.md#result-on-the-test-part)."]

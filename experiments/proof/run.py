@@ -76,7 +76,7 @@ def cached(path: Path, settings: dict, run, record: Path | None = None, stale=No
     overrides and its configs' digests) and the code's commit. A saved job made with other settings
     is an error, never a stale number; ``stale(result)`` true (e.g. its checkpoint is gone and an
     evaluation needs it) runs it again."""
-    source = path if path.is_file() else record if record is not None and record.is_file() else None
+    source = saved_copy(path, record)
     if source is not None:
         saved = json.loads(source.read_text())
         if saved.get("settings") != settings:
@@ -116,10 +116,9 @@ def record_of(path: Path, args: argparse.Namespace) -> Path | None:
     return Path(args.records) / path.relative_to(args.work) if args.records else None
 
 
-def is_saved(path: Path, args: argparse.Namespace) -> bool:
-    """Whether the job saved at ``path`` under ``--work`` is there or recorded."""
-    record = record_of(path, args)
-    return path.is_file() or (record is not None and record.is_file())
+def saved_copy(path: Path, record: Path | None) -> Path | None:
+    """Where a job is saved: ``path`` in the work folder, else its ``record``, else None."""
+    return path if path.is_file() else record if record is not None and record.is_file() else None
 
 
 def load_protocol(path: Path) -> dict:
@@ -161,7 +160,7 @@ def evaluate_condition(name: str, seed: int, protocol: dict, args: argparse.Name
     condition = protocol["conditions"][name]
     job = job_folder(args.work, seed, name, args.part, args.test_seed)
     evaluations = {e: o for e, o in protocol["evaluations"].items() if e not in condition.get("skip", [])}
-    done = all(is_saved(job / f"{e}.json", args) for e in evaluations)
+    done = all(saved_copy(job / f"{e}.json", record_of(job / f"{e}.json", args)) for e in evaluations)
     pretrained, checkpoint, pretrain_settings = pretrain(name, seed, protocol, args, needs_checkpoint=not done)
     runs = {"pretrain": pretrained.get("metrics", {}), "seconds/pretrain": pretrained.get("seconds", 0.0)}
     for evaluation, overrides in evaluations.items():

@@ -465,3 +465,23 @@ def test_full_clutter_renders_as_before_and_less_clutter_leaves_a_plain_scene():
     assert 0.02 < away.mean() < 0.35  # the object and nothing else stands out of the background
     with pytest.raises(ValueError, match="clutter must be one of"):
         SyntheticConfig(clutter="busy")
+
+
+def test_colour_levels_restrict_background_and_object_colours():
+    """colour_levels=2: background and object colours in the 8 corners of the RGB cube (each
+    channel's draw rounded); 0, the default, keeps any colour."""
+    from pacepred.data.synthetic import video_rng
+    from pacepred.data.synthetic.scene import _sample_background, _sample_object
+
+    rng_levels, rng_plain = np.random.default_rng(7), np.random.default_rng(7)
+    bg = _sample_background(rng_levels, 32, ("solid",), colour_levels=2)
+    obj = _sample_object(rng_levels, 32, 0.5, bg["c1"], colour_levels=2)
+    assert all(set(np.unique(c)) <= {0.0, 255.0} for c in (bg["c1"], bg["c2"], obj["c1"], obj["c2"]))
+    plain_bg = _sample_background(rng_plain, 32, ("solid",))
+    assert np.array_equal(np.round(plain_bg["c1"] / 255) * 255, bg["c1"])  # the same draw, rounded
+    plain = render_video("Translate", video_rng(0, "train", 0, 3), 4, 32, 1.0, 0, "kinds", "none", 1.0)
+    levels = render_video("Translate", video_rng(0, "train", 0, 3), 4, 32, 1.0, 0, "kinds", "none", 1.0, 2)
+    assert not np.array_equal(plain, levels) and len(np.unique(levels.reshape(-1, 3), axis=0)) > 8  # noise, shading
+    assert SyntheticConfig().colour_levels == 0
+    with pytest.raises(ValueError, match="colour_levels must be 0"):
+        SyntheticConfig(colour_levels=1)

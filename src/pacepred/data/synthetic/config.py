@@ -140,6 +140,7 @@ class SyntheticConfig:
     clutter: str = "full"  # full | low | none: the scene's backgrounds and distractors (CLUTTER_LEVELS)
     motion_scale: float = 1.0  # every class's typical speed times this (1.0: BASE_SPEED and its ladder)
     object_scale: float = 1.0  # the moving object's radius times this (1.0: 0.14-0.20 of the frame)
+    colour_levels: int = 0  # >= 2: every colour's channels take that many values (2: 8 colours); 0: any colour
 
     def __post_init__(self) -> None:
         if self.num_train_per_class < 1 or self.num_test_per_class < 0 or self.num_val_per_class < 0:
@@ -152,6 +153,8 @@ class SyntheticConfig:
             raise ValueError(f"motion_scale must be in (0, 2], got {self.motion_scale}")
         if not 0 < self.object_scale <= 1.5:  # a larger object's window would wrap onto itself
             raise ValueError(f"object_scale must be in (0, 1.5], got {self.object_scale}")
+        if self.colour_levels == 1 or not 0 <= self.colour_levels <= 256:
+            raise ValueError(f"colour_levels must be 0 (any colour) or in [2, 256], got {self.colour_levels}")
         if self.clutter not in CLUTTER_LEVELS:
             raise ValueError(f"clutter must be one of {tuple(CLUTTER_LEVELS)}, got {self.clutter!r}")
         if self.num_frames < 2:

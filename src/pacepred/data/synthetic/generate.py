@@ -55,7 +55,8 @@ def _make_video(args: tuple) -> tuple[str, int, int]:
     class_name = config.classes[ci]
     rng = video_rng(config.part_seed(split), split, ci, index)
     frames = render_video(class_name, rng, config.num_frames, config.size, config.speed_factor(class_name),
-                          config.typical_object_percent, config.class_set, config.clutter, config.object_scale)
+                          config.typical_object_percent, config.class_set, config.clutter, config.object_scale,
+                          config.colour_levels)
     rel = f"{class_name}/{video_name(class_name, group, clip)}"
     path = Path(out_dir) / "UCF-101" / rel
     packets = encode_mp4(path, frames, fps=config.fps, crf=config.crf, keyint=config.keyint)

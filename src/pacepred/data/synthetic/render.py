@@ -24,10 +24,12 @@ def render_video(
     class_set: str = "directions",
     clutter: str = "full",
     object_scale: float = 1.0,
+    colour_levels: int = 0,
 ) -> np.ndarray:
     """Render one video of ``class_name``: uint8 array (T, H, W, 3), RGB, H = W = ``size``;
     the object moves at ``speed_factor`` times the typical speed; ``clutter`` picks the scene's
-    backgrounds and most distractors (:data:`CLUTTER_LEVELS`); ``object_scale`` the object's size.
+    backgrounds and most distractors (:data:`CLUTTER_LEVELS`); ``object_scale`` the object's size;
+    ``colour_levels`` >= 2 limits every colour to that many values per channel (0: any colour).
 
     Pure: the output depends only on the arguments (and the generator's state). All appearance
     and camera draws come before the motion draws, so two videos of different classes rendered
@@ -43,12 +45,12 @@ def render_video(
 
     # ---- scene -------------------------------------------------------------------------------
     backgrounds, most_distractors = CLUTTER_LEVELS[clutter]
-    bg = _sample_background(rng, S, backgrounds)
+    bg = _sample_background(rng, S, backgrounds, colour_levels)
     count = int(rng.integers(0, most_distractors + 1)) if most_distractors else 0
-    distractors = [_sample_distractor(rng, S) for _ in range(count)]
+    distractors = [_sample_distractor(rng, S, colour_levels) for _ in range(count)]
 
     # ---- object appearance and camera (per video, class independent) ----------------------
-    obj = _sample_object(rng, S, scale, _background_mean(bg), object_scale)
+    obj = _sample_object(rng, S, scale, _background_mean(bg), object_scale, colour_levels)
     brightness = rng.uniform(0.75, 1.25)
     jitter_std = rng.uniform(0.0, 0.4) * scale
     jitter = np.clip(rng.normal(0.0, 1.0, size=(T, 2)) * jitter_std, -1.0, 1.0)  # i.i.d. per frame

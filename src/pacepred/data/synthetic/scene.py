@@ -83,17 +83,23 @@ def _smooth_noise_grid(rng: np.random.Generator, shape: tuple[int, int]) -> np.n
     return g.astype(np.float32)
 
 
-def _random_colour(rng: np.random.Generator) -> np.ndarray:
-    return rng.uniform(0.0, 255.0, size=3).astype(np.float32)
+def _random_colour(rng: np.random.Generator, levels: int = 0) -> np.ndarray:
+    """A uniform RGB colour; with ``levels`` >= 2 each channel rounded to one of ``levels`` values
+    (2: the 8 corners of the RGB cube), after the same draw, so the scene's other draws stay put."""
+    colour = rng.uniform(0.0, 255.0, size=3)
+    if levels:
+        colour = np.round(colour / 255.0 * (levels - 1)) * (255.0 / (levels - 1))
+    return colour.astype(np.float32)
 
 
 def _luma(c: np.ndarray) -> float:
     return float(0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2])
 
 
-def _sample_background(rng: np.random.Generator, size: int, kinds: tuple[str, ...] = _BACKGROUNDS) -> dict:
+def _sample_background(rng: np.random.Generator, size: int, kinds: tuple[str, ...] = _BACKGROUNDS,
+                       colour_levels: int = 0) -> dict:
     kind = kinds[rng.integers(len(kinds))]
-    bg = {"kind": kind, "c1": _random_colour(rng), "c2": _random_colour(rng)}
+    bg = {"kind": kind, "c1": _random_colour(rng, colour_levels), "c2": _random_colour(rng, colour_levels)}
     if kind == "gradient":
         ang = rng.uniform(0, 2 * math.pi)
         bg["dir"] = (math.cos(ang), math.sin(ang))
@@ -167,7 +173,7 @@ def _extent(radius: float) -> int:
     return int(math.ceil(1.2 * radius)) + 1
 
 
-def _sample_distractor(rng: np.random.Generator, size: int) -> dict:
+def _sample_distractor(rng: np.random.Generator, size: int, colour_levels: int = 0) -> dict:
     return {
         "shape": _SHAPES[rng.integers(len(_SHAPES))],
         "texture": _DISTRACTOR_TEXTURES[rng.integers(len(_DISTRACTOR_TEXTURES))],
@@ -175,8 +181,8 @@ def _sample_distractor(rng: np.random.Generator, size: int) -> dict:
         "x": rng.uniform(0, size),
         "y": rng.uniform(0, size),
         "angle": rng.uniform(0, 2 * math.pi),
-        "c1": _random_colour(rng),
-        "c2": _random_colour(rng),
+        "c1": _random_colour(rng, colour_levels),
+        "c2": _random_colour(rng, colour_levels),
         "period": rng.uniform(0.05, 0.09) * size,
         "front": bool(rng.random() < 0.3),
     }
@@ -213,7 +219,7 @@ def _background_mean(bg: dict) -> np.ndarray:
 
 
 def _sample_object(rng: np.random.Generator, size: int, scale: float, bg_mean: np.ndarray,
-                   object_scale: float = 1.0) -> dict:
+                   object_scale: float = 1.0, colour_levels: int = 0) -> dict:
     obj = {
         "shape": _SHAPES[rng.integers(len(_SHAPES))],
         "texture": _OBJECT_TEXTURES[rng.integers(len(_OBJECT_TEXTURES))],
@@ -230,7 +236,7 @@ def _sample_object(rng: np.random.Generator, size: int, scale: float, bg_mean: n
     # two texture colours with enough contrast that internal motion (spin, radial flow) shows,
     # and an object colour distinguishable from the background
     for _ in range(1000):
-        c1, c2 = _random_colour(rng), _random_colour(rng)
+        c1, c2 = _random_colour(rng, colour_levels), _random_colour(rng, colour_levels)
         if (
             np.abs(c1 - c2).sum() >= 150
             and abs(_luma(c1) - _luma(c2)) >= 40

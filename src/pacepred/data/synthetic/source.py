@@ -34,6 +34,7 @@ class SyntheticUCF101:
             + (f"_clutter-{c.clutter}" if c.clutter != "full" else "")
             + (f"_motion{c.motion_scale:g}" if c.motion_scale != 1 else "")
             + (f"_object{c.object_scale:g}" if c.object_scale != 1 else "")
+            + (f"_colours{c.colour_levels}" if c.colour_levels else "")
         )
         self.workers = workers
         #: the stages ``records`` answers: 'val' only where the dataset has a validation part

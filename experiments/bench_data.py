@@ -10,8 +10,8 @@ boundary) resized to 128x171 and cropped to 112x112, with 1 and with N loader wo
 - ``decord raw``: decord decoding of the same frames (resize at decode time), nothing else: the
   ceiling of the video path;
 - ``pacepred video``: pacepred's dataset (decord, crop) + its batch transform (per-frame colour
-  jitter with the default ``jitter_impl=linear``, normalisation) on the CPU, in the main process
-  (on a GPU machine it runs on the GPU); one row with ``jitter_impl=sequential`` (torchvision's
+  jitter with the default ``jitter.impl=linear``, normalisation) on the CPU, in the main process
+  (on a GPU machine it runs on the GPU); one row with ``jitter.impl=sequential`` (torchvision's
   operations, HSV hue) shows what the cheaper jitter buys;
 - ``pacepred video, transcoded (from AVI xvid)`` / ``(from MP4 H.264)``: the same pipeline on the
   AVI / MP4 videos re-encoded by ``transcode_video`` with its default settings (H.264 in MP4,
@@ -81,6 +81,7 @@ from pacepred.data.memory import retain_freed_memory
 from pacepred.data.pace import sample_pace_clip
 from pacepred.data.video_index import disk_size
 from pacepred.data.records import VideoRecord
+from pacepred.data.colour_jitter import ColourJitter
 from pacepred.data.transforms import ClipBatchTransform
 from pacepred.run_info import package_versions
 
@@ -242,7 +243,7 @@ def pacepred_dataset(paths: list[Path], frame_folder_resize: str = "crop") -> Pa
 
 def pacepred_transform(jitter_impl: str) -> ClipBatchTransform:
     """pacepred's batch transform with per-frame colour jitter (the official code's jitter mode)."""
-    return ClipBatchTransform("rgb", jitter_mode="per_frame", jitter_impl=jitter_impl)
+    return ClipBatchTransform("rgb", jitter=ColourJitter(mode="per_frame", impl=jitter_impl))
 
 
 def keys(num_items: int, clips: int) -> list[tuple[int, int]]:

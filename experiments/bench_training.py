@@ -45,6 +45,7 @@ from hydra.utils import instantiate
 from omegaconf import open_dict
 
 from pacepred.data.bad_videos import BadVideoReport
+from pacepred.data.datamodules import ClipRequest
 from pacepred.losses.pace import pace_loss
 from pacepred.train import datamodule_options
 
@@ -117,12 +118,12 @@ def time_plain(cfg, device: str, steps: int, warmup: int) -> float:
     """Seconds per step of a plain loop with the same model, batch, optimizer and precision."""
     module, paces = build_module(cfg)
     model = torch.nn.Sequential(module.backbone, module.pace_head).to(device)
-    if cfg.model.channels_last or (cfg.model.channels_last is None and device == "cuda"):
+    if cfg.model.acceleration.channels_last or (cfg.model.acceleration.channels_last is None and device == "cuda"):
         model.to(memory_format=torch.channels_last_3d)
     optimizer = instantiate(cfg.optim)(params=model.parameters())
     batch = fixed_batch(cfg, len(paces), device)
     video = batch["video"]
-    if device == "cuda" and (cfg.model.channels_last is None or cfg.model.channels_last):
+    if device == "cuda" and (cfg.model.acceleration.channels_last is None or cfg.model.acceleration.channels_last):
         video = video.contiguous(memory_format=torch.channels_last_3d)
     dtype = torch.bfloat16 if "bf16" in str(cfg.trainer.precision) else None
     start = None
@@ -181,9 +182,9 @@ def main() -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="pacepred_bench_training_"))  # the trainers' root folder (nothing kept)
 
-    variants = [("fp32", ["trainer.precision=32-true", "model.channels_last=false"])]
+    variants = [("fp32", ["trainer.precision=32-true", "model.acceleration.channels_last=false"])]
     if cuda:
-        variants.append(("bf16+channels_last", ["trainer.precision=bf16-mixed", "model.channels_last=true"]))
+        variants.append(("bf16+channels_last", ["trainer.precision=bf16-mixed", "model.acceleration.channels_last=true"]))
     size = [] if cuda else ["data.batch_size=16"]
     if cuda:
         size = ["data=synthetic", "data.decode_size=[128,171]", "data.crop_size=112", "data.batch_size=32", "input=rgb"]
@@ -194,7 +195,7 @@ def main() -> None:
             overrides = [f"backbone={backbone}", "model=pace", *size, *variant]
             if backbone == "s3d_g" and cuda:
                 overrides += ["data.clip_len=64", "data.decode_size=[256,256]", "data.crop_size=224", "data.batch_size=8",
-                              "model.activation_checkpointing=true"]
+                              "model.acceleration.activation_checkpointing=true"]
             cfg = compose_cfg(overrides, Path(args.data_dir), work)
             if cuda:
                 torch.cuda.reset_peak_memory_stats()
@@ -210,7 +211,7 @@ def main() -> None:
             videos = len(instantiate(cfg_pipe.data.source).records("train")[0])
             repeat = -(-(pipe_warmup + steps) * cfg_pipe.data.batch_size // videos)  # enough batches in one epoch
             cfg_pipe = compose_cfg(pipe_overrides + [f"data.train_repeat={repeat}"], Path(args.data_dir), work)
-            datamodule = instantiate(datamodule_options(cfg_pipe.data), paces=instantiate(cfg_pipe.pace_set), num_views=1)
+            datamodule = instantiate(datamodule_options(cfg_pipe.data), request=ClipRequest(instantiate(cfg_pipe.pace_set)))
             pipe_s = time_framework(cfg_pipe, args.device, steps, pipe_warmup, datamodule)
             clips = cfg.data.batch_size
             rows.append({

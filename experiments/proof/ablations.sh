@@ -38,8 +38,8 @@ ONLY=${1:-all}
 ablation pace_count_fast pace=2,3,4,5 pace_set=fast
 ablation pace_count_slow_fast pace=3,4,5 pace_set=slow_fast
 ablation boundary data.boundary=fit,loop
-ablation jitter data.batch_transform.jitter_mode=per_clip,per_frame
-ablation contrastive_temperature model=pace_ctr_context model.temperature=0.07,0.1,0.2,0.5
+ablation jitter data.batch_transform.jitter.mode=per_clip,per_frame
+ablation contrastive_temperature model=pace_ctr_context model.contrastive.temperature=0.07,0.1,0.2,0.5
 ablation contrastive_weight model=pace_ctr_context model.loss_weights.contrastive=0.1,0.3,1.0
 ablation learning_rate optim.lr=0.01,0.05,0.2
 ablation lr_schedule scheduler=cosine,none

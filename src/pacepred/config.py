@@ -16,12 +16,50 @@ from omegaconf import DictConfig, open_dict
 CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
 
 
+#: Settings that were renamed when related ones were grouped into one object (old dotted key ->
+#: new). An override naming an old key is refused with the new name (:func:`refuse_renamed`); an
+#: older run's configuration compares as if written with the new names (resume).
+RENAMED_SETTINGS = {
+    **{f"data.batch_transform.jitter_{k}": f"data.batch_transform.jitter.{k}"
+       for k in ("mode", "impl", "order", "prob", "channels")},
+    **{f"data.batch_transform.{k}": f"data.batch_transform.jitter.{k}"
+       for k in ("brightness", "contrast", "saturation", "hue")},
+    **{f"model.{k}": f"model.acceleration.{k}" for k in ("channels_last", "compile", "activation_checkpointing")},
+    **{f"model.{k}": f"model.contrastive.{k}" for k in ("proj_hidden", "proj_dim", "temperature")},
+}
+
+
+def renamed_setting(key: str) -> str | None:
+    """The new name of a renamed dotted ``key`` (or of the setting under it), else None."""
+    for old, new in RENAMED_SETTINGS.items():
+        if key == old or key.startswith(old + "."):
+            return new + key[len(old):]
+    return None
+
+
+def refuse_renamed(overrides: Sequence[str]) -> None:
+    """Raise ValueError naming the new key for every override that names a renamed setting
+    (``model.temperature=0.1`` -> ``model.contrastive.temperature``); ``model.contrastive=<mode>``
+    became ``model.contrastive.positives=<mode>``."""
+    problems = []
+    for override in overrides:
+        key, _, value = override.lstrip("+~").partition("=")
+        new = renamed_setting(key)
+        if new is not None:
+            problems.append(f"{key} is now {new} ({new}={value})")
+        elif key == "model.contrastive" and value in ("context", "pace", "null"):
+            problems.append(f"model.contrastive={value} is now model.contrastive.positives={value}")
+    if problems:
+        raise ValueError("renamed settings: " + "; ".join(problems))
+
+
 def compose_config(config_name: str, overrides: Sequence[str], output_dir: Path | str,
                    data_dir: Path | str | None = None) -> DictConfig:
     """``conf/<config_name>.yaml`` with ``overrides``, writing into ``output_dir``.
 
     ``data_dir`` replaces ``paths.data_dir`` when given (else the config's default stays).
     """
+    refuse_renamed(overrides)
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         cfg = compose(config_name=config_name, overrides=list(overrides), return_hydra_config=True)

@@ -11,6 +11,7 @@ and is what tests call.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from pacepred.callbacks import ProgressBar
+from pacepred.config import refuse_renamed
 from pacepred.data.clip_reader import ClipReader
 from pacepred.data.video_index import build_index
 from pacepred.data.records import (
@@ -35,7 +37,7 @@ from pacepred.evaluation.checkpoints import (
 from pacepred.data.clip_positions import frames_per_clip
 from pacepred.evaluation.features import short_hash
 from pacepred.evaluation.report import Report
-from pacepred.evaluation.tasks import EvalSetup, run_finetune, run_knn, run_linear, run_retrieval
+from pacepred.evaluation.tasks import ClipInput, EvalSetup, run_finetune, run_knn, run_linear, run_retrieval
 from pacepred.checkpoint_file import load_checkpoint_file
 from pacepred.resume import LEGACY_VALUES, _flatten
 from pacepred.run_info import write_run_info
@@ -236,7 +238,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     report = Report(task, class_names, info=info, heldout_videos=[Path(r.path).name for r in test_records])
     setup = EvalSetup(
         backbone=backbone, model_key=model_key, train_records=train_records, test_records=test_records,
-        reader=reader, batch_transform=batch_transform, span=span, num_workers=cfg.data.num_workers,
+        clips=ClipInput(reader, batch_transform, span, cfg.data.num_workers),
         cache_dir=Path(cfg.paths.feature_cache) if cfg.paths.feature_cache else None, device=device,
         output_dir=output_dir, report=report, seed=cfg.seed,
     )
@@ -269,4 +271,8 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
+    try:
+        refuse_renamed(sys.argv[1:])
+    except ValueError as err:
+        raise SystemExit(f"error: {err}") from None
     main()

@@ -11,6 +11,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from pacepred.checkpoint_file import load_checkpoint_file
+from pacepred.config import renamed_setting
 from pacepred.run_info import job_config
 
 #: What a run writes that a resumed run would overwrite (CSVLogger deletes its metrics.csv).
@@ -142,6 +143,15 @@ def _moved(flat: dict[str, Any]) -> dict[str, Any]:
     return {key: renamed(value) if key.endswith("_target_.") else value for key, value in flat.items()}
 
 
+def _renamed_flat(key: str) -> str | None:
+    """A flattened key (ending with a dot) under its new name (:data:`RENAMED_SETTINGS`), else None;
+    ``model.contrastive.`` (the positives before the contrastive settings were grouped) included."""
+    if key == "model.contrastive.":
+        return "model.contrastive.positives."
+    new = renamed_setting(key.rstrip("."))
+    return None if new is None else new + "."
+
+
 def _flatten(node: Any, prefix: str = "") -> dict[str, Any]:
     """{dotted key: value} of a nested dict (lists are values)."""
     if not isinstance(node, dict):
@@ -160,6 +170,7 @@ def config_differences(before: DictConfig, after: DictConfig) -> dict[str, tuple
     :data:`LEGACY_VALUES` (the run before it compares as the behaviour it had)."""
     trees = [OmegaConf.to_container(job_config(c), resolve=True) for c in (before, after)]
     old, new = (_moved(_flatten(tree)) for tree in trees)
+    old = {(_renamed_flat(key) or key): value for key, value in old.items()}
     for key, (legacy, matters) in LEGACY_VALUES.items():
         if f"{key}." in new and f"{key}." not in old and matters(old):  # _flatten's keys end with a dot
             old[f"{key}."] = legacy

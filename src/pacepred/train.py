@@ -24,6 +24,8 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from pacepred.callbacks import ResumeHint
+from pacepred.config import refuse_renamed
+from pacepred.data.datamodules import ClipRequest
 from pacepred.resume import check_resume, checkpoint_to_resume, keep_earlier_segment, resume_command
 from pacepred.run_info import network_description, write_run_info
 
@@ -81,8 +83,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     )
     module.hparams["network"] = network_description(cfg, paces)  # in every checkpoint: how to rebuild and feed it
     # pace clips (num_views per video), or clip-order tuples where the module asks for them
-    datamodule = instantiate(datamodule_options(cfg.data), paces=paces, num_views=getattr(module, "num_views", 1),
-                             order_tuples=getattr(module, "order_tuples", None))
+    datamodule = instantiate(datamodule_options(cfg.data), request=ClipRequest.of(module, paces))
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c is not None]
     multirun = HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
     run_command = None
@@ -149,4 +150,8 @@ def main(cfg: DictConfig) -> float | None:
 
 
 if __name__ == "__main__":
+    try:
+        refuse_renamed(sys.argv[1:])
+    except ValueError as err:
+        raise SystemExit(f"error: {err}") from None
     main()

@@ -11,7 +11,7 @@ from tests.helpers.common import real_ucf101 as real
 
 def test_contrastive_only_trains_a_step_on_the_contrastive_loss_alone(ucf101_layout, make_cfg):
     cfg = make_cfg(real(ucf101_layout) + ["backbone=r3d_w16", "model=ctr_context", "input=rgb"])
-    assert cfg.model.contrastive == "context" and cfg.model.loss_weights.pace == 0.0
+    assert cfg.model.contrastive.positives == "context" and cfg.model.loss_weights.pace == 0.0
     metrics = train(cfg)["metrics"]
     assert math.isfinite(metrics["train/contrastive_loss"]) and math.isfinite(metrics["train/pace_loss"])
     assert metrics["train/loss"] == metrics["train/contrastive_loss"]

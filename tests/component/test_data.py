@@ -12,7 +12,8 @@ from pacepred.data.datasets import PaceClipDataset, SeededShardSampler, sample_s
 from pacepred.data.decoding import VideoDecodeError, read_clip
 from pacepred.data.records import SplitFileError, VideoRecord
 from pacepred.data.sources import UCF101Split, read_class_index
-from pacepred.data.transforms import ClipBatchTransform, color_jitter_linear, color_jitter_sequential, crop_and_flip
+from pacepred.data.colour_jitter import ColourJitter, color_jitter_linear, color_jitter_sequential
+from pacepred.data.transforms import ClipBatchTransform, crop_and_flip
 
 PACES = [Fraction(1), Fraction(2), Fraction(3), Fraction(4)]
 
@@ -214,9 +215,9 @@ def test_linear_jitter_clamps_then_normalises_into_the_clip_layout():
 
 
 def test_random_jitter_order_applies_each_images_own_order():
-    """jitter_order=random (torchvision draws an order per call): each image gets the four
+    """jitter.order=random (torchvision draws an order per call): each image gets the four
     operations in its own order; with the clamps after each, orders give different images."""
-    from pacepred.data.transforms import JITTER_OPERATIONS
+    from pacepred.data.colour_jitter import JITTER_OPERATIONS
 
     names = list(JITTER_OPERATIONS)
     x = torch.rand(6, 3, 8, 8)
@@ -234,54 +235,54 @@ def test_random_jitter_order_applies_each_images_own_order():
     assert (twice[0] - twice[1]).abs().max() > 0.05  # one image, two orders: two results
 
     video = torch.randint(0, 256, (2, 1, 4, 3, 8, 8), dtype=torch.uint8)
-    transform = ClipBatchTransform("rgb", jitter_impl="sequential", jitter_order="random", jitter_prob=1.0)
-    drawn = transform._draw_factors(2, 4, torch.Generator().manual_seed(0), "cpu")
+    transform = ClipBatchTransform("rgb", jitter=ColourJitter(impl="sequential", order="random", prob=1.0))
+    drawn = transform.jitter.draw_factors(2, 4, torch.Generator().manual_seed(0), "cpu")
     assert drawn["orders"].shape == (8, 4) and (drawn["orders"].sort(dim=1).values == torch.arange(4)).all()
     assert len(drawn["orders"].unique(dim=0)) > 1  # per frame: the orders differ
-    fixed = ClipBatchTransform("rgb", jitter_impl="sequential", jitter_prob=1.0)
-    same_draws = fixed._draw_factors(2, 4, torch.Generator().manual_seed(0), "cpu")
+    fixed = ClipBatchTransform("rgb", jitter=ColourJitter(impl="sequential", prob=1.0))
+    same_draws = fixed.jitter.draw_factors(2, 4, torch.Generator().manual_seed(0), "cpu")
     assert all(torch.equal(drawn[k], same_draws[k]) for k in same_draws)  # the order is drawn after the factors
     assert transform(video, train=True, generator=torch.Generator().manual_seed(0)).shape == (2, 3, 4, 8, 8)
-    with pytest.raises(ValueError, match="jitter_order=random needs jitter_impl=sequential"):
-        ClipBatchTransform("rgb", jitter_order="random")
+    with pytest.raises(ValueError, match="jitter.order=random needs jitter.impl=sequential"):
+        ClipBatchTransform("rgb", jitter=ColourJitter(order="random"))
 
 
 def test_batch_transform_shapes_residual_and_jitter_modes():
     video = torch.randint(0, 256, (2, 2, 5, 3, 8, 8), dtype=torch.uint8)
-    rgb = ClipBatchTransform("rgb", jitter_mode="none")(video, train=True)
+    rgb = ClipBatchTransform("rgb", jitter=ColourJitter(mode="none"))(video, train=True)
     assert rgb.shape == (4, 3, 5, 8, 8) and rgb.dtype == torch.float32
-    residual = ClipBatchTransform("residual", jitter_mode="none")(video, train=True)
+    residual = ClipBatchTransform("residual", jitter=ColourJitter(mode="none"))(video, train=True)
     assert residual.shape == (4, 3, 4, 8, 8)
     assert torch.allclose(residual, rgb[:, :, 1:] - rgb[:, :, :-1], atol=1e-6)
-    centred = ClipBatchTransform("rgb_centred", jitter_mode="none")(video, train=True)
+    centred = ClipBatchTransform("rgb_centred", jitter=ColourJitter(mode="none"))(video, train=True)
     assert torch.allclose(centred, rgb - rgb.mean(dim=2, keepdim=True), atol=1e-6)  # the static scene removed
     # per_clip: every frame of a constant clip gets the same factors -> residual stays zero.
     constant = video[:, :, :1].expand(-1, -1, 5, -1, -1, -1)
-    per_clip = ClipBatchTransform("residual", jitter_mode="per_clip", jitter_prob=1.0)
+    per_clip = ClipBatchTransform("residual", jitter=ColourJitter(mode="per_clip", prob=1.0))
     assert per_clip(constant, train=True, generator=torch.Generator().manual_seed(0)).abs().max() < 1e-5
-    per_frame = ClipBatchTransform("residual", jitter_mode="per_frame", jitter_prob=1.0)
+    per_frame = ClipBatchTransform("residual", jitter=ColourJitter(mode="per_frame", prob=1.0))
     assert per_frame(constant, train=True, generator=torch.Generator().manual_seed(0)).abs().max() > 0.05
     # evaluation: no jitter
     assert torch.equal(per_frame(video, train=False), residual)
     # the two implementations agree on everything but the jitter itself
-    sequential = ClipBatchTransform("residual", jitter_mode="per_clip", jitter_impl="sequential", jitter_prob=1.0)
+    sequential = ClipBatchTransform("residual", jitter=ColourJitter(mode="per_clip", impl="sequential", prob=1.0))
     assert sequential(constant, train=True, generator=torch.Generator().manual_seed(0)).abs().max() < 1e-5
-    with pytest.raises(ValueError, match="jitter_impl='fast'"):
-        ClipBatchTransform("rgb", jitter_impl="fast")
+    with pytest.raises(ValueError, match="jitter.impl='fast'"):
+        ClipBatchTransform("rgb", jitter=ColourJitter(impl="fast"))
     with pytest.raises(ValueError, match=r"std=\[0.2, 0.0, 0.2\]: expected 3 values each, std positive"):
         ClipBatchTransform("rgb", std=(0.2, 0.0, 0.2))
 
 
 @pytest.mark.parametrize("impl", ["linear", "sequential"])
 def test_bgr_jitter_is_the_rgb_jitter_of_the_frames_with_red_and_blue_swapped(impl):
-    """jitter_channels=bgr (the official code's ColorJitter on OpenCV's BGR arrays): red and blue
+    """jitter.channels=bgr (the official code's ColorJitter on OpenCV's BGR arrays): red and blue
     swapped, jittered as rgb with the same draws, swapped back; normalised per RGB channel."""
     video = torch.randint(0, 256, (2, 1, 3, 3, 8, 8), dtype=torch.uint8)
     mean, std = (0.45, 0.4, 0.35), (0.2, 0.25, 0.3)
-    options = {"jitter_impl": impl, "jitter_mode": "per_frame", "jitter_prob": 1.0}
-    bgr = ClipBatchTransform("rgb", mean, std, jitter_channels="bgr", **options)
-    rgb = ClipBatchTransform("rgb", mean, std, **options)
-    rgb_of_swapped = ClipBatchTransform("rgb", mean[::-1], std[::-1], **options)  # its channel k is RGB's 2 - k
+    options = {"impl": impl, "mode": "per_frame", "prob": 1.0}
+    bgr = ClipBatchTransform("rgb", mean, std, jitter=ColourJitter(channels="bgr", **options))
+    rgb = ClipBatchTransform("rgb", mean, std, jitter=ColourJitter(**options))
+    rgb_of_swapped = ClipBatchTransform("rgb", mean[::-1], std[::-1], jitter=ColourJitter(**options))  # its channel k is RGB's 2 - k
 
     def draws():
         return torch.Generator().manual_seed(0)
@@ -291,19 +292,19 @@ def test_bgr_jitter_is_the_rgb_jitter_of_the_frames_with_red_and_blue_swapped(im
     assert torch.allclose(out, expected, atol=1e-5)
     assert (out - rgb(video, train=True, generator=draws())).abs().max() > 0.1  # hue and saturation act otherwise
     assert torch.equal(bgr(video, train=False), rgb(video, train=False))  # evaluation: no jitter
-    with pytest.raises(ValueError, match=r"jitter_channels='rbg': expected one of \('rgb', 'bgr'\)"):
-        ClipBatchTransform("rgb", jitter_channels="rbg")
+    with pytest.raises(ValueError, match=r"jitter.channels='rbg': expected one of \('rgb', 'bgr'\)"):
+        ClipBatchTransform("rgb", jitter=ColourJitter(channels="rbg"))
 
 
 def test_clips_longer_than_the_videos_whose_length_is_known_are_warned_of(caplog, tmp_path):
     from types import SimpleNamespace
 
-    from pacepred.data.datamodules import PaceDataModule
+    from pacepred.data.datamodules import ClipRequest, PaceDataModule
     from pacepred.data.loading import LoaderSettings
     from pacepred.data.video_list import VideoList
 
     module = PaceDataModule(VideoList(SimpleNamespace(root=tmp_path)), ClipReader((64, 64), 56), LoaderSettings(2),
-                            ClipBatchTransform("rgb"), 16, [Fraction(1), Fraction(4)], 1, "fit", flip=False)
+                            ClipBatchTransform("rgb"), 16, ClipRequest([Fraction(1), Fraction(4)]), "fit", flip=False)
     records = [VideoRecord("a", 0, num_frames=40), VideoRecord("b", 0, num_frames=100), VideoRecord("c", 0)]
     with caplog.at_level("WARNING"):
         assert module._check_lengths(records, "train") == records  # counted, kept
@@ -319,13 +320,13 @@ def test_tuples_longer_than_the_videos_whose_length_is_known_are_warned_of(caplo
     from types import SimpleNamespace
 
     from pacepred.data.clip_order import TupleLayout
-    from pacepred.data.datamodules import PaceDataModule
+    from pacepred.data.datamodules import ClipRequest, PaceDataModule
     from pacepred.data.loading import LoaderSettings
     from pacepred.data.video_list import VideoList
 
     module = PaceDataModule(VideoList(SimpleNamespace(root=tmp_path)), ClipReader((64, 64), 56), LoaderSettings(2),
-                            ClipBatchTransform("rgb"), 16, [Fraction(1)], 1, "fit", flip=False,
-                            order_tuples=TupleLayout(3, 8))
+                            ClipBatchTransform("rgb"), 16, ClipRequest([Fraction(1)], 1, TupleLayout(3, 8)), "fit",
+                            flip=False)
     records = [VideoRecord("a", 0, num_frames=40), VideoRecord("b", 0, num_frames=100)]
     with caplog.at_level("WARNING"):
         assert module._check_lengths(records, "train") == records
@@ -339,12 +340,12 @@ def test_tuples_longer_than_the_videos_whose_length_is_known_are_warned_of(caplo
 
 def test_the_batch_moves_to_the_device_but_its_skip_bookkeeping_stays_on_the_host():
     """The bad-video report reads ``skipped_idx`` every step: on the host that costs no wait for the GPU."""
-    from pacepred.data.datamodules import PaceDataModule
+    from pacepred.data.datamodules import ClipRequest, PaceDataModule
     from pacepred.data.loading import LoaderSettings
     from pacepred.data.video_list import VideoList
 
     module = PaceDataModule(VideoList(None), ClipReader((64, 64), 56), LoaderSettings(2), ClipBatchTransform("rgb"), 16,
-                            [Fraction(1), Fraction(4)], 1, "fit", flip=False)
+                            ClipRequest([Fraction(1), Fraction(4)]), "fit", flip=False)
     batch = {"video": torch.zeros(2, 1, 16, 3, 8, 8, dtype=torch.uint8), "skipped_idx": torch.full((2, 3), -1)}
     moved = module.transfer_batch_to_device(batch, torch.device("meta"), 0)
     assert moved["video"].device.type == "meta" and moved["skipped_idx"] is batch["skipped_idx"]

@@ -80,3 +80,22 @@ def test_bootstrap_intervals_cover_known_differences_and_the_gap_share():
         stats.gap_share_interval(method, high, low)
     with pytest.raises(ValueError, match="one shape"):
         stats.difference_interval(low, low[:, :10])
+
+
+def test_rekeying_a_record_reads_old_names_as_new_and_refuses_any_other_change():
+    """experiments/proof/rekey_records.py: the old config, read under the new names, must equal the
+    new one but for the settings added with their old behaviour (ADDED)."""
+    rekey = load_run_module("rekey_records")
+    assert rekey.new_name("data.batch_transform.jitter_mode") == "data.batch_transform.jitter.mode"
+    assert rekey.new_name("callbacks.knn_monitor.batch_transform.hue") == "callbacks.knn_monitor.batch_transform.jitter.hue"
+    assert rekey.new_name("model.contrastive") == "model.contrastive.positives"
+    assert rekey.renamed_override("model.temperature=0.5") == "model.contrastive.temperature=0.5"
+    old = {"model": {"contrastive": None, "temperature": 0.5}, "data": {"source": {"seed": 1}}}
+    new = {"model": {"contrastive": {"_target_": "pacepred.modules.settings.Contrastive", "positives": None,
+                                     "temperature": 0.5}},
+           "data": {"source": {"seed": 1, "colour_levels": 0}}}
+    rekey.compare(old, new, "same")
+    with pytest.raises(SystemExit, match="model.contrastive.temperature: 0.5 -> 0.2"):
+        rekey.compare(old, {**new, "model": {"contrastive": {**new["model"]["contrastive"], "temperature": 0.2}}}, "x")
+    with pytest.raises(SystemExit, match="data.source.colour_levels: '<absent>' -> 2"):
+        rekey.compare(old, {**new, "data": {"source": {"seed": 1, "colour_levels": 2}}}, "x")

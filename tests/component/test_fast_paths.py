@@ -69,7 +69,7 @@ def test_channels_last_3d_same_output():
 def test_module_switches_construct(make_cfg):
     from hydra.utils import instantiate
 
-    cfg = make_cfg(["model.activation_checkpointing=true", "model.channels_last=true", "backbone=r3d_w16"])
+    cfg = make_cfg(["model.acceleration.activation_checkpointing=true", "model.acceleration.channels_last=true", "backbone=r3d_w16"])
     module = instantiate(cfg.model, backbone=instantiate(cfg.backbone), paces=[Fraction(1), Fraction(2)],
                          optimizer=instantiate(cfg.optim))
     module.channels_last = True

@@ -19,10 +19,10 @@ GPU = ["trainer=gpu", "debug=fast", "trainer.accelerator=gpu", "data.num_workers
 
 
 @pytest.mark.parametrize("extra", [
-    ["model=pace_ctr_context", "trainer.precision=bf16-mixed", "model.channels_last=true"],
+    ["model=pace_ctr_context", "trainer.precision=bf16-mixed", "model.acceleration.channels_last=true"],
     ["backbone=r21d", "trainer.precision=16-mixed"],
-    ["model.compile=true", "trainer.precision=bf16-mixed"],
-    ["backbone=s3d_g", "model.activation_checkpointing=true", "trainer.precision=bf16-mixed"],
+    ["model.acceleration.compile=true", "trainer.precision=bf16-mixed"],
+    ["backbone=s3d_g", "model.acceleration.activation_checkpointing=true", "trainer.precision=bf16-mixed"],
 ])
 def test_gpu_training_steps(extra, make_cfg):
     result = train(make_cfg(GPU + extra))

@@ -16,8 +16,8 @@ from pacepred.train import train
 @pytest.mark.parametrize("extra", [
     ["model=pace_ctr_context"],
     ["model=pace_ctr_pace"],
-    ["data.batch_transform.jitter_mode=per_frame", "data.batch_transform.jitter_impl=sequential",
-     "data.batch_transform.jitter_order=random"],  # the paper recipes' jitter
+    ["data.batch_transform.jitter.mode=per_frame", "data.batch_transform.jitter.impl=sequential",
+     "data.batch_transform.jitter.order=random"],  # the paper recipes' jitter
 ])
 def test_steady_training_steps_have_no_waiting_operator(extra, make_cfg, first_callback):
     watch = RecordSteadySteps(first=2)

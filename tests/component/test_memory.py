@@ -9,6 +9,7 @@ import torch
 from hydra.utils import instantiate
 
 from pacepred.data.clip_reader import ClipReader
+from pacepred.data.datamodules import ClipRequest
 from pacepred.data.memory import retain_freed_memory_in_worker
 from pacepred.data.records import VideoRecord
 from pacepred.data.transforms import ClipBatchTransform
@@ -58,10 +59,10 @@ def test_retained_memory_stops_the_page_faults_of_repeated_clip_buffers():
 def test_retain_freed_memory_is_on_by_default_in_the_loader_workers(make_cfg):
     cfg = make_cfg(["data=synthetic", "data.num_workers=2"])
     assert cfg.data.retain_freed_memory is True
-    datamodule = instantiate(datamodule_options(cfg.data), paces=[1, 2], num_views=1)
+    datamodule = instantiate(datamodule_options(cfg.data), request=ClipRequest([1, 2]))
     assert datamodule.loader_options(on_gpu=False)["worker_init_fn"] is retain_freed_memory_in_worker
     off = instantiate(datamodule_options(make_cfg(["data=synthetic", "data.num_workers=2",
-                                                   "data.retain_freed_memory=false"]).data), paces=[1, 2], num_views=1)
+                                                   "data.retain_freed_memory=false"]).data), request=ClipRequest([1, 2]))
     assert off.loader_options(on_gpu=False)["worker_init_fn"] is None
 
 
@@ -70,11 +71,11 @@ def test_the_evaluation_loaders_retain_freed_memory_in_their_workers():
     transform = ClipBatchTransform("residual")
     for retain, expected in ((True, retain_freed_memory_in_worker), (False, None)):
         reader = ClipReader((64, 64), 56, retain_freed_memory=retain)
-        finetune = ClassifyDataModule(records, records, reader, transform, 17, 3, False, 4, 4, num_workers=2)
+        finetune = ClassifyDataModule(records, records, reader, transform, 17, 3, False, (4, 4), num_workers=2)
         assert finetune.train_dataloader().worker_init_fn is expected
         assert finetune.test_dataloader().worker_init_fn is expected
         features = FeatureExtractor(torch.nn.Identity(), "key", transform, reader, 3, 17, 4, 2, None, torch.device("cpu"))
         assert features.worker_init is expected
-    in_process = ClassifyDataModule(records, records, ClipReader((64, 64), 56), transform, 17, 3, False, 4, 4,
+    in_process = ClassifyDataModule(records, records, ClipReader((64, 64), 56), transform, 17, 3, False, (4, 4),
                                     num_workers=0)
     assert in_process.train_dataloader().worker_init_fn is None

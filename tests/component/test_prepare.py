@@ -26,6 +26,7 @@ from pacepred.prep.prepare import frames_key, prepare
 from pacepred.data.records import drop_listed
 from pacepred.data.sources import FramesSplit, Kinetics400Split, UCF101Split
 from pacepred.train import datamodule_options
+from pacepred.data.datamodules import ClipRequest
 
 #: Videos of the UCF101 layout below: relative path -> (source clip, frames, fps, width, height).
 UCF_VIDEOS = {
@@ -146,7 +147,7 @@ def test_transcode_reports_and_skips_the_broken_clip(ucf_transcoded):
 def test_transcoded_dataset_reads_back(ucf_transcoded, tmp_path):
     root, out, result = ucf_transcoded
     cfg = compose_train([*result.read_with.split(), "data.num_workers=0"], tmp_path / "run", tmp_path / "data")
-    datamodule = instantiate(datamodule_options(cfg.data), paces=instantiate(cfg.pace_set), num_views=1)
+    datamodule = instantiate(datamodule_options(cfg.data), request=ClipRequest(instantiate(cfg.pace_set)))
     datamodule.setup("fit")
     original = {stage: UCF101Split(root).records(stage) for stage in ("train", "test")}
     for name, stage in (("train", "train"), ("val", "test")):
@@ -333,7 +334,7 @@ def test_verify_reports_broken_videos_and_the_datamodule_skips_them(broken_folde
 
     cfg = compose_train(["data=folder", f"data.root={broken_folder}", "data.source.test_every=2",
                          f"data.skip_list={skip_list}", "data.num_workers=0"], tmp_path / "train", tmp_path / "data")
-    datamodule = instantiate(datamodule_options(cfg.data), paces=instantiate(cfg.pace_set), num_views=1)
+    datamodule = instantiate(datamodule_options(cfg.data), request=ClipRequest(instantiate(cfg.pace_set)))
     datamodule.setup("fit")
     kept = [r.path.name for name in ("train", "val") for r in datamodule.datasets[name].records]
     assert sorted(kept) == ["clip1.avi", "clip2.mp4", "clip3.mkv"]

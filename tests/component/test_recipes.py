@@ -12,6 +12,7 @@ from hydra.utils import instantiate
 
 from tests.helpers.common import CONF_DIR, compose_train
 from pacepred.train import datamodule_options
+from pacepred.data.datamodules import ClipRequest
 
 UCF = "pacepred.data.sources.UCF101Split"
 HMDB = "pacepred.data.sources.HMDB51Split"
@@ -77,8 +78,8 @@ def test_pretraining_preset_pins_the_official_recipe(preset, tmp_path):
     assert cfg.trainer.accelerator == "gpu" and cfg.trainer.devices == want["devices"]
     # Clips: paces 1-4, RGB, per-frame sequential jitter, looping boundary, the paper's sizes.
     assert cfg.pace == 4 and cfg.input == "rgb" and cfg.data.boundary == "loop"
-    assert cfg.data.batch_transform.jitter_mode == "per_frame" and cfg.data.batch_transform.jitter_impl == "sequential"
-    assert cfg.data.batch_transform.jitter_order == "random"  # torchvision draws the order per call
+    assert cfg.data.batch_transform.jitter.mode == "per_frame" and cfg.data.batch_transform.jitter.impl == "sequential"
+    assert cfg.data.batch_transform.jitter.order == "random"  # torchvision draws the order per call
     assert cfg.data.flip is True
     _assert_sizes(cfg.data, want["sizes"])
     assert cfg.data.train_repeat == want["repeat"] and cfg.data.batch_size == want["batch"]
@@ -102,11 +103,11 @@ def test_pretraining_preset_pins_the_official_recipe(preset, tmp_path):
     optimizer = optimizers["optimizer"] if isinstance(optimizers, dict) else optimizers[0][0]
     assert isinstance(optimizer, torch.optim.SGD) and optimizer.defaults["lr"] == 0.001
     # The datamodule instantiates without touching the disk (sources are read in setup()).
-    datamodule = instantiate(datamodule_options(cfg.data), paces=paces, num_views=module.num_views)
+    datamodule = instantiate(datamodule_options(cfg.data), request=ClipRequest.of(module, paces))
     assert (datamodule.boundary, datamodule.loader.train_repeat, datamodule.loader.batch_size) == ("loop", want["repeat"], want["batch"])
     assert datamodule.clip_len == want["sizes"]["clip_len"] and datamodule.reader.crop_size == want["sizes"]["crop_size"]
     assert datamodule.reader.decode_size == tuple(want["sizes"]["decode_size"])
-    assert datamodule.batch_transform.jitter_mode == "per_frame" and datamodule.batch_transform.input_mode == "rgb"
+    assert datamodule.batch_transform.jitter.mode == "per_frame" and datamodule.batch_transform.input_mode == "rgb"
     assert not data_dir.exists()
 
 
@@ -140,7 +141,7 @@ def test_protocol_preset_values(preset, tmp_path):
         assert cfg.task.dropout == want["dropout"] and cfg.task.batch_size == cfg.data.batch_size == want["batch"]
         assert cfg.hydra.runtime.choices.scheduler == want["scheduler"]
         assert cfg.trainer.accelerator == "gpu" and cfg.trainer.devices == 1 and cfg.trainer.precision == "32-true"
-        assert cfg.data.flip is True and transform.jitter_mode == "none"
+        assert cfg.data.flip is True and transform.jitter.mode == "none"
         optimizer = instantiate(cfg.optim)(params=[torch.nn.Parameter(torch.zeros(1))])
         assert isinstance(optimizer, torch.optim.SGD)
         assert {k: optimizer.defaults[k] for k in want["optim"]} == want["optim"]

@@ -10,7 +10,7 @@ import torch
 from torch.utils.data import Dataset
 
 from pacepred.data.clip_reader import ClipReader
-from pacepred.data.datamodules import ResumableDataLoader
+from pacepred.data.datamodules import ClipRequest, ResumableDataLoader
 from pacepred.data.datasets import SeededShardSampler
 
 
@@ -246,7 +246,7 @@ def datamodule(cfg):
 
     from pacepred.train import datamodule_options
 
-    module = instantiate(datamodule_options(cfg.data), paces=instantiate(cfg.pace_set), num_views=1)
+    module = instantiate(datamodule_options(cfg.data), request=ClipRequest(instantiate(cfg.pace_set)))
     module.setup("fit")
     return module
 

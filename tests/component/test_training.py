@@ -159,7 +159,7 @@ def test_resume_refuses_other_settings_but_accepts_fixes_and_mid_epoch_checkpoin
         check_resume(make_cfg(["trainer.max_epochs=5", "optim.lr=0.5"]), str(checkpoint))
     older = make_cfg(["trainer.max_epochs=3"])  # a run started before a setting was added
     with open_dict(older):
-        del older.data.batch_transform["jitter_order"]
+        del older.data.batch_transform.jitter["order"]
     older_run = _run_with_checkpoint(tmp_path / "older", older, started=2, processed=2)
     assert check_resume(cfg, str(older_run))
     # a setting added with a default that changes what an older run computed: the older run

@@ -16,6 +16,7 @@ from pacepred.data.clip_order import (
 from pacepred.data.decoding import read_clip
 from pacepred.data.order_dataset import OrderTupleDataset
 from pacepred.train import datamodule_options, train
+from pacepred.data.datamodules import ClipRequest
 
 # 3 clips of 8 frames, 4 apart: 32 frames, within the tiny synthetic videos' 40
 SHORT_TUPLES = ["model=vcop", "data.clip_len=8", "model.interval=4", "input=rgb"]
@@ -120,8 +121,7 @@ def test_the_datamodule_builds_tuples_and_flattens_their_clips(make_cfg):
     module = instantiate(cfg.model, backbone=instantiate(cfg.backbone), paces=instantiate(cfg.pace_set),
                          optimizer=instantiate(cfg.optim))
     assert module.order_tuples == TupleLayout(3, 4, "shared") and not hasattr(module, "num_views")
-    datamodule = instantiate(datamodule_options(cfg.data), paces=instantiate(cfg.pace_set), num_views=1,
-                             order_tuples=module.order_tuples)
+    datamodule = instantiate(datamodule_options(cfg.data), request=ClipRequest(instantiate(cfg.pace_set), 1, module.order_tuples))
     datamodule.setup("fit")
     assert type(datamodule.datasets["train"]) is type(datamodule.datasets["val"]) is OrderTupleDataset
     batch = next(iter(datamodule.val_dataloader()))

@@ -10,6 +10,7 @@ from omegaconf import OmegaConf
 
 from tests.helpers.common import CONF_DIR
 from pacepred.train import datamodule_options
+from pacepred.data.datamodules import ClipRequest
 
 GROUPS = ["backbone", "pace_set", "data", "model", "optim", "scheduler", "trainer", "logger", "callbacks", "experiment", "debug"]
 
@@ -51,8 +52,7 @@ def test_config_composes_and_instantiates(group, option, make_cfg, monkeypatch):
     optim = module.configure_optimizers()
     assert optim is not None
     # The datamodule instantiates without touching the disk (sources are read in setup()).
-    datamodule = instantiate(datamodule_options(cfg.data), paces=paces, num_views=getattr(module, "num_views", 1),
-                             order_tuples=getattr(module, "order_tuples", None))
+    datamodule = instantiate(datamodule_options(cfg.data), request=ClipRequest.of(module, paces))
     assert datamodule.reader.crop_size <= min(datamodule.reader.decode_size)
     if group in ("trainer", "logger", "callbacks"):
         if group == "trainer" and option in ("gpu", "ddp") and not torch.cuda.is_available():
@@ -76,7 +76,7 @@ def test_paper_recipes_pin_the_official_hyper_parameters(experiment, make_cfg):
     # UCF101's train list is repeated 10 times per epoch; Kinetics-400 (~240k clips) is read once.
     assert cfg.trainer.max_epochs == 18 and cfg.data.train_repeat == (1 if "kinetics" in experiment else 10)
     assert cfg.data.boundary == "loop" and cfg.input == "rgb" and cfg.pace == 4
-    assert cfg.data.batch_transform.jitter_mode == "per_frame" and cfg.data.batch_transform.jitter_impl == "sequential"
+    assert cfg.data.batch_transform.jitter.mode == "per_frame" and cfg.data.batch_transform.jitter.impl == "sequential"
     assert [str(p) for p in instantiate(cfg.pace_set)] == ["1", "2", "3", "4"]
 
 
@@ -103,3 +103,55 @@ def test_an_s3dg_run_from_before_backbone_stem_resumes_only_with_its_separable_s
         del before.backbone["stem"]  # its run had the separable stem
     assert config_differences(before, make_cfg(["backbone=s3d_g"])) == {"backbone.stem": ("separable", "full")}
     assert config_differences(before, make_cfg(["backbone=s3d_g", "backbone.stem=separable"])) == {}
+
+
+@pytest.mark.parametrize("old, new", [
+    ("data.batch_transform.jitter_mode=none", "data.batch_transform.jitter.mode"),
+    ("model.temperature=0.1", "model.contrastive.temperature"),
+    ("model.channels_last=true", "model.acceleration.channels_last"),
+    ("model.contrastive=context", "model.contrastive.positives"),
+])
+def test_a_renamed_setting_is_refused_with_its_new_name(old, new, make_cfg):
+    with pytest.raises(ValueError, match=f"renamed settings: .*{new}="):
+        make_cfg([old])
+    key, _, value = old.partition("=")
+    assert str(OmegaConf.select(make_cfg([f"{new}={value}"]), new)).lower() == value  # the new name takes it
+
+
+def test_the_grouped_settings_build_their_objects(make_cfg):
+    from pacepred.data.colour_jitter import ColourJitter
+    from pacepred.modules.settings import Acceleration, Contrastive
+
+    cfg = make_cfg(["model=pace_ctr_context", "model.contrastive.temperature=0.2", "data.batch_transform.jitter.mode=none"])
+    assert instantiate(cfg.model.contrastive) == Contrastive("context", 512, 128, 0.2)
+    assert instantiate(cfg.model.acceleration) == Acceleration()
+    assert instantiate(cfg.data.batch_transform).jitter == ColourJitter(mode="none")
+    with pytest.raises(ValueError, match="model.contrastive.positives='both': expected null or one of"):
+        Contrastive("both")
+
+
+def test_a_run_from_before_the_settings_were_grouped_resumes_under_the_new_names(make_cfg):
+    """An older run's config.yaml holds the old names (jitter_mode, model.temperature, ...): it
+    compares as the same settings, and a changed value is still a difference."""
+    from omegaconf import open_dict
+
+    from pacepred.resume import config_differences
+
+    def older(overrides: list[str]):
+        cfg = make_cfg(overrides)
+        with open_dict(cfg):
+            jitter = cfg.data.batch_transform.pop("jitter")
+            for key in ("mode", "impl", "order", "channels", "prob"):
+                cfg.data.batch_transform[f"jitter_{key}"] = jitter[key]
+            for key in ("brightness", "contrast", "saturation", "hue"):
+                cfg.data.batch_transform[key] = jitter[key]
+            contrastive = cfg.model.pop("contrastive")
+            cfg.model.contrastive = contrastive.positives
+            for key in ("proj_hidden", "proj_dim", "temperature"):
+                cfg.model[key] = contrastive[key]
+            cfg.model.update({k: v for k, v in cfg.model.pop("acceleration").items() if k != "_target_"})
+        return cfg
+
+    assert config_differences(older(["model=pace_ctr_context"]), make_cfg(["model=pace_ctr_context"])) == {}
+    assert config_differences(older([]), make_cfg(["model.contrastive.temperature=0.2"])) == {
+        "model.contrastive.temperature": (0.5, 0.2)}

@@ -33,19 +33,19 @@ class ClassifyDataModule(pl.LightningDataModule):
         batch_transform: jitter (training only), normalisation, input representation.
         span: decoded frames per clip (clip_len, +1 for the residual input).
         num_clips: test clips per video; flip: random horizontal flip in training.
-        batch_size, test_batch_size: videos per training / test batch; num_workers: loader workers; seed: sampling and jitter.
+        batch_sizes: videos per (training, test) batch; num_workers: loader workers; seed: sampling and jitter.
     """
 
     def __init__(
         self, train_records: Sequence[VideoRecord], test_records: Sequence[VideoRecord], reader: ClipReader,
-        batch_transform: ClipBatchTransform, span: int, num_clips: int, flip: bool, batch_size: int,
-        test_batch_size: int, num_workers: int = 0, seed: int = 0,
+        batch_transform: ClipBatchTransform, span: int, num_clips: int, flip: bool, batch_sizes: tuple[int, int],
+        num_workers: int = 0, seed: int = 0,
     ):
         super().__init__()
         self.train_set = PaceClipDataset(train_records, reader, [Fraction(1)], span, 1, "fit", train=True, flip=flip)
         self.test_set = MultiClipDataset(test_records, reader, num_clips, span)
         self.batch_transform = batch_transform
-        self.batch_size, self.test_batch_size = batch_size, test_batch_size
+        self.batch_size, self.test_batch_size = batch_sizes
         self.num_workers, self.seed = num_workers, seed
         self.worker_init = reader.worker_init(num_workers)
 

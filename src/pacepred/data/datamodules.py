@@ -16,6 +16,7 @@ input representation there, and flattens the views. The batch the LightningModul
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Callable, Sequence
 
@@ -96,6 +97,22 @@ def jitter_seed(seed: int, batches_before: int, rank: int, world_size: int) -> i
     return seed * 1_000_003 + batches_before * max(101, world_size) + rank
 
 
+@dataclass(frozen=True)
+class ClipRequest:
+    """What a pre-training module asks of the data: the pace set (slowest first, label = index),
+    clips per video (2 for the contrastive losses, at two different paces), and clip-order tuples
+    instead of pace clips (a :class:`TupleLayout`: the clip-order module's ``order_tuples``)."""
+
+    paces: Sequence[Fraction]
+    num_views: int = 1
+    order_tuples: TupleLayout | None = None
+
+    @classmethod
+    def of(cls, module: object, paces: Sequence[Fraction]) -> "ClipRequest":
+        """The request of a pre-training ``module`` (its ``num_views`` and ``order_tuples``, where it has them)."""
+        return cls(list(paces), getattr(module, "num_views", 1), getattr(module, "order_tuples", None))
+
+
 class PaceDataModule(pl.LightningDataModule):
     """Pace clips (or clip-order tuples) of the videos of ``videos``.
 
@@ -108,14 +125,12 @@ class PaceDataModule(pl.LightningDataModule):
         batch_transform: the on-device :class:`ClipBatchTransform`; its ``input_mode`` ('rgb',
             'residual': decodes clip_len + 1 frames and feeds differences) is the data's.
         clip_len: frames the network sees per clip.
-        paces: the pace set, slowest first (label = index).
-        num_views: clips per video (2 for the contrastive losses, at two different paces).
+        request: the module's :class:`ClipRequest` (paces, clips per video, or clip-order tuples
+            (:class:`pacepred.data.order_dataset.OrderTupleDataset`), to which paces, views and
+            ``boundary`` do not apply).
         boundary: 'fit' or 'loop' (see :mod:`pacepred.data.pace`).
         flip: random horizontal flip in training (off for direction-defined classes).
         seed: run seed for the sampler and the on-device jitter.
-        order_tuples: None for pace clips; a :class:`TupleLayout` for clip-order tuples instead
-            (:class:`pacepred.data.order_dataset.OrderTupleDataset`; the clip-order module's
-            ``order_tuples``): ``paces``, ``num_views`` and ``boundary`` do not apply to them.
     """
 
     def __init__(
@@ -125,12 +140,10 @@ class PaceDataModule(pl.LightningDataModule):
         loader: LoaderSettings,
         batch_transform: ClipBatchTransform,
         clip_len: int,
-        paces: Sequence[Fraction],
-        num_views: int = 1,
+        request: ClipRequest,
         boundary: str = "fit",
         flip: bool = True,
         seed: int = 0,
-        order_tuples: TupleLayout | None = None,
     ):
         super().__init__()
         if boundary not in BOUNDARY_POLICIES:
@@ -139,15 +152,15 @@ class PaceDataModule(pl.LightningDataModule):
             raise ValueError(f"data.clip_len={clip_len!r}: expected an integer >= 1")
         self.videos, self.reader, self.loader = videos, reader, loader
         self.source = videos.source
-        self.paces = list(paces)
+        self.paces = list(request.paces)
         self.clip_len = clip_len
-        self.num_views = num_views
+        self.num_views = request.num_views
         self.boundary = boundary
         self.flip = flip
         self.batch_transform = batch_transform
         self.seed = seed
         self.num_samples = clip_len + (1 if batch_transform.input_mode == "residual" else 0)
-        self.order_tuples = order_tuples
+        self.order_tuples = request.order_tuples
         self.datasets: dict[str, VideoSampleDataset] = {}
         self.classes: list[str] = []
 

@@ -35,23 +35,30 @@ from pacepred.modules.classify import ClassifierModule
 from pacepred.figures import save_confusion_matrix
 
 
+@dataclass(frozen=True)
+class ClipInput:
+    """How the evaluation reads clips: decoding and crop, the on-device transform (no jitter at
+    test time), ``span`` decoded frames per clip, and the loader workers."""
+
+    reader: ClipReader
+    batch_transform: ClipBatchTransform
+    span: int
+    num_workers: int = 0
+
+
 @dataclass
 class EvalSetup:
     """What every task shares: the model, the two splits, how clips are read and where results go.
 
-    ``span`` is the number of decoded frames per clip; ``model_key`` names the weights in the
-    feature cache (checkpoint hash or random-initialisation recipe); the class names are the
-    report's.
+    ``model_key`` names the weights in the feature cache (checkpoint hash or random-initialisation
+    recipe); the class names are the report's.
     """
 
     backbone: nn.Module
     model_key: str
     train_records: list[VideoRecord]
     test_records: list[VideoRecord]
-    reader: ClipReader
-    batch_transform: ClipBatchTransform
-    span: int
-    num_workers: int
+    clips: ClipInput
     cache_dir: Path | None
     device: torch.device
     output_dir: Path
@@ -68,8 +75,9 @@ class EvalSetup:
 
     def features(self, protocols: Sequence[str], num_clips: int, batch_size: int) -> tuple[dict[str, VideoFeatures], dict[str, VideoFeatures]]:
         """(train, test) features for each protocol, through the cache; counts checked and recorded."""
-        extractor = FeatureExtractor(self.backbone, self.model_key, self.batch_transform, self.reader, num_clips,
-                                     self.span, batch_size, self.num_workers, self.cache_dir, self.device)
+        clips = self.clips
+        extractor = FeatureExtractor(self.backbone, self.model_key, clips.batch_transform, clips.reader, num_clips,
+                                     clips.span, batch_size, clips.num_workers, self.cache_dir, self.device)
         train = extractor("train", self.train_records, protocols)
         test = extractor("test", self.test_records, protocols)
         for protocol in protocols:
@@ -106,7 +114,7 @@ def run_retrieval(setup: EvalSetup, protocols: Sequence[str] = ("vcop", "gap"), 
     def thumb(split: str, index: int) -> np.ndarray:
         records = setup.train_records if split == "train" else setup.test_records
         if (split, index) not in thumbnails:
-            thumbnails[split, index] = setup.reader.thumbnail(records[index].path)
+            thumbnails[split, index] = setup.clips.reader.thumbnail(records[index].path)
         return thumbnails[split, index]
 
     for protocol in protocols:
@@ -196,8 +204,9 @@ def run_finetune(setup: EvalSetup, trainer: pl.Trainer, optimizer: Callable[...,
                          "(trainer.devices / trainer.num_nodes): its loaders do not shard, so every rank would "
                          "repeat the same work; use trainer.devices=1 (the paper protocols do)")
     module = ClassifierModule(setup.backbone, setup.num_classes, optimizer, scheduler, dropout)
-    datamodule = ClassifyDataModule(setup.train_records, setup.test_records, setup.reader, setup.batch_transform,
-                                    setup.span, num_clips, flip, batch_size, test_batch_size, setup.num_workers,
+    clips = setup.clips
+    datamodule = ClassifyDataModule(setup.train_records, setup.test_records, clips.reader, clips.batch_transform,
+                                    clips.span, num_clips, flip, (batch_size, test_batch_size), clips.num_workers,
                                     setup.seed)
     trainer.fit(module, datamodule=datamodule)
     trainer.test(module, datamodule=datamodule, verbose=False)

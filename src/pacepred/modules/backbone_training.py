@@ -9,6 +9,7 @@ import torch
 from torch import Tensor, nn
 
 from pacepred.models.checkpointing import checkpoint_blocks, heavy_blocks
+from pacepred.modules.settings import Acceleration
 
 
 class BackboneTraining:
@@ -20,19 +21,18 @@ class BackboneTraining:
         backbone: nn.Module,
         optimizer: Callable[..., torch.optim.Optimizer],
         scheduler: Callable[..., Any] | None,
-        channels_last: bool | None,
-        compile: bool,
-        activation_checkpointing: bool,
+        acceleration: Acceleration | None,
     ) -> None:
         """Keep ``backbone`` (block activations recomputed in the backward pass with
-        ``activation_checkpointing``, compiled in place with ``compile``: parameter names
-        unchanged) and the optimizer and scheduler factories; ``channels_last`` None: on CUDA only."""
+        ``acceleration.activation_checkpointing``, compiled in place with ``acceleration.compile``:
+        parameter names unchanged) and the optimizer and scheduler factories."""
+        acceleration = acceleration or Acceleration()
         self.backbone = backbone
-        if activation_checkpointing:
+        if acceleration.activation_checkpointing:
             checkpoint_blocks(heavy_blocks(backbone))
-        if compile:
+        if acceleration.compile:
             backbone.compile()
-        self.channels_last = channels_last
+        self.channels_last = acceleration.channels_last
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler
 

@@ -10,6 +10,7 @@ gradients. Both losses run in float32 under mixed precision.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -21,11 +22,12 @@ from torch import Tensor, nn
 from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionMatrix
 
 from pacepred.distributed import gather_no_grad, gather_with_grad
-from pacepred.losses.contrastive import CONTRASTIVE_MODES, nt_xent
+from pacepred.losses.contrastive import nt_xent
 from pacepred.losses.pace import pace_loss
 from pacepred.models.heads import PaceHead, ProjectionHead
 from pacepred.modules.backbone_training import BackboneTraining
 from pacepred.modules.finite_loss import FiniteLossGuard
+from pacepred.modules.settings import Acceleration, Contrastive
 from pacepred.figures import save_confusion_matrix
 
 
@@ -37,19 +39,14 @@ class PacePretrainModule(BackboneTraining, FiniteLossGuard, pl.LightningModule):
         paces: the pace set, slowest first; the head has ``len(paces)`` outputs.
         optimizer: partial optimizer, called with the parameters.
         scheduler: partial LR scheduler, called with the optimizer (stepped per epoch), or None.
-        contrastive: None, 'context' or 'pace'.
-        proj_hidden, proj_dim: projection MLP sizes.
-        temperature: NT-Xent temperature.
+        contrastive: the contrastive branch (:class:`~pacepred.modules.settings.Contrastive`;
+            None or ``positives`` None: none).
         loss_weights: ``{"pace": w_pace, "contrastive": w_ctr, "supervised": w_sup}``.
         num_classes: action classes of the supervised term (needed when ``w_sup > 0``).
         head_dropout: dropout before the pace classifier.
         head_hidden: None for a linear pace classifier (the official code), N for an MLP head
             with N hidden units (:class:`PaceHead`).
-        channels_last: channels_last_3d memory format for the backbone and its input; None =
-            on CUDA only (where cuDNN is faster with it).
-        compile: compile the backbone with ``torch.compile`` (in place: parameter names unchanged).
-        activation_checkpointing: recompute the backbone's block activations in the backward
-            pass (for 64x224x224 S3D-G at the official batch size on one GPU).
+        acceleration: speed and memory switches (:class:`~pacepred.modules.settings.Acceleration`).
     """
 
     def __init__(
@@ -58,27 +55,22 @@ class PacePretrainModule(BackboneTraining, FiniteLossGuard, pl.LightningModule):
         paces: Sequence[Fraction],
         optimizer: Callable[..., torch.optim.Optimizer],
         scheduler: Callable[..., Any] | None = None,
-        contrastive: str | None = None,
-        proj_hidden: int = 512,
-        proj_dim: int = 128,
-        temperature: float = 0.5,
+        contrastive: Contrastive | None = None,
         loss_weights: dict[str, float] | None = None,
         head_dropout: float = 0.0,
         head_hidden: int | None = None,
-        channels_last: bool | None = None,
-        compile: bool = False,
-        activation_checkpointing: bool = False,
+        acceleration: Acceleration | None = None,
         num_classes: int | None = None,
     ):
         super().__init__()
-        if contrastive not in (None, *CONTRASTIVE_MODES):
-            raise ValueError(f"model.contrastive={contrastive!r}: expected null or one of {CONTRASTIVE_MODES}")
-        self.init_backbone(backbone, optimizer, scheduler, channels_last, compile, activation_checkpointing)
+        contrastive = contrastive or Contrastive()
+        self.init_backbone(backbone, optimizer, scheduler, acceleration)
         self.paces = [str(p) for p in paces]
         self.pace_head = PaceHead(backbone.out_dim, len(paces), dropout=head_dropout, hidden=head_hidden)
-        self.projection = ProjectionHead(backbone.out_dim, proj_hidden, proj_dim) if contrastive else None
-        self.contrastive = contrastive
-        self.temperature = temperature
+        self.contrastive = contrastive.positives
+        self.projection = (ProjectionHead(backbone.out_dim, contrastive.proj_hidden, contrastive.proj_dim)
+                           if self.contrastive else None)
+        self.temperature = contrastive.temperature
         # Plain floats (not an OmegaConf node): checkpoints stay loadable with weights_only=True.
         loss_weights = {"pace": 1.0, "contrastive": 1.0, "supervised": 0.0,
                         **{k: float(v) for k, v in (loss_weights or {}).items()}}
@@ -99,8 +91,10 @@ class PacePretrainModule(BackboneTraining, FiniteLossGuard, pl.LightningModule):
         # the supervised term's accuracy on the held-out part: what early stopping of the bound watches
         self.val_class_acc = (MulticlassAccuracy(num_classes, average="micro", validate_args=False)
                               if self.class_head is not None else None)
-        self.save_hyperparameters(ignore=["backbone", "optimizer", "scheduler", "paces"])
-        self.hparams["paces"] = self.paces
+        self.save_hyperparameters(ignore=["backbone", "optimizer", "scheduler", "paces", "contrastive", "acceleration"])
+        # plain values (not dataclasses): checkpoints stay loadable with weights_only=True
+        self.hparams.update(paces=self.paces, contrastive=asdict(contrastive),
+                            acceleration=asdict(acceleration or Acceleration()))
 
     @property
     def has_pace_task(self) -> bool:
@@ -157,7 +151,7 @@ class PacePretrainModule(BackboneTraining, FiniteLossGuard, pl.LightningModule):
         if self.contrastive:
             candidates = batch_size * (self.trainer.world_size if self._trainer is not None else 1)
             if self.contrastive == "pace" and candidates <= len(self.paces):
-                rank_zero_warn(f"model.contrastive=pace with {candidates} clips per step over all processes and "
+                rank_zero_warn(f"model.contrastive.positives=pace with {candidates} clips per step over all processes and "
                                f"{len(self.paces)} paces: a batch whose clips all differ in pace has no positive pair "
                                f"and adds no contrastive loss; use more than {len(self.paces)} clips")
             loss_ctr = self._contrastive_loss(features, batch)

@@ -10,6 +10,7 @@ evaluation (its ``backbone.`` keys, as a pace checkpoint's).
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 from fractions import Fraction
 from typing import Any, Callable, Sequence
 
@@ -22,6 +23,7 @@ from pacepred.data.clip_order import TupleLayout
 from pacepred.models.heads import OrderHead
 from pacepred.modules.backbone_training import BackboneTraining
 from pacepred.modules.finite_loss import FiniteLossGuard
+from pacepred.modules.settings import Acceleration
 
 
 class ClipOrderModule(BackboneTraining, FiniteLossGuard, pl.LightningModule):
@@ -36,7 +38,7 @@ class ClipOrderModule(BackboneTraining, FiniteLossGuard, pl.LightningModule):
         hidden: width of the pair layer (VCOP's fc7: 512).
         dropout: dropout before the order classifier (VCOP: 0.5).
         tuple_crop: ``shared`` (one crop and flip per tuple) or ``per_clip`` (VCOP's code).
-        channels_last, compile, activation_checkpointing: as :class:`PacePretrainModule`'s.
+        acceleration: speed and memory switches (:class:`~pacepred.modules.settings.Acceleration`).
         paces: not used (the training entry point gives every pre-training module the pace set).
     """
 
@@ -50,20 +52,19 @@ class ClipOrderModule(BackboneTraining, FiniteLossGuard, pl.LightningModule):
         hidden: int = 512,
         dropout: float = 0.5,
         tuple_crop: str = "shared",
-        channels_last: bool | None = None,
-        compile: bool = False,
-        activation_checkpointing: bool = False,
+        acceleration: Acceleration | None = None,
         paces: Sequence[Fraction] | None = None,
     ):
         super().__init__()
         self.layout = TupleLayout(num_clips, interval, tuple_crop)
-        self.init_backbone(backbone, optimizer, scheduler, channels_last, compile, activation_checkpointing)
+        self.init_backbone(backbone, optimizer, scheduler, acceleration)
         self.order_head = OrderHead(backbone.out_dim, num_clips, hidden, dropout)
         self.num_orders = math.factorial(num_clips)
         # validate_args=False: the checks of the inputs wait for the device at every update
         self.train_acc = MulticlassAccuracy(self.num_orders, average="micro", validate_args=False)
         self.val_acc = MulticlassAccuracy(self.num_orders, average="micro", validate_args=False)
-        self.save_hyperparameters(ignore=["backbone", "optimizer", "scheduler", "paces"])
+        self.save_hyperparameters(ignore=["backbone", "optimizer", "scheduler", "paces", "acceleration"])
+        self.hparams["acceleration"] = asdict(acceleration or Acceleration())  # a plain dict: weights_only loading
 
     @property
     def order_tuples(self) -> TupleLayout:

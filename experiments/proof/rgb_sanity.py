@@ -37,6 +37,11 @@ VARIANTS = {
     "big_full": ["data.source.clutter=full", "data.source.motion_scale=1.5", "data.source.object_scale=1.5"],
     "big_low": ["data.source.clutter=low", "data.source.motion_scale=1.5", "data.source.object_scale=1.5"],
     "big_clean": ["data.source.clutter=none", "data.source.motion_scale=1.5", "data.source.object_scale=1.5"],
+    "big_appearance": ["data.source.clutter=none", "data.source.typical_object_percent=100",
+                       "data.source.object_scale=1.5"],
+    "big_appearance_8colours": ["data.source.clutter=none", "data.source.typical_object_percent=100",
+                                "data.source.object_scale=1.5", "data.source.colour_levels=2"],
+    "big_motion_clean": ["data.source.clutter=none", "data.source.motion_scale=2", "data.source.object_scale=1.5"],
 }
 PROBES = {
     "supervised_rgb": ["model=supervised", "pace=1", "input=rgb"],
@@ -52,6 +57,14 @@ def epoch_values(run_dir: Path, metric: str) -> list[float]:
     """``metric`` at every validation, in order, from the run's csv log."""
     with open(run_dir / "csv" / "metrics.csv") as f:
         return [float(row[metric]) for row in csv.DictReader(f) if row.get(metric)]
+
+
+def last_epoch_train_loss(run_dir: Path) -> float | None:
+    """The mean training loss over the last epoch's logged steps (ln K where nothing is learnt)."""
+    with open(run_dir / "csv" / "metrics.csv") as f:
+        rows = [row for row in csv.DictReader(f) if row.get("train/loss")]
+    last = [float(row["train/loss"]) for row in rows if rows and row["epoch"] == rows[-1]["epoch"]]
+    return sum(last) / len(last) if last else None
 
 
 def main() -> None:
@@ -81,7 +94,7 @@ def main() -> None:
             values = epoch_values(run_dir, METRIC[probe.split("_")[0]])
             runs = [r for r in runs if r["name"] != name] + [{
                 "name": name, "variant": variant, "probe": probe, "extra": args.set, "metric": METRIC[probe.split("_")[0]],
-                "per_epoch": values, "seconds": time.perf_counter() - start, "overrides": overrides, "command": command}]
+                "per_epoch": values, "train_loss_last_epoch": last_epoch_train_loss(run_dir), "seconds": time.perf_counter() - start, "overrides": overrides, "command": command}]
             store.write_text(json.dumps(runs, indent=2) + "\n")
             print(name, [round(v, 3) for v in values], flush=True)
     width = max(len(r["per_epoch"]) for r in runs)

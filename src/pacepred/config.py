@@ -6,6 +6,7 @@ For code that runs several jobs in one process (the evidence benchmark, tests): 
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Sequence
 
@@ -51,6 +52,15 @@ def refuse_renamed(overrides: Sequence[str]) -> None:
             problems.append(f"model.contrastive={value} is now model.contrastive.positives={value}")
     if problems:
         raise ValueError("renamed settings: " + "; ".join(problems))
+
+
+def refuse_renamed_arguments(argv: Sequence[str] | None = None) -> None:
+    """Exit with :func:`refuse_renamed`'s message where the command line (``sys.argv[1:]``) names a
+    renamed setting: before Hydra, whose own error would only say the old key is unknown."""
+    try:
+        refuse_renamed(sys.argv[1:] if argv is None else argv)
+    except ValueError as err:
+        raise SystemExit(f"error: {err}") from None
 
 
 def compose_config(config_name: str, overrides: Sequence[str], output_dir: Path | str,

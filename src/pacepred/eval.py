@@ -11,7 +11,6 @@ and is what tests call.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from pacepred.callbacks import ProgressBar
-from pacepred.config import refuse_renamed
+from pacepred.config import refuse_renamed_arguments
 from pacepred.data.clip_reader import ClipReader
 from pacepred.data.video_index import build_index
 from pacepred.data.records import (
@@ -271,8 +270,5 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
-    try:
-        refuse_renamed(sys.argv[1:])
-    except ValueError as err:
-        raise SystemExit(f"error: {err}") from None
+    refuse_renamed_arguments()
     main()

@@ -24,7 +24,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from pacepred.callbacks import ResumeHint
-from pacepred.config import refuse_renamed
+from pacepred.config import refuse_renamed_arguments
 from pacepred.data.datamodules import ClipRequest
 from pacepred.resume import check_resume, checkpoint_to_resume, keep_earlier_segment, resume_command
 from pacepred.run_info import network_description, write_run_info
@@ -150,8 +150,5 @@ def main(cfg: DictConfig) -> float | None:
 
 
 if __name__ == "__main__":
-    try:
-        refuse_renamed(sys.argv[1:])
-    except ValueError as err:
-        raise SystemExit(f"error: {err}") from None
+    refuse_renamed_arguments()
     main()

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Can RGB input learn on the evidence benchmark with a larger budget or an easier benchmark?
 # Validation part only (rgb_sanity.py's probes; each run is added to design/rgb_sanity/probes.json
-# and rendered in docs/evidence.md by `make results`). About 40 minutes on 2 cores.
+# and rendered in docs/evidence.md by `make results`). About 30 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 probe() { python experiments/proof/rgb_sanity.py "$@"; }

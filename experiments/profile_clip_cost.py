@@ -104,7 +104,7 @@ def find_turbojpeg_library() -> str | None:
     found = sorted(Path(turbojpeg.__file__).parent.glob("turbojpeg.libs/libturbojpeg*.so*"))
     return str(found[0]) if found else None
 TRANSFORM = "pacepred batch transform (per-frame jitter, normalisation folded in), per clip of a batch of 8"
-SEQUENTIAL = "the same with `jitter_impl=sequential` (torchvision's operations, HSV hue: not the default)"
+SEQUENTIAL = "the same with `data.batch_transform.jitter.impl=sequential` (torchvision's operations, HSV hue: not the default)"
 
 
 def cpu_ms_per_call(step, calls: int, repeats: int) -> float:

@@ -41,14 +41,14 @@ def renamed_setting(key: str) -> str | None:
 def refuse_renamed(overrides: Sequence[str]) -> None:
     """Raise ValueError naming the new key for every override that names a renamed setting
     (``model.temperature=0.1`` -> ``model.contrastive.temperature``); ``model.contrastive=<mode>``
-    became ``model.contrastive.positives=<mode>``."""
+    (any value but a node or null, sweeps included) became ``model.contrastive.positives=<mode>``."""
     problems = []
     for override in overrides:
         key, _, value = override.lstrip("+~").partition("=")
         new = renamed_setting(key)
         if new is not None:
             problems.append(f"{key} is now {new} ({new}={value})")
-        elif key == "model.contrastive" and value in ("context", "pace", "null"):
+        elif key == "model.contrastive" and value.strip() not in ("null", "None", "") and not value.lstrip().startswith("{"):
             problems.append(f"model.contrastive={value} is now model.contrastive.positives={value}")
     if problems:
         raise ValueError("renamed settings: " + "; ".join(problems))

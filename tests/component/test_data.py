@@ -269,6 +269,8 @@ def test_batch_transform_shapes_residual_and_jitter_modes():
     assert sequential(constant, train=True, generator=torch.Generator().manual_seed(0)).abs().max() < 1e-5
     with pytest.raises(ValueError, match="jitter.impl='fast'"):
         ClipBatchTransform("rgb", jitter=ColourJitter(impl="fast"))
+    video_clip = video[:, :1]
+    assert torch.equal(ClipBatchTransform("rgb")(video_clip, train=True), rgb[::2])  # no jitter node: no jitter
     with pytest.raises(ValueError, match=r"std=\[0.2, 0.0, 0.2\]: expected 3 values each, std positive"):
         ClipBatchTransform("rgb", std=(0.2, 0.0, 0.2))
 

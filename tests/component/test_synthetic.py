@@ -266,6 +266,21 @@ def test_generate_is_cached(tiny, capsys):
     assert _mtimes(tiny) == before
 
 
+def test_a_folder_from_before_a_setting_was_added_is_still_reused(tiny, tmp_path, capsys):
+    """A marker without a setting added since (colour_levels, whose default renders as before)
+    reads as that setting's default: the videos are not generated again."""
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(tiny, old)
+    marker = json.loads((old / "synthetic.json").read_text())
+    del marker["config"]["colour_levels"]
+    (old / "synthetic.json").write_text(json.dumps(marker))
+    before = _mtimes(old)
+    assert ensure(old, TINY) == old and "reusing" in capsys.readouterr().out
+    assert _mtimes(old) == before
+
+
 def test_generation_independent_of_worker_count(tiny, tmp_path):
     root = generate(tmp_path / "one_worker", TINY, workers=1)
     for rel in ("MoveUp/v_MoveUp_g01_c02.mp4", "Spin/v_Spin_g02_c01.mp4"):

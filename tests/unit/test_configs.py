@@ -110,12 +110,23 @@ def test_an_s3dg_run_from_before_backbone_stem_resumes_only_with_its_separable_s
     ("model.temperature=0.1", "model.contrastive.temperature"),
     ("model.channels_last=true", "model.acceleration.channels_last"),
     ("model.contrastive=context", "model.contrastive.positives"),
+    ("model.contrastive=pace", "model.contrastive.positives"),
 ])
 def test_a_renamed_setting_is_refused_with_its_new_name(old, new, make_cfg):
     with pytest.raises(ValueError, match=f"renamed settings: .*{new}="):
         make_cfg([old])
     key, _, value = old.partition("=")
     assert str(OmegaConf.select(make_cfg([f"{new}={value}"]), new)).lower() == value  # the new name takes it
+
+
+def test_every_old_spelling_of_the_contrastive_mode_is_refused_and_the_new_ones_pass():
+    from pacepred.config import refuse_renamed
+
+    for old in ("model.contrastive=context,pace", "model.contrastive='context'"):
+        with pytest.raises(ValueError, match="model.contrastive.positives="):
+            refuse_renamed([old])
+    refuse_renamed(["model=pace_ctr_context", "model.contrastive=null", "+model.contrastive.temperature=0.1",
+                    "model.contrastive.positives=context", "~model.contrastive", "model.contrastive={positives: pace}"])
 
 
 def test_the_grouped_settings_build_their_objects(make_cfg):

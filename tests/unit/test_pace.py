@@ -152,3 +152,19 @@ def test_two_views_get_two_different_paces_uniformly():
 def test_more_views_than_paces_is_an_error():
     with pytest.raises(ValueError, match="3 views"):
         draw_pace_labels(2, 3, np.random.default_rng(0))
+
+
+def test_the_grouped_settings_reach_the_loggers_and_an_old_mode_string_is_refused():
+    """The contrastive and acceleration settings are saved as plain dicts in the hyper-parameters
+    the loggers record (hparams_initial), not only in the checkpoint's."""
+    from pacepred.models.r3d import R3D
+    from pacepred.modules.pretrain import PacePretrainModule
+    from pacepred.modules.settings import Acceleration, Contrastive
+
+    module = PacePretrainModule(R3D(base_width=4), [F(1), F(2)], optimizer=None,
+                                contrastive=Contrastive("context", temperature=0.2), acceleration=Acceleration(compile=False))
+    logged = module.hparams_initial
+    assert logged["contrastive"] == {"positives": "context", "proj_hidden": 512, "proj_dim": 128, "temperature": 0.2}
+    assert logged["acceleration"]["channels_last"] is None and logged["paces"] == ["1", "2"]
+    with pytest.raises(ValueError, match="model.contrastive.positives=context"):
+        PacePretrainModule(R3D(base_width=4), [F(1), F(2)], optimizer=None, contrastive="context")

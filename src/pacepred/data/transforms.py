@@ -85,8 +85,8 @@ class ClipBatchTransform(nn.Module):
 
     Input ``video`` uint8 (B, V, T, C, H, W) (V views per video); output float
     (B*V, C, T', H, W) with T' = T for ``rgb`` and ``rgb_centred``, T - 1 for ``residual``.
-    ``jitter`` (training only): :class:`~pacepred.data.colour_jitter.ColourJitter`, None for the
-    paper's (per-frame) jitter. The official code feeds raw 0-255 BGR values; pacepred feeds RGB
+    ``jitter`` (training only): :class:`~pacepred.data.colour_jitter.ColourJitter`; None (or the
+    node removed): no jitter. The configs set the paper's per-frame jitter (``data/_clips.yaml``). The official code feeds raw 0-255 BGR values; pacepred feeds RGB
     normalised by ``mean``/``std`` (docs/method.md, "Deviations from the paper and the official code").
     """
 
@@ -103,7 +103,7 @@ class ClipBatchTransform(nn.Module):
         if len(mean) != 3 or len(std) != 3 or min(std) <= 0:
             raise ValueError(f"mean={list(mean)}, std={list(std)}: expected 3 values each, std positive")
         self.input_mode = input_mode
-        self.jitter = jitter if jitter is not None else ColourJitter()
+        self.jitter = jitter if jitter is not None else ColourJitter(mode="none")
         self.mean_values, self.std_values = tuple(map(float, mean)), tuple(map(float, std))
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1, 1), persistent=False)

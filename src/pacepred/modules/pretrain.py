@@ -63,6 +63,9 @@ class PacePretrainModule(BackboneTraining, FiniteLossGuard, pl.LightningModule):
         num_classes: int | None = None,
     ):
         super().__init__()
+        if isinstance(contrastive, str):  # a preset or override from before the settings were grouped
+            raise ValueError(f"model.contrastive={contrastive!r}: the contrastive settings are a node now, "
+                             f"model.contrastive.positives={contrastive}")
         contrastive = contrastive or Contrastive()
         self.init_backbone(backbone, optimizer, scheduler, acceleration)
         self.paces = [str(p) for p in paces]
@@ -91,10 +94,12 @@ class PacePretrainModule(BackboneTraining, FiniteLossGuard, pl.LightningModule):
         # the supervised term's accuracy on the held-out part: what early stopping of the bound watches
         self.val_class_acc = (MulticlassAccuracy(num_classes, average="micro", validate_args=False)
                               if self.class_head is not None else None)
-        self.save_hyperparameters(ignore=["backbone", "optimizer", "scheduler", "paces", "contrastive", "acceleration"])
-        # plain values (not dataclasses): checkpoints stay loadable with weights_only=True
-        self.hparams.update(paces=self.paces, contrastive=asdict(contrastive),
-                            acceleration=asdict(acceleration or Acceleration()))
+        # plain values (not dataclasses, not OmegaConf nodes): checkpoints stay loadable with
+        # weights_only=True; given to save_hyperparameters, so that the loggers record them too
+        self.save_hyperparameters({
+            "contrastive": asdict(contrastive), "loss_weights": loss_weights, "head_dropout": head_dropout,
+            "head_hidden": head_hidden, "acceleration": asdict(acceleration or Acceleration()),
+            "num_classes": num_classes, "paces": self.paces})
 
     @property
     def has_pace_task(self) -> bool:

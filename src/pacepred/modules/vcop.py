@@ -63,8 +63,9 @@ class ClipOrderModule(BackboneTraining, FiniteLossGuard, pl.LightningModule):
         # validate_args=False: the checks of the inputs wait for the device at every update
         self.train_acc = MulticlassAccuracy(self.num_orders, average="micro", validate_args=False)
         self.val_acc = MulticlassAccuracy(self.num_orders, average="micro", validate_args=False)
-        self.save_hyperparameters(ignore=["backbone", "optimizer", "scheduler", "paces", "acceleration"])
-        self.hparams["acceleration"] = asdict(acceleration or Acceleration())  # a plain dict: weights_only loading
+        # plain values (weights_only loading), given to save_hyperparameters so that the loggers record them
+        self.save_hyperparameters({"num_clips": num_clips, "interval": interval, "hidden": hidden, "dropout": dropout,
+                                   "tuple_crop": tuple_crop, "acceleration": asdict(acceleration or Acceleration())})
 
     @property
     def order_tuples(self) -> TupleLayout:

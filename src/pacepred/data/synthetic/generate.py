@@ -87,6 +87,10 @@ def _is_cached(root: Path, params: dict) -> bool:
     meta = _read_marker(root)
     if meta is None or meta.get("complete") is not True:
         return False
+    try:  # a setting added since (its default renders as before) reads as its default
+        meta = {**meta, "config": asdict(SyntheticConfig.from_any(meta.get("config") or {}))}
+    except (TypeError, ValueError):
+        return False
     if any(meta.get(k) != v for k, v in params.items()):
         return False
     lists = root / "ucfTrainTestlist"

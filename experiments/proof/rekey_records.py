@@ -27,13 +27,11 @@ import json
 import sys
 from pathlib import Path
 
-from omegaconf import OmegaConf, open_dict
-
 from pacepred.config import compose_config
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from run import config_digest  # noqa: E402  (experiments/proof/run.py)
+from run import config_digest, job_settings  # noqa: E402  (experiments/proof/run.py)
 
 #: Settings the current code has and the records' code had not (the end of their dotted key: the
 #: data nodes recur where other nodes interpolate them), with the value that keeps the old
@@ -54,39 +52,22 @@ def added(key: str):
 KINDS = (("pretrain", "pretrain_config", "train"), ("eval", "eval_config", "eval"))
 
 
-def flat(node, prefix: str = "") -> dict:
+def flat(node: dict) -> dict:
     """{dotted key: value} of a nested dict (lists are values)."""
-    if not isinstance(node, dict):
-        return {prefix: node}
-    out = {}
-    for key, value in node.items():
-        out.update(flat(value, f"{prefix}.{key}" if prefix else str(key)))
-    return out
+    from pacepred.resume import _flatten  # the current code's (dump does not flatten)
 
-
-def resolved(cfg) -> dict:
-    """The config as its digest sees it: resolved, without ``hydra`` and ``paths``."""
-    cfg = cfg.copy()
-    with open_dict(cfg):
-        cfg.pop("hydra", None)
-    container = OmegaConf.to_container(cfg, resolve=True)
-    container.pop("paths")
-    return container
+    return {key.rstrip("."): value for key, value in _flatten(node).items()}
 
 
 def new_name(key: str) -> str:
-    """An old flattened key under its current name (``model.contrastive`` was the positives); the
-    batch transform's settings also where another node interpolates it (the monitor's)."""
-    from pacepred.config import RENAMED_SETTINGS  # the current code's (dump runs with the records' code)
+    """An old flattened key under its current name; the batch transform's settings also where
+    another node interpolates it (the monitor's)."""
+    from pacepred.config import RENAMED_SETTINGS, renamed_setting  # the current code's (dump runs with the records')
 
-    if key == "model.contrastive":
-        return "model.contrastive.positives"
     for old, new in RENAMED_SETTINGS.items():
-        if key == old:
-            return new
         if old.startswith("data.batch_transform.") and key.endswith("." + old[len("data."):]):
             return key[: -len(old) + len("data.")] + new[len("data."):]
-    return key
+    return renamed_setting(key) or key
 
 
 def renamed_override(override: str) -> str:
@@ -110,7 +91,7 @@ def dump(args: argparse.Namespace) -> None:
             if config_digest(cfg) != settings[digest_key]:
                 raise SystemExit(f"{path}: its {overrides_key} overrides compose a config of another digest with this "
                                  "code: dump with the code the record was made with")
-            entry[overrides_key] = resolved(cfg)
+            entry[overrides_key] = job_settings(cfg)[0]
         out[str(path.relative_to(args.records))] = entry
     Path(args.out).write_text(json.dumps(out) + "\n")
     print(f"{len(out)} records: every recorded digest recomposed; configs in {args.out}")
@@ -144,7 +125,7 @@ def apply(args: argparse.Namespace) -> None:
                 continue
             overrides = [renamed_override(o) for o in settings[overrides_key]]
             cfg = compose_config(name, overrides, Path("/tmp/rekey") / path.stem)
-            compare(old_configs[str(path.relative_to(root))][overrides_key], resolved(cfg), f"{path} ({overrides_key})")
+            compare(old_configs[str(path.relative_to(root))][overrides_key], job_settings(cfg)[0], f"{path} ({overrides_key})")
             settings[overrides_key], settings[digest_key] = overrides, config_digest(cfg)
         if settings != job["settings"]:
             job["rekeyed"] = {"settings": job["settings"], "tool": "experiments/proof/rekey_records.py"}

@@ -57,15 +57,20 @@ def git_commit() -> str:
                           cwd=REPO).stdout.strip()
 
 
-def config_digest(cfg) -> str:
-    """SHA-256 (16 hex digits) of a composed config, resolved, without its ``paths`` and ``hydra``
-    nodes and with its output folder named by a placeholder: what a job computes, wherever it
-    writes, so that a changed default is a change of settings as much as a changed override."""
+def job_settings(cfg) -> tuple[dict, str]:
+    """(the composed config resolved, without its ``hydra`` and ``paths`` nodes; its output folder):
+    what a job computes, wherever it writes."""
     cfg = cfg.copy()
     with open_dict(cfg):
         cfg.pop("hydra", None)  # the launcher's own state (job number, ...), not the job's
     container = OmegaConf.to_container(cfg, resolve=True)
-    output_dir = container.pop("paths")["output_dir"]
+    return container, container.pop("paths")["output_dir"]
+
+
+def config_digest(cfg) -> str:
+    """SHA-256 (16 hex digits) of :func:`job_settings` with the output folder named by a
+    placeholder, so that a changed default is a change of settings as much as a changed override."""
+    container, output_dir = job_settings(cfg)
     text = json.dumps(container, sort_keys=True, default=str).replace(output_dir, "<output_dir>")
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -30,8 +30,15 @@ RENAMED_SETTINGS = {
 }
 
 
+#: Values that moved one level down when their key became a group (exact keys only: the group's
+#: own settings keep the key as their prefix): ``model.contrastive=context`` was the positives.
+MOVED_INTO_GROUP = {"model.contrastive": "model.contrastive.positives"}
+
+
 def renamed_setting(key: str) -> str | None:
     """The new name of a renamed dotted ``key`` (or of the setting under it), else None."""
+    if key in MOVED_INTO_GROUP:
+        return MOVED_INTO_GROUP[key]
     for old, new in RENAMED_SETTINGS.items():
         if key == old or key.startswith(old + "."):
             return new + key[len(old):]
@@ -46,10 +53,10 @@ def refuse_renamed(overrides: Sequence[str]) -> None:
     for override in overrides:
         key, _, value = override.lstrip("+~").partition("=")
         new = renamed_setting(key)
-        if new is not None:
+        # a group's key stays valid given a node or null
+        group_value = key in MOVED_INTO_GROUP and (value.strip() in ("null", "None", "") or value.lstrip().startswith("{"))
+        if new is not None and not group_value:
             problems.append(f"{key} is now {new} ({new}={value})")
-        elif key == "model.contrastive" and value.strip() not in ("null", "None", "") and not value.lstrip().startswith("{"):
-            problems.append(f"model.contrastive={value} is now model.contrastive.positives={value}")
     if problems:
         raise ValueError("renamed settings: " + "; ".join(problems))
 

@@ -144,10 +144,7 @@ def _moved(flat: dict[str, Any]) -> dict[str, Any]:
 
 
 def _renamed_flat(key: str) -> str | None:
-    """A flattened key (ending with a dot) under its new name (:data:`RENAMED_SETTINGS`), else None;
-    ``model.contrastive.`` (the positives before the contrastive settings were grouped) included."""
-    if key == "model.contrastive.":
-        return "model.contrastive.positives."
+    """A flattened key (ending with a dot) under its new name (:func:`renamed_setting`), else None."""
     new = renamed_setting(key.rstrip("."))
     return None if new is None else new + "."
 
